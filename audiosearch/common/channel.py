@@ -1,0 +1,43 @@
+"""Outbound channels: one way to dial a peer, with retries on UNAVAILABLE only and explicit message limits."""
+
+import json
+
+import grpc
+
+from audiosearch.common.server import message_options
+
+
+def _service_config(service_names: list[str], load_balancing: str) -> str:
+    return json.dumps(
+        {
+            "loadBalancingConfig": [{load_balancing: {}}],
+            "methodConfig": [
+                {
+                    "name": [{"service": name} for name in service_names],
+                    "retryPolicy": {
+                        "maxAttempts": 4,
+                        "initialBackoff": "0.1s",
+                        "maxBackoff": "2s",
+                        "backoffMultiplier": 2,
+                        "retryableStatusCodes": ["UNAVAILABLE"],
+                    },
+                }
+            ],
+        }
+    )
+
+
+def dial(
+    address: str,
+    service_names: list[str],
+    max_message_bytes: int = 64 * 1024 * 1024,
+    load_balancing: str = "round_robin",
+) -> grpc.Channel:
+    """A channel to `address` (host:port, or dns:///name:port for several replicas) that retries UNAVAILABLE."""
+    options = [
+        *message_options(max_message_bytes),
+        ("grpc.enable_retries", 1),
+        ("grpc.service_config", _service_config(service_names, load_balancing)),
+        ("grpc.keepalive_time_ms", 30_000),
+    ]
+    return grpc.insecure_channel(address, options=options)

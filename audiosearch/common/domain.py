@@ -1,0 +1,89 @@
+"""Domain types shared by the services and the gateway (plain data; no gRPC, no storage)."""
+
+import dataclasses
+import enum
+from datetime import datetime
+
+
+class ClipState(enum.Enum):
+    PENDING = "PENDING"
+    READY = "READY"
+    FAILED = "FAILED"
+    DELETING = "DELETING"
+
+
+@dataclasses.dataclass(frozen=True)
+class Labels:
+    speaker: str = ""
+    sound_class: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class AudioInfo:
+    duration_seconds: float = 0.0
+    sample_rate: int = 0
+    channels: int = 0
+    format: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentOptions:
+    window_seconds: float = 0.0
+    hop_seconds: float = 0.0
+
+    @property
+    def enabled(self) -> bool:
+        return self.window_seconds > 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Clip:
+    id: int
+    collection: str
+    content_sha256: str
+    source: str = ""
+    audio: AudioInfo = AudioInfo()
+    labels: Labels = Labels()
+    state: ClipState = ClipState.PENDING
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+    segment_count: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Collection:
+    name: str
+    model: str
+    dimension: int
+    metric: str = "COSINE"
+    segments: SegmentOptions = SegmentOptions()
+    create_time: datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchFilter:
+    """Every set field must match; values are data, never expression syntax."""
+
+    speakers: tuple[str, ...] = ()
+    sound_classes: tuple[str, ...] = ()
+    tags_any: tuple[str, ...] = ()
+    min_duration_seconds: float = 0.0
+    max_duration_seconds: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    """One vector of a clip and the time range it covers."""
+
+    vector: tuple[float, ...] | list[float]
+    start_seconds: float = 0.0
+    end_seconds: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    clip_id: int
+    score: float
+    start_seconds: float = 0.0
+    end_seconds: float = 0.0

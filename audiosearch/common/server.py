@@ -1,0 +1,165 @@
+"""One server bootstrap for every service: interceptors, health, reflection, message limits, signals."""
+
+import dataclasses
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent import futures
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from audiosearch.common import context, errors, rpc_errors
+from audiosearch.common.logs import log_fields
+
+log = logging.getLogger("audiosearch.server")
+
+REQUEST_ID_HEADER = "x-request-id"
+
+
+@dataclasses.dataclass
+class Registration:
+    """A servicer, the generated function that adds it to a server, and its full service name."""
+
+    servicer: object
+    add_to_server: Callable[[object, grpc.Server], None]
+    service_name: str
+
+
+@dataclasses.dataclass
+class RunningServer:
+    server: grpc.Server
+    port: int
+    health: health.HealthServicer
+    service_names: list[str]
+
+    def set_serving(self, serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ["", *self.service_names]:
+            self.health.set(name, status)
+
+    def stop(self, grace: float) -> None:
+        """Health goes NOT_SERVING first, so balancers stop sending; in-flight calls get `grace` seconds."""
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace).wait()
+
+
+def _call_started(servicer_context: grpc.ServicerContext) -> None:
+    metadata = dict(servicer_context.invocation_metadata() or ())
+    context.request_id.set(metadata.get(REQUEST_ID_HEADER) or context.new_request_id())
+    context.set_deadline(servicer_context.time_remaining())
+
+
+def _fail(servicer_context: grpc.ServicerContext, method: str, error: Exception) -> None:
+    if isinstance(error, errors.AudioSearchError):
+        log.info("rpc failed", extra=log_fields(method=method, code=error.code_name, reason=error.reason))
+        servicer_context.abort_with_status(rpc_errors.to_status(error))
+    log.exception("rpc crashed", extra=log_fields(method=method))
+    servicer_context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}; see the server log")
+
+
+def _finished(method: str, started: float) -> None:
+    log.debug("rpc ok", extra=log_fields(method=method, ms=round((time.perf_counter() - started) * 1000, 2)))
+
+
+def _wrap_unary_response(behavior, method: str):
+    def handle(request, servicer_context):
+        _call_started(servicer_context)
+        started = time.perf_counter()
+        try:
+            response = behavior(request, servicer_context)
+        except Exception as error:  # noqa: BLE001 - mapped to a status here, the one place
+            _fail(servicer_context, method, error)
+        _finished(method, started)
+        return response
+
+    return handle
+
+
+def _wrap_stream_response(behavior, method: str):
+    def handle(request, servicer_context):
+        _call_started(servicer_context)
+        started = time.perf_counter()
+        try:
+            yield from behavior(request, servicer_context)
+        except Exception as error:  # noqa: BLE001 - mapped to a status here, the one place
+            _fail(servicer_context, method, error)
+        _finished(method, started)
+
+    return handle
+
+
+class ErrorMappingInterceptor(grpc.ServerInterceptor):
+    """Sets the call context, logs, and maps domain errors to status codes for every RPC."""
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None or handler_call_details.method.startswith(("/grpc.health", "/grpc.reflection")):
+            return handler
+        method = handler_call_details.method
+        common = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(_wrap_unary_response(handler.unary_unary, method), **common)
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(_wrap_unary_response(handler.stream_unary, method), **common)
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(_wrap_stream_response(handler.unary_stream, method), **common)
+        return grpc.stream_stream_rpc_method_handler(_wrap_stream_response(handler.stream_stream, method), **common)
+
+
+def message_options(max_message_bytes: int) -> list[tuple[str, int]]:
+    return [
+        ("grpc.max_receive_message_length", max_message_bytes),
+        ("grpc.max_send_message_length", max_message_bytes),
+    ]
+
+
+def create_server(
+    address: str,
+    registrations: Iterable[Registration],
+    max_message_bytes: int,
+    max_workers: int = 16,
+    interceptors: Iterable[grpc.ServerInterceptor] = (),
+) -> RunningServer:
+    """Bind `address` (port 0 picks a free one); health starts NOT_SERVING until set_serving(True)."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers),
+        interceptors=[*interceptors, ErrorMappingInterceptor()],
+        options=message_options(max_message_bytes),
+        maximum_concurrent_rpcs=max_workers * 4,
+    )
+    registrations = list(registrations)
+    for registration in registrations:
+        registration.add_to_server(registration.servicer, server)
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = [registration.service_name for registration in registrations]
+    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise errors.Unavailable(f"could not bind {address}: is the port in use?", "BIND_FAILED")
+    running = RunningServer(server, port, health_servicer, names)
+    running.set_serving(False)
+    return running
+
+
+def serve(running: RunningServer, name: str, grace: float) -> None:
+    """Start, announce the port on stdout (launchers read it), then block until SIGTERM/SIGINT."""
+    stop_requested = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop_requested.set())
+    running.server.start()
+    running.set_serving(True)
+    print(f"{name} listening on port {running.port}", flush=True)
+    log.info("serving", extra=log_fields(port=running.port))
+    stop_requested.wait()
+    log.info("shutting down", extra=log_fields(grace_seconds=grace))
+    running.stop(grace)
+    sys.stdout.flush()

@@ -1,0 +1,108 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ClipState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CLIP_STATE_UNSPECIFIED: _ClassVar[ClipState]
+    CLIP_STATE_PENDING: _ClassVar[ClipState]
+    CLIP_STATE_READY: _ClassVar[ClipState]
+    CLIP_STATE_FAILED: _ClassVar[ClipState]
+    CLIP_STATE_DELETING: _ClassVar[ClipState]
+CLIP_STATE_UNSPECIFIED: ClipState
+CLIP_STATE_PENDING: ClipState
+CLIP_STATE_READY: ClipState
+CLIP_STATE_FAILED: ClipState
+CLIP_STATE_DELETING: ClipState
+
+class Labels(_message.Message):
+    __slots__ = ("speaker", "sound_class", "tags")
+    SPEAKER_FIELD_NUMBER: _ClassVar[int]
+    SOUND_CLASS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    speaker: str
+    sound_class: str
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, speaker: _Optional[str] = ..., sound_class: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AudioInfo(_message.Message):
+    __slots__ = ("duration_seconds", "sample_rate", "channels", "format")
+    DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    duration_seconds: float
+    sample_rate: int
+    channels: int
+    format: str
+    def __init__(self, duration_seconds: _Optional[float] = ..., sample_rate: _Optional[int] = ..., channels: _Optional[int] = ..., format: _Optional[str] = ...) -> None: ...
+
+class Clip(_message.Message):
+    __slots__ = ("id", "collection", "content_sha256", "source", "audio", "labels", "state", "create_time", "update_time", "segment_count")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    collection: str
+    content_sha256: str
+    source: str
+    audio: AudioInfo
+    labels: Labels
+    state: ClipState
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    segment_count: int
+    def __init__(self, id: _Optional[int] = ..., collection: _Optional[str] = ..., content_sha256: _Optional[str] = ..., source: _Optional[str] = ..., audio: _Optional[_Union[AudioInfo, _Mapping]] = ..., labels: _Optional[_Union[Labels, _Mapping]] = ..., state: _Optional[_Union[ClipState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., segment_count: _Optional[int] = ...) -> None: ...
+
+class Collection(_message.Message):
+    __slots__ = ("name", "model", "dimension", "metric", "segments", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    model: str
+    dimension: int
+    metric: str
+    segments: SegmentOptions
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[str] = ..., segments: _Optional[_Union[SegmentOptions, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SegmentOptions(_message.Message):
+    __slots__ = ("window_seconds", "hop_seconds")
+    WINDOW_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    HOP_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    window_seconds: float
+    hop_seconds: float
+    def __init__(self, window_seconds: _Optional[float] = ..., hop_seconds: _Optional[float] = ...) -> None: ...
+
+class SearchFilter(_message.Message):
+    __slots__ = ("speakers", "sound_classes", "tags_any", "min_duration_seconds", "max_duration_seconds")
+    SPEAKERS_FIELD_NUMBER: _ClassVar[int]
+    SOUND_CLASSES_FIELD_NUMBER: _ClassVar[int]
+    TAGS_ANY_FIELD_NUMBER: _ClassVar[int]
+    MIN_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    speakers: _containers.RepeatedScalarFieldContainer[str]
+    sound_classes: _containers.RepeatedScalarFieldContainer[str]
+    tags_any: _containers.RepeatedScalarFieldContainer[str]
+    min_duration_seconds: float
+    max_duration_seconds: float
+    def __init__(self, speakers: _Optional[_Iterable[str]] = ..., sound_classes: _Optional[_Iterable[str]] = ..., tags_any: _Optional[_Iterable[str]] = ..., min_duration_seconds: _Optional[float] = ..., max_duration_seconds: _Optional[float] = ...) -> None: ...
