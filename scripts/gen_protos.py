@@ -34,8 +34,9 @@ def generate(out: pathlib.Path) -> None:
     if protoc.main(args) != 0:
         sys.exit("protoc failed")
     # Package markers, so that `from audiosearch.search.v1 import search_service_pb2` works once installed.
-    for folder in {p.parent for p in out.rglob("*_pb2.py")}:
-        while folder != out / "audiosearch":
+    package = out / "audiosearch"
+    for folder in {p.parent for p in package.rglob("*_pb2.py")}:
+        while folder != package:
             (folder / "__init__.py").touch()
             folder = folder.parent
 

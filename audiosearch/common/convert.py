@@ -138,3 +138,30 @@ def filter_from_proto(message: types_pb2.SearchFilter) -> domain.SearchFilter:
         min_duration_seconds=message.min_duration_seconds,
         max_duration_seconds=message.max_duration_seconds,
     )
+
+
+def model_to_proto(model: domain.ModelInfo, message_class):
+    """Fill `message_class` (embedding ModelInfo or gateway Model: the same fields) from a domain ModelInfo."""
+    return message_class(
+        name=model.name,
+        dimension=model.dimension,
+        sample_rate=model.sample_rate,
+        metric=model.metric,
+        min_duration_seconds=model.min_duration_seconds,
+        available=model.available,
+        unavailable_reason=model.unavailable_reason,
+        description=model.description,
+    )
+
+
+def model_from_proto(message) -> domain.ModelInfo:
+    return domain.ModelInfo(
+        name=message.name,
+        dimension=message.dimension,
+        sample_rate=message.sample_rate,
+        metric=message.metric,
+        min_duration_seconds=message.min_duration_seconds,
+        available=message.available,
+        unavailable_reason=message.unavailable_reason,
+        description=message.description,
+    )

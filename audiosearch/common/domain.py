@@ -87,3 +87,25 @@ class Hit:
     score: float
     start_seconds: float = 0.0
     end_seconds: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    dimension: int
+    sample_rate: int
+    metric: str = "COSINE"
+    min_duration_seconds: float = 0.0
+    available: bool = True
+    unavailable_reason: str = ""
+    description: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchHit:
+    """A search result as users see it: the clip with its score and best-matching time range."""
+
+    clip: Clip
+    score: float
+    start_seconds: float = 0.0
+    end_seconds: float = 0.0

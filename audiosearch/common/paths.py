@@ -1,0 +1,31 @@
+"""Confinement of server-side paths to configured roots (folder import, uri sources)."""
+
+import os
+import pathlib
+from collections.abc import Iterable
+
+from audiosearch.common import errors
+
+
+def resolve_inside(path: str, roots: Iterable[str]) -> pathlib.Path:
+    """The real path of `path` if it lies inside one of `roots`, after following `..` and symlinks.
+
+    Relative paths are taken relative to the first root. Raises PermissionDenied for anything outside,
+    NotFound when it does not exist.
+    """
+    real_roots = [pathlib.Path(os.path.realpath(root)) for root in roots]
+    if not real_roots:
+        raise errors.PermissionDenied(
+            "reading server paths is disabled: configure the allowed roots to enable it", "NO_ALLOWED_ROOTS"
+        )
+    candidate = pathlib.Path(path)
+    if not candidate.is_absolute():
+        candidate = real_roots[0] / candidate
+    real = pathlib.Path(os.path.realpath(candidate))
+    if not any(real == root or root in real.parents for root in real_roots):
+        raise errors.PermissionDenied(
+            f"{path} is outside the allowed roots ({', '.join(map(str, real_roots))})", "PATH_OUTSIDE_ROOTS"
+        )
+    if not real.exists():
+        raise errors.NotFound(f"{path} does not exist", "PATH_NOT_FOUND")
+    return real

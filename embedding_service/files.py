@@ -1,0 +1,38 @@
+"""Reading `uri` audio sources from the server's disk, confined to the configured roots."""
+
+import os
+from collections.abc import Iterable
+from urllib.parse import unquote, urlparse
+
+from audiosearch.common import errors, paths
+
+
+class RootedFiles:
+    """Reads plain paths and file:// uris that resolve (after `..` and symlinks) inside `roots`."""
+
+    def __init__(self, roots: Iterable[str], max_bytes: int) -> None:
+        self.roots = tuple(roots)
+        self.max_bytes = max_bytes
+
+    def read(self, uri: str) -> bytes:
+        real = paths.resolve_inside(_local_path(uri), self.roots)
+        if not real.is_file():
+            raise errors.InvalidArgument(f"{uri} is not a file; name one audio file", "NOT_A_FILE")
+        if os.path.getsize(real) > self.max_bytes:
+            raise errors.ResourceExhausted(
+                f"{uri} exceeds {self.max_bytes} bytes; send a shorter clip", "AUDIO_TOO_LARGE"
+            )
+        with open(real, "rb") as file:
+            return file.read(self.max_bytes + 1)
+
+
+def _local_path(uri: str) -> str:
+    parsed = urlparse(uri)
+    if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
+        return unquote(parsed.path)
+    if parsed.scheme:
+        raise errors.InvalidArgument(
+            f"cannot read {uri}: only server paths and file:// uris are supported; send the content instead",
+            "UNSUPPORTED_URI",
+        )
+    return uri

@@ -1,0 +1,209 @@
+"""Clients of the three internal services: proto <-> domain, deadlines from the caller, peer errors as domain errors."""
+
+from collections.abc import Iterable
+
+import grpc
+
+from audiosearch.common import context, convert, domain, rpc_errors
+from audiosearch.common.channel import dial
+from audiosearch.common.server import REQUEST_ID_HEADER
+from audiosearch.common.upload import chunked
+from audiosearch.embedding.v1 import embedding_service_pb2 as embedding_pb2
+from audiosearch.embedding.v1 import embedding_service_pb2_grpc as embedding_grpc
+from audiosearch.metadata.v1 import metadata_service_pb2 as metadata_pb2
+from audiosearch.metadata.v1 import metadata_service_pb2_grpc as metadata_grpc
+from audiosearch.search.v1 import search_service_pb2 as search_pb2
+from audiosearch.search.v1 import search_service_pb2_grpc as search_grpc
+
+
+class _Peer:
+    """Calls one peer with the caller's request id and what remains of the caller's deadline."""
+
+    service_name = ""
+
+    def __init__(self, channel: grpc.Channel, timeout_seconds: float) -> None:
+        self.channel = channel
+        self.timeout_seconds = timeout_seconds
+
+    def _call(self, method, request):
+        try:
+            return method(
+                request,
+                timeout=context.timeout_for(self.timeout_seconds),
+                metadata=[(REQUEST_ID_HEADER, context.request_id.get() or context.new_request_id())],
+            )
+        except grpc.RpcError as error:
+            raise rpc_errors.from_rpc_error(error, self.service_name) from None
+
+
+class EmbeddingClient(_Peer):
+    service_name = "audiosearch.embedding.v1.EmbeddingService"
+
+    def __init__(self, channel: grpc.Channel, timeout_seconds: float) -> None:
+        super().__init__(channel, timeout_seconds)
+        self.stub = embedding_grpc.EmbeddingServiceStub(channel)
+
+    def list_models(self) -> list[domain.ModelInfo]:
+        response = self._call(self.stub.ListModels, embedding_pb2.ListModelsRequest())
+        return [convert.model_from_proto(model) for model in response.models]
+
+    def embed(
+        self, model: str, content: bytes, segments: domain.SegmentOptions
+    ) -> tuple[domain.AudioInfo, list[domain.Segment]]:
+        """Embed audio bytes (streamed in 1 MiB chunks); one segment, or one per window."""
+        options = embedding_pb2.EmbedOptions(model=model, segments=convert.segments_to_proto(segments))
+
+        def stream() -> Iterable[embedding_pb2.StreamEmbedAudioRequest]:
+            yield embedding_pb2.StreamEmbedAudioRequest(options=options)
+            for chunk in chunked(content):
+                yield embedding_pb2.StreamEmbedAudioRequest(chunk=chunk)
+
+        response = self._call(self.stub.StreamEmbedAudio, stream())
+        segments_out = [
+            domain.Segment(list(item.vector), item.start_seconds, item.end_seconds) for item in response.embeddings
+        ]
+        return convert.audio_from_proto(response.audio), segments_out
+
+
+class SearchClient(_Peer):
+    service_name = "audiosearch.search.v1.SearchService"
+
+    def __init__(self, channel: grpc.Channel, timeout_seconds: float) -> None:
+        super().__init__(channel, timeout_seconds)
+        self.stub = search_grpc.SearchServiceStub(channel)
+
+    def ensure_collection(self, name: str, dimension: int, metric: str, index_type: str) -> None:
+        request = search_pb2.EnsureCollectionRequest(
+            collection=name, dimension=dimension, metric=metric, index_type=index_type
+        )
+        self._call(self.stub.EnsureCollection, request)
+
+    def drop_collection(self, name: str) -> None:
+        self._call(self.stub.DropCollection, search_pb2.DropCollectionRequest(collection=name))
+
+    def upsert(self, collection: str, clip: domain.Clip, segments: list[domain.Segment]) -> None:
+        vectors = search_pb2.ClipVectors(
+            clip_id=clip.id,
+            labels=convert.labels_to_proto(clip.labels),
+            duration_seconds=clip.audio.duration_seconds,
+            segments=[_segment_to_proto(segment) for segment in segments],
+        )
+        self._call(self.stub.Upsert, search_pb2.UpsertRequest(collection=collection, clips=[vectors]))
+
+    def delete(self, collection: str, clip_ids: list[int]) -> None:
+        self._call(self.stub.Delete, search_pb2.DeleteRequest(collection=collection, clip_ids=clip_ids))
+
+    def search(
+        self,
+        collection: str,
+        queries: list[list[float]],
+        top_k: int,
+        search_filter: domain.SearchFilter,
+        exclude_clip_ids: list[int],
+    ) -> list[list[domain.Hit]]:
+        request = search_pb2.SearchRequest(
+            collection=collection,
+            queries=[search_pb2.Vector(values=query) for query in queries],
+            top_k=top_k,
+            filter=convert.filter_to_proto(search_filter),
+            exclude_clip_ids=exclude_clip_ids,
+        )
+        response = self._call(self.stub.Search, request)
+        return [
+            [domain.Hit(hit.clip_id, hit.score, hit.start_seconds, hit.end_seconds) for hit in result.hits]
+            for result in response.results
+        ]
+
+    def count_vectors(self, collection: str) -> int:
+        return self._call(self.stub.Count, search_pb2.CountRequest(collection=collection)).vectors
+
+    def get_vectors(self, collection: str, clip_id: int) -> list[list[float]]:
+        request = search_pb2.GetVectorsRequest(collection=collection, clip_id=clip_id)
+        return [list(segment.vector.values) for segment in self._call(self.stub.GetVectors, request).segments]
+
+
+def _segment_to_proto(segment: domain.Segment) -> search_pb2.Segment:
+    return search_pb2.Segment(
+        vector=search_pb2.Vector(values=segment.vector),
+        start_seconds=segment.start_seconds,
+        end_seconds=segment.end_seconds,
+    )
+
+
+class MetadataClient(_Peer):
+    service_name = "audiosearch.metadata.v1.MetadataService"
+
+    def __init__(self, channel: grpc.Channel, timeout_seconds: float) -> None:
+        super().__init__(channel, timeout_seconds)
+        self.stub = metadata_grpc.MetadataServiceStub(channel)
+
+    def create_collection(self, collection: domain.Collection) -> domain.Collection:
+        request = metadata_pb2.CreateCollectionRequest(collection=convert.collection_to_proto(collection))
+        return convert.collection_from_proto(self._call(self.stub.CreateCollection, request))
+
+    def get_collection(self, name: str) -> domain.Collection:
+        request = metadata_pb2.GetCollectionRequest(name=name)
+        return convert.collection_from_proto(self._call(self.stub.GetCollection, request))
+
+    def list_collections(self, page_size: int, page_token: str) -> tuple[list[domain.Collection], str]:
+        request = metadata_pb2.ListCollectionsRequest(page_size=page_size, page_token=page_token)
+        response = self._call(self.stub.ListCollections, request)
+        return [convert.collection_from_proto(item) for item in response.collections], response.next_page_token
+
+    def delete_collection(self, name: str) -> int:
+        request = metadata_pb2.DeleteCollectionRequest(name=name)
+        return self._call(self.stub.DeleteCollection, request).deleted_clips
+
+    def create_clip(self, clip: domain.Clip, request_id: str) -> tuple[domain.Clip, bool]:
+        request = metadata_pb2.CreateClipRequest(clip=convert.clip_to_proto(clip), request_id=request_id)
+        response = self._call(self.stub.CreateClip, request)
+        return convert.clip_from_proto(response.clip), response.created
+
+    def get_clip(self, clip_id: int) -> domain.Clip:
+        return convert.clip_from_proto(self._call(self.stub.GetClip, metadata_pb2.GetClipRequest(id=clip_id)))
+
+    def batch_get_clips(self, clip_ids: list[int]) -> list[domain.Clip]:
+        response = self._call(self.stub.BatchGetClips, metadata_pb2.BatchGetClipsRequest(ids=clip_ids))
+        return [convert.clip_from_proto(item) for item in response.clips]
+
+    def list_clips(
+        self, collection: str, page_size: int, page_token: str, search_filter: domain.SearchFilter
+    ) -> tuple[list[domain.Clip], str]:
+        request = metadata_pb2.ListClipsRequest(
+            collection=collection,
+            page_size=page_size,
+            page_token=page_token,
+            filter=convert.filter_to_proto(search_filter),
+        )
+        response = self._call(self.stub.ListClips, request)
+        return [convert.clip_from_proto(item) for item in response.clips], response.next_page_token
+
+    def find_by_content_hash(self, collection: str, content_sha256: str) -> domain.Clip:
+        request = metadata_pb2.FindByContentHashRequest(collection=collection, content_sha256=content_sha256)
+        return convert.clip_from_proto(self._call(self.stub.FindByContentHash, request))
+
+    def update_clip_state(
+        self,
+        clip_id: int,
+        state: domain.ClipState,
+        audio: domain.AudioInfo | None = None,
+        segment_count: int = 0,
+    ) -> domain.Clip:
+        request = metadata_pb2.UpdateClipStateRequest(
+            id=clip_id,
+            state=convert.state_to_proto(state),
+            audio=convert.audio_to_proto(audio) if audio else None,
+            segment_count=segment_count,
+        )
+        return convert.clip_from_proto(self._call(self.stub.UpdateClipState, request))
+
+    def delete_clip(self, clip_id: int) -> bool:
+        return self._call(self.stub.DeleteClip, metadata_pb2.DeleteClipRequest(id=clip_id)).deleted
+
+    def count_clips(self, collection: str) -> dict[str, int]:
+        return dict(self._call(self.stub.CountClips, metadata_pb2.CountClipsRequest(collection=collection)).by_state)
+
+
+def connect(address: str, client_class, timeout_seconds: float):
+    """A client of `client_class` over a retrying channel to `address`."""
+    return client_class(dial(address, [client_class.service_name]), timeout_seconds)

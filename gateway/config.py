@@ -1,0 +1,30 @@
+"""Gateway settings, read once from AUDIOSEARCH_GATEWAY_* env vars."""
+
+from dataclasses import dataclass, field
+
+from audiosearch.common.settings import load_settings
+
+PREFIX = "AUDIOSEARCH_GATEWAY_"
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    embedding_address: str = field(metadata={"doc": "embedding service (host:port, or dns:///name:port for replicas)"})
+    search_address: str = field(metadata={"doc": "search service address"})
+    metadata_address: str = field(metadata={"doc": "metadata service address"})
+    listen: str = field(default="127.0.0.1:50051", metadata={"doc": "address the public API binds"})
+    import_roots: tuple[str, ...] = field(
+        default=(), metadata={"doc": "comma-separated folders ImportDirectory may read; empty refuses all"}
+    )
+    max_upload_bytes: int = field(default=64 * MIB, metadata={"doc": "largest audio accepted by IngestAudio"})
+    max_message_bytes: int = field(default=72 * MIB, metadata={"doc": "gRPC max message size, in and out"})
+    max_workers: int = field(default=16, metadata={"doc": "concurrent RPC threads"})
+    call_timeout_seconds: float = field(default=10.0, metadata={"doc": "deadline of calls to search and metadata"})
+    embed_timeout_seconds: float = field(default=120.0, metadata={"doc": "deadline of calls to the embedding service"})
+    grace_seconds: float = field(default=5.0, metadata={"doc": "time in-flight calls get on SIGTERM"})
+    log_level: str = field(default="INFO", metadata={"doc": "DEBUG logs every call"})
+
+
+def load() -> GatewaySettings:
+    return load_settings(GatewaySettings, PREFIX)

@@ -1,0 +1,355 @@
+"""The gateway's flows (DESIGN.md section 5): ingest, search, delete, kept consistent across the three stores.
+
+The metadata store is the source of truth. A clip becomes visible to searches only once its vectors are written
+and its record is READY; a failed ingest removes whatever it wrote.
+"""
+
+import hashlib
+import logging
+import os
+import pathlib
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from audiosearch.common import domain, errors, paths
+from audiosearch.common.logs import log_fields
+
+log = logging.getLogger("audiosearch.gateway")
+
+MAX_TOP_K = 1000
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".w64", ".caf"})
+INDEX_TYPES = ("HNSW", "IVF_FLAT", "IVF_SQ8", "FLAT")
+
+
+class Embedder(Protocol):
+    def list_models(self) -> list[domain.ModelInfo]: ...
+
+    def embed(
+        self, model: str, content: bytes, segments: domain.SegmentOptions
+    ) -> tuple[domain.AudioInfo, list[domain.Segment]]: ...
+
+
+class VectorIndex(Protocol):
+    def ensure_collection(self, name: str, dimension: int, metric: str, index_type: str) -> None: ...
+    def drop_collection(self, name: str) -> None: ...
+    def upsert(self, collection: str, clip: domain.Clip, segments: list[domain.Segment]) -> None: ...
+    def delete(self, collection: str, clip_ids: list[int]) -> None: ...
+    def search(
+        self,
+        collection: str,
+        queries: list[list[float]],
+        top_k: int,
+        search_filter: domain.SearchFilter,
+        exclude_clip_ids: list[int],
+    ) -> list[list[domain.Hit]]: ...
+    def count_vectors(self, collection: str) -> int: ...
+    def get_vectors(self, collection: str, clip_id: int) -> list[list[float]]: ...
+
+
+class ClipCatalog(Protocol):
+    def create_collection(self, collection: domain.Collection) -> domain.Collection: ...
+    def get_collection(self, name: str) -> domain.Collection: ...
+    def list_collections(self, page_size: int, page_token: str) -> tuple[list[domain.Collection], str]: ...
+    def delete_collection(self, name: str) -> int: ...
+    def create_clip(self, clip: domain.Clip, request_id: str) -> tuple[domain.Clip, bool]: ...
+    def get_clip(self, clip_id: int) -> domain.Clip: ...
+    def batch_get_clips(self, clip_ids: list[int]) -> list[domain.Clip]: ...
+    def list_clips(
+        self, collection: str, page_size: int, page_token: str, search_filter: domain.SearchFilter
+    ) -> tuple[list[domain.Clip], str]: ...
+    def find_by_content_hash(self, collection: str, content_sha256: str) -> domain.Clip: ...
+    def update_clip_state(
+        self, clip_id: int, state: domain.ClipState, audio: domain.AudioInfo | None = None, segment_count: int = 0
+    ) -> domain.Clip: ...
+    def delete_clip(self, clip_id: int) -> bool: ...
+    def count_clips(self, collection: str) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    collection: str
+    content: bytes
+    source: str = ""
+    labels: domain.Labels = domain.Labels()
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    clip: domain.Clip
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """Exactly one of audio, clip_id or vector is set."""
+
+    collection: str
+    top_k: int
+    audio: bytes | None = None
+    clip_id: int | None = None
+    vector: list[float] | None = None
+    min_score: float | None = None
+    search_filter: domain.SearchFilter = domain.SearchFilter()
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    path: str
+    outcome: str  # ADDED, DUPLICATE or FAILED
+    clip: domain.Clip | None
+    error: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class CollectionStats:
+    name: str
+    model: str
+    ready_clips: int
+    pending_clips: int
+    failed_clips: int
+    vectors: int
+
+
+class GatewayCore:
+    def __init__(
+        self,
+        embedder: Embedder,
+        index: VectorIndex,
+        catalog: ClipCatalog,
+        import_roots: tuple[str, ...] = (),
+        max_upload_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
+        self.embedder = embedder
+        self.index = index
+        self.catalog = catalog
+        self.import_roots = import_roots
+        self.max_upload_bytes = max_upload_bytes
+
+    # Models and collections
+
+    def list_models(self) -> list[domain.ModelInfo]:
+        """The embedding service's models, with their availability."""
+        return self.embedder.list_models()
+
+    def create_collection(
+        self, name: str, model_name: str, segments: domain.SegmentOptions, index_type: str = ""
+    ) -> domain.Collection:
+        """Register a collection bound to a model and create its vector index; nothing remains if either fails."""
+        index_type = (index_type or "HNSW").upper()
+        if index_type not in INDEX_TYPES:
+            raise errors.InvalidArgument(f"index_type {index_type!r} is not one of {', '.join(INDEX_TYPES)}")
+        if segments.window_seconds < 0 or segments.hop_seconds < 0:
+            raise errors.InvalidArgument("segment window and hop must be positive seconds", "BAD_SEGMENTS")
+        if segments.enabled and not 0 < segments.hop_seconds <= segments.window_seconds:
+            raise errors.InvalidArgument("segment hop must be above 0 and at most the window", "BAD_SEGMENTS")
+        model = self._model(model_name)
+        created = self.catalog.create_collection(
+            domain.Collection(name, model.name, model.dimension, model.metric, segments)
+        )
+        try:
+            self.index.ensure_collection(name, model.dimension, model.metric, index_type)
+        except errors.AudioSearchError:
+            self.catalog.delete_collection(name)
+            raise
+        return created
+
+    def _model(self, name: str) -> domain.ModelInfo:
+        models = {model.name: model for model in self.embedder.list_models()}
+        if not name:
+            raise errors.InvalidArgument(f"choose a model: one of {', '.join(sorted(models))}", "MODEL_REQUIRED")
+        model = models.get(name)
+        if model is None:
+            raise errors.NotFound(f"unknown model {name!r}; known models: {', '.join(sorted(models))}", "UNKNOWN_MODEL")
+        if not model.available:
+            raise errors.FailedPrecondition(f"model {name} is unavailable: {model.unavailable_reason}", "MODEL_UNAVAILABLE")
+        return model
+
+    def list_collections(self, page_size: int, page_token: str) -> tuple[list[domain.Collection], str]:
+        return self.catalog.list_collections(page_size, page_token)
+
+    def drop_collection(self, name: str) -> int:
+        """Drop the vectors, then the records (the source of truth goes last); returns the clips deleted."""
+        self.catalog.get_collection(name)
+        self.index.drop_collection(name)
+        return self.catalog.delete_collection(name)
+
+    # Ingest
+
+    def ingest(self, request: IngestRequest) -> IngestResult:
+        """Hash, dedupe, embed, create the record, write vectors, mark READY; undo everything on failure."""
+        if not request.content:
+            raise errors.InvalidArgument("the upload is empty: send the audio file's bytes", "EMPTY_AUDIO")
+        if len(request.content) > self.max_upload_bytes:
+            raise errors.ResourceExhausted(
+                f"the upload exceeds {self.max_upload_bytes} bytes; send a shorter clip", "AUDIO_TOO_LARGE"
+            )
+        collection = self.catalog.get_collection(request.collection)
+        digest = hashlib.sha256(request.content).hexdigest()
+        existing = self._find_by_hash(collection.name, digest)
+        if existing is not None and existing.state is domain.ClipState.READY:
+            return IngestResult(existing, duplicate=True)
+        # Embedding first: bad audio is refused before anything is written.
+        audio, segments = self.embedder.embed(collection.model, request.content, collection.segments)
+        clip = existing
+        if clip is None:
+            draft = domain.Clip(
+                id=0,
+                collection=collection.name,
+                content_sha256=digest,
+                source=request.source,
+                audio=audio,
+                labels=request.labels,
+            )
+            clip, created = self.catalog.create_clip(draft, request.request_id)
+            if not created and clip.state is domain.ClipState.READY:
+                return IngestResult(clip, duplicate=True)
+        try:
+            self.index.upsert(collection.name, clip, segments)
+            ready = self.catalog.update_clip_state(clip.id, domain.ClipState.READY, audio, len(segments))
+        except errors.AudioSearchError:
+            self._undo_ingest(collection.name, clip.id)
+            raise
+        log.info("clip ingested", extra=log_fields(clip_id=ready.id, collection=collection.name))
+        return IngestResult(ready, duplicate=False)
+
+    def _find_by_hash(self, collection: str, digest: str) -> domain.Clip | None:
+        try:
+            return self.catalog.find_by_content_hash(collection, digest)
+        except errors.NotFound:
+            return None
+
+    def _undo_ingest(self, collection: str, clip_id: int) -> None:
+        """Best effort: what cannot be removed now stays PENDING for reconcile to clean up."""
+        try:
+            self.index.delete(collection, [clip_id])
+            self.catalog.delete_clip(clip_id)
+        except errors.AudioSearchError:
+            log.warning("ingest cleanup incomplete", extra=log_fields(clip_id=clip_id), exc_info=True)
+
+    def import_directory(
+        self, collection: str, path: str, recursive: bool, labels: domain.Labels, label_from_parent: bool
+    ) -> Iterator[ImportProgress]:
+        """Ingest every audio file below `path` (inside the import roots); a bad file is reported, never fatal."""
+        self.catalog.get_collection(collection)
+        folder = paths.resolve_inside(path, self.import_roots)
+        if not folder.is_dir():
+            raise errors.InvalidArgument(f"{path} is not a folder", "NOT_A_FOLDER")
+        files = sorted(
+            file
+            for file in (folder.rglob("*") if recursive else folder.iterdir())
+            if file.suffix.lower() in AUDIO_SUFFIXES and file.is_file()
+        )
+        for done, file in enumerate(files, start=1):
+            file_labels = replace(labels, sound_class=file.parent.name) if label_from_parent else labels
+            try:
+                real = paths.resolve_inside(str(file), self.import_roots)
+                result = self.ingest(
+                    IngestRequest(collection, self._read(real), str(file.relative_to(folder)), file_labels)
+                )
+            except errors.AudioSearchError as error:
+                yield ImportProgress(str(file), "FAILED", None, f"{error.code_name}: {error.message}", done, len(files))
+                continue
+            outcome = "DUPLICATE" if result.duplicate else "ADDED"
+            yield ImportProgress(str(file), outcome, result.clip, "", done, len(files))
+
+    def _read(self, file: pathlib.Path) -> bytes:
+        if os.path.getsize(file) > self.max_upload_bytes:
+            raise errors.ResourceExhausted(f"larger than {self.max_upload_bytes} bytes", "AUDIO_TOO_LARGE")
+        return file.read_bytes()
+
+    # Search
+
+    def search(self, query: SearchQuery) -> list[domain.SearchHit]:
+        """Top-k READY clips most similar to the query, best first."""
+        if not 1 <= query.top_k <= MAX_TOP_K:
+            raise errors.InvalidArgument(f"top_k must be between 1 and {MAX_TOP_K}, got {query.top_k}", "BAD_TOP_K")
+        collection = self.catalog.get_collection(query.collection)
+        exclude: list[int] = []
+        if query.audio is not None:
+            if not query.audio:
+                raise errors.InvalidArgument("the query audio is empty", "EMPTY_AUDIO")
+            # The query is one vector for the whole snippet, matched against windows in segmented collections.
+            _, segments = self.embedder.embed(collection.model, query.audio, domain.SegmentOptions())
+            vectors = [list(segment.vector) for segment in segments]
+        elif query.clip_id is not None:
+            clip = self.catalog.get_clip(query.clip_id)
+            if clip.collection != collection.name:
+                raise errors.InvalidArgument(f"clip {clip.id} belongs to collection {clip.collection!r}", "WRONG_COLLECTION")
+            vectors = self.index.get_vectors(collection.name, clip.id)
+            exclude = [clip.id]
+        elif query.vector is not None:
+            if len(query.vector) != collection.dimension:
+                raise errors.InvalidArgument(
+                    f"the query vector has {len(query.vector)} values; collection {collection.name} "
+                    f"needs {collection.dimension}",
+                    "DIMENSION_MISMATCH",
+                )
+            vectors = [list(query.vector)]
+        else:
+            raise errors.InvalidArgument("set one query: audio, clip_id or vector", "QUERY_REQUIRED")
+        # A little headroom: hits whose clip is not READY are dropped below.
+        limit = min(MAX_TOP_K, query.top_k + 16)
+        results = self.index.search(collection.name, vectors, limit, query.search_filter, exclude)
+        best = _best_hit_per_clip(hit for hits in results for hit in hits)
+        if query.min_score is not None:
+            best = [hit for hit in best if hit.score >= query.min_score]
+        clips = {clip.id: clip for clip in self.catalog.batch_get_clips([hit.clip_id for hit in best])}
+        ready = [
+            domain.SearchHit(clips[hit.clip_id], hit.score, hit.start_seconds, hit.end_seconds)
+            for hit in best
+            if hit.clip_id in clips and clips[hit.clip_id].state is domain.ClipState.READY
+        ]
+        return ready[: query.top_k]
+
+    # Clips
+
+    def get_clip(self, clip_id: int) -> domain.Clip:
+        return self.catalog.get_clip(clip_id)
+
+    def list_clips(
+        self, collection: str, page_size: int, page_token: str, search_filter: domain.SearchFilter
+    ) -> tuple[list[domain.Clip], str]:
+        return self.catalog.list_clips(collection, page_size, page_token, search_filter)
+
+    def delete_clip(self, clip_id: int) -> bool:
+        """Mark DELETING, remove the vectors, then the record. Idempotent: False when there was no such clip."""
+        try:
+            clip = self.catalog.get_clip(clip_id)
+        except errors.NotFound:
+            return False
+        self.catalog.update_clip_state(clip.id, domain.ClipState.DELETING)
+        self.index.delete(clip.collection, [clip.id])
+        return self.catalog.delete_clip(clip.id)
+
+    def stats(self) -> list[CollectionStats]:
+        """Clip counts by state and vector counts of every collection."""
+        rows = []
+        token = ""
+        while True:
+            collections, token = self.catalog.list_collections(100, token)
+            for collection in collections:
+                counts = self.catalog.count_clips(collection.name)
+                rows.append(
+                    CollectionStats(
+                        name=collection.name,
+                        model=collection.model,
+                        ready_clips=counts.get("READY", 0),
+                        pending_clips=counts.get("PENDING", 0),
+                        failed_clips=counts.get("FAILED", 0),
+                        vectors=self.index.count_vectors(collection.name),
+                    )
+                )
+            if not token:
+                return rows
+
+
+def _best_hit_per_clip(hits) -> list[domain.Hit]:
+    best: dict[int, domain.Hit] = {}
+    for hit in hits:
+        if hit.clip_id not in best or hit.score > best[hit.clip_id].score:
+            best[hit.clip_id] = hit
+    return sorted(best.values(), key=lambda hit: hit.score, reverse=True)

@@ -1,0 +1,121 @@
+"""GatewayService: translates the public proto to the gateway core and back, nothing else."""
+
+from audiosearch.common import convert
+from audiosearch.common.upload import assemble_upload
+from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
+from gateway.core import GatewayCore, IngestRequest, SearchQuery
+
+_OUTCOMES = {
+    "ADDED": pb2.ImportDirectoryProgress.OUTCOME_ADDED,
+    "DUPLICATE": pb2.ImportDirectoryProgress.OUTCOME_DUPLICATE,
+    "FAILED": pb2.ImportDirectoryProgress.OUTCOME_FAILED,
+}
+
+
+class GatewayServicer(pb2_grpc.GatewayServiceServicer):
+    def __init__(self, core: GatewayCore) -> None:
+        self.core = core
+
+    def ListModels(self, request, context):
+        return pb2.ListModelsResponse(
+            models=[convert.model_to_proto(model, pb2.Model) for model in self.core.list_models()]
+        )
+
+    def CreateCollection(self, request, context):
+        collection = self.core.create_collection(
+            request.name, request.model, convert.segments_from_proto(request.segments), request.index_type
+        )
+        return convert.collection_to_proto(collection)
+
+    def ListCollections(self, request, context):
+        collections, token = self.core.list_collections(request.page_size, request.page_token)
+        return pb2.ListCollectionsResponse(
+            collections=[convert.collection_to_proto(item) for item in collections], next_page_token=token
+        )
+
+    def DropCollection(self, request, context):
+        return pb2.DropCollectionResponse(deleted_clips=self.core.drop_collection(request.name))
+
+    def IngestAudio(self, request_iterator, context):
+        options, content = assemble_upload(request_iterator, "options", self.core.max_upload_bytes)
+        result = self.core.ingest(
+            IngestRequest(
+                collection=options.collection,
+                content=content,
+                source=options.source,
+                labels=convert.labels_from_proto(options.labels),
+                request_id=options.request_id,
+            )
+        )
+        return pb2.IngestAudioResponse(clip=convert.clip_to_proto(result.clip), duplicate=result.duplicate)
+
+    def ImportDirectory(self, request, context):
+        progress = self.core.import_directory(
+            request.collection,
+            request.path,
+            request.recursive,
+            convert.labels_from_proto(request.labels),
+            request.label_from_parent,
+        )
+        for item in progress:
+            yield pb2.ImportDirectoryProgress(
+                path=item.path,
+                outcome=_OUTCOMES[item.outcome],
+                clip=convert.clip_to_proto(item.clip) if item.clip else None,
+                error=item.error,
+                done=item.done,
+                total=item.total,
+            )
+
+    def SearchAudio(self, request, context):
+        which = request.WhichOneof("query")
+        query = SearchQuery(
+            collection=request.collection,
+            top_k=request.top_k,
+            audio=request.audio if which == "audio" else None,
+            clip_id=request.clip_id if which == "clip_id" else None,
+            vector=list(request.vector.values) if which == "vector" else None,
+            min_score=request.min_score if request.HasField("min_score") else None,
+            search_filter=convert.filter_from_proto(request.filter),
+        )
+        collection_model, hits = self.core.search(query)
+        return pb2.SearchAudioResponse(
+            model=collection_model,
+            hits=[
+                pb2.SearchHit(
+                    clip=convert.clip_to_proto(hit.clip),
+                    score=hit.score,
+                    start_seconds=hit.start_seconds,
+                    end_seconds=hit.end_seconds,
+                )
+                for hit in hits
+            ],
+        )
+
+    def GetClip(self, request, context):
+        return convert.clip_to_proto(self.core.get_clip(request.id))
+
+    def ListClips(self, request, context):
+        clips, token = self.core.list_clips(
+            request.collection, request.page_size, request.page_token, convert.filter_from_proto(request.filter)
+        )
+        return pb2.ListClipsResponse(clips=[convert.clip_to_proto(clip) for clip in clips], next_page_token=token)
+
+    def DeleteClip(self, request, context):
+        return pb2.DeleteClipResponse(deleted=self.core.delete_clip(request.id))
+
+    def GetStats(self, request, context):
+        return pb2.GetStatsResponse(
+            collections=[
+                pb2.CollectionStats(
+                    name=row.name,
+                    model=row.model,
+                    ready_clips=row.ready_clips,
+                    pending_clips=row.pending_clips,
+                    failed_clips=row.failed_clips,
+                    vectors=row.vectors,
+                )
+                for row in self.core.stats()
+            ]
+        )

@@ -1,0 +1,1 @@
+"""The metadata service: the collection registry and the clip records (the only code that runs SQL)."""

@@ -1,0 +1,28 @@
+"""Metadata service settings, read once from AUDIOSEARCH_METADATA_* env vars."""
+
+from dataclasses import dataclass, field
+
+from audiosearch.common.settings import load_settings
+
+PREFIX = "AUDIOSEARCH_METADATA_"
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MetadataSettings:
+    listen: str = field(default="127.0.0.1:50054", metadata={"doc": "address the metadata API binds"})
+    database_url: str = field(
+        default="sqlite:///data/metadata.db",
+        metadata={
+            "doc": "sqlite:///relative/path, sqlite:////absolute/path, or mysql://user:password@host:port/database"
+            " (the database is created if absent)"
+        },
+    )
+    max_message_bytes: int = field(default=16 * MIB, metadata={"doc": "gRPC max message size, in and out"})
+    max_workers: int = field(default=16, metadata={"doc": "concurrent RPC threads"})
+    grace_seconds: float = field(default=5.0, metadata={"doc": "time in-flight calls get on SIGTERM"})
+    log_level: str = field(default="INFO", metadata={"doc": "DEBUG logs every call"})
+
+
+def load() -> MetadataSettings:
+    return load_settings(MetadataSettings, PREFIX)

@@ -1,0 +1,317 @@
+"""Metadata domain logic: validation, dedupe and pagination over the store. No gRPC here."""
+
+import base64
+import dataclasses
+import math
+import re
+
+from audiosearch.common import domain
+from audiosearch.common.errors import Aborted, AlreadyExists, InvalidArgument, NotFound, require
+from metadata_service.store import MetadataStore
+
+# Milvus collection name rules, so a collection's name can be its vector collection's name too.
+COLLECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+METRICS = ("COSINE", "IP", "L2")
+MAX_DIMENSION = 32768
+MAX_MODEL_CHARS = 128
+MAX_SOURCE_CHARS = 1024
+MAX_LABEL_CHARS = 256
+MAX_TAGS = 32
+MAX_AUDIO_FORMAT_CHARS = 32
+MAX_REQUEST_ID_CHARS = 128
+MAX_FILTER_VALUES = 256
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+MAX_BATCH_IDS = 1000
+
+
+class MetadataCore:
+    """The collection registry and clip records: the source of truth for what exists and in which state."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self.store = store
+
+    # --- collections
+
+    def create_collection(self, collection: domain.Collection) -> domain.Collection:
+        """Register a collection; ALREADY_EXISTS if the name is taken."""
+        stored = self.store.insert_collection(_valid_collection(collection))
+        if stored is None:
+            raise AlreadyExists(
+                f"collection {collection.name!r} already exists; choose another name, or delete it first",
+                "COLLECTION_EXISTS",
+                collection=collection.name,
+            )
+        return stored
+
+    def get_collection(self, name: str) -> domain.Collection:
+        """The collection of that name; NOT_FOUND if there is none."""
+        _check_collection_name(name)
+        collection = self.store.get_collection(name)
+        if collection is None:
+            raise NotFound(
+                f"collection {name!r} does not exist; create it first, or list collections to see their names",
+                "COLLECTION_NOT_FOUND",
+                collection=name,
+            )
+        return collection
+
+    def list_collections(self, page_size: int = 0, page_token: str = "") -> tuple[list[domain.Collection], str]:
+        """One page of collections ordered by name, and the token of the next page ('' after the last)."""
+        size = _page_size(page_size)
+        collections = self.store.list_collections(_page_after("collection", page_token), size + 1)
+        more = len(collections) > size
+        collections = collections[:size]
+        return collections, _page_token("collection", collections[-1].name) if more else ""
+
+    def delete_collection(self, name: str) -> int:
+        """Delete the collection and all its clip records; returns how many clips were deleted."""
+        _check_collection_name(name)
+        deleted = self.store.delete_collection(name)
+        if deleted is None:
+            raise NotFound(
+                f"collection {name!r} does not exist; nothing was deleted", "COLLECTION_NOT_FOUND", collection=name
+            )
+        return deleted
+
+    # --- clips
+
+    def create_clip(self, clip: domain.Clip, request_id: str = "") -> tuple[domain.Clip, bool]:
+        """Create a PENDING clip and assign its id, or return the clip already stored with the same content or the
+        same request_id in the collection. The bool is True when this call created it."""
+        clip = _valid_clip(clip)
+        require(
+            len(request_id) <= MAX_REQUEST_ID_CHARS,
+            f"request_id has {len(request_id)} characters; use at most {MAX_REQUEST_ID_CHARS} (a UUID fits)",
+        )
+        existing = self._existing_clip(clip, request_id)
+        if existing is not None:
+            return existing, False
+        created = self.store.insert_clip(clip, request_id)
+        if created is not None:
+            return created, True
+        # The unique keys refused it: a concurrent identical request won, or the collection does not exist.
+        existing = self._existing_clip(clip, request_id)
+        if existing is not None:
+            return existing, False
+        self.get_collection(clip.collection)
+        raise Aborted(
+            f"clip {clip.content_sha256} in {clip.collection!r} conflicted with a clip deleted at the same time;"
+            " retry the request",
+            "CLIP_CONFLICT",
+        )
+
+    def _existing_clip(self, clip: domain.Clip, request_id: str) -> domain.Clip | None:
+        if request_id:
+            by_request = self.store.find_clip_by_request(clip.collection, request_id)
+            if by_request is not None:
+                return by_request
+        return self.store.find_clip_by_content(clip.collection, clip.content_sha256)
+
+    def get_clip(self, clip_id: int) -> domain.Clip:
+        """The clip with that id; NOT_FOUND if there is none."""
+        clip = self.store.get_clips([clip_id]).get(clip_id)
+        if clip is None:
+            raise _clip_not_found(clip_id)
+        return clip
+
+    def batch_get_clips(self, clip_ids: list[int]) -> list[domain.Clip]:
+        """The clips with those ids, in the order asked; ids with no clip are left out."""
+        require(
+            len(clip_ids) <= MAX_BATCH_IDS,
+            f"{len(clip_ids)} ids asked for; ask for at most {MAX_BATCH_IDS} per call",
+        )
+        found = self.store.get_clips(clip_ids)
+        return [found[clip_id] for clip_id in clip_ids if clip_id in found]
+
+    def list_clips(
+        self,
+        collection: str,
+        page_size: int = 0,
+        page_token: str = "",
+        search_filter: domain.SearchFilter = domain.SearchFilter(),
+        state: domain.ClipState | None = None,
+    ) -> tuple[list[domain.Clip], str]:
+        """One page of the collection's clips that match the filter and state (None: any), ordered by id, and the
+        token of the next page ('' after the last)."""
+        self.get_collection(collection)
+        _check_filter(search_filter)
+        size = _page_size(page_size)
+        after = _page_after("clip", page_token)
+        try:
+            after_id = int(after or 0)
+        except ValueError:
+            raise _invalid_page_token() from None
+        clips = self.store.list_clips(collection, after_id, size + 1, search_filter, state)
+        more = len(clips) > size
+        clips = clips[:size]
+        return clips, _page_token("clip", str(clips[-1].id)) if more else ""
+
+    def find_by_content_hash(self, collection: str, content_sha256: str) -> domain.Clip:
+        """The clip of that content in the collection; NOT_FOUND if there is none."""
+        _check_collection_name(collection)
+        _check_sha256(content_sha256)
+        clip = self.store.find_clip_by_content(collection, content_sha256)
+        if clip is None:
+            raise NotFound(
+                f"no clip with content sha256 {content_sha256} in collection {collection!r}",
+                "CLIP_NOT_FOUND",
+                collection=collection,
+            )
+        return clip
+
+    def update_clip_state(
+        self,
+        clip_id: int,
+        state: domain.ClipState | None,
+        audio: domain.AudioInfo | None = None,
+        segment_count: int | None = None,
+    ) -> domain.Clip:
+        """Move the clip to `state`, storing the audio facts and segment count when given; returns the clip."""
+        require(state is not None, "state is required: one of " + ", ".join(s.value for s in domain.ClipState))
+        if audio is not None:
+            _check_audio(audio)
+        require(segment_count is None or segment_count >= 0, f"segment_count must be >= 0, not {segment_count}")
+        clip = self.store.update_clip(clip_id, state, audio, segment_count)
+        if clip is None:
+            raise _clip_not_found(clip_id)
+        return clip
+
+    def delete_clip(self, clip_id: int) -> bool:
+        """Delete the clip record; False if there was none (deleting twice is not an error)."""
+        return self.store.delete_clip(clip_id)
+
+    def count_clips(self, collection: str) -> dict[str, int]:
+        """The collection's clip counts by state name, every state present."""
+        self.get_collection(collection)
+        counts = self.store.count_clips(collection)
+        return {state.value: counts.get(state, 0) for state in domain.ClipState}
+
+
+def _clip_not_found(clip_id: int) -> NotFound:
+    return NotFound(
+        f"clip {clip_id} does not exist; it may have been deleted (list a collection's clips to see their ids)",
+        "CLIP_NOT_FOUND",
+        clip_id=str(clip_id),
+    )
+
+
+def _check_collection_name(name: str) -> None:
+    require(
+        bool(COLLECTION_NAME.match(name)),
+        f"collection name {name!r} is not valid: use 1-64 letters, digits or underscores, starting with a letter",
+        "INVALID_COLLECTION_NAME",
+    )
+
+
+def _valid_collection(collection: domain.Collection) -> domain.Collection:
+    _check_collection_name(collection.name)
+    require(
+        0 < len(collection.model) <= MAX_MODEL_CHARS,
+        f"model is required (at most {MAX_MODEL_CHARS} characters); name the embedding model, e.g. ecapa_tdnn",
+    )
+    require(
+        1 <= collection.dimension <= MAX_DIMENSION,
+        f"dimension must be 1..{MAX_DIMENSION}, not {collection.dimension}; use the model's embedding size",
+    )
+    metric = collection.metric.upper()
+    require(metric in METRICS, f"metric must be one of {', '.join(METRICS)}, not {collection.metric!r}")
+    window, hop = collection.segments.window_seconds, collection.segments.hop_seconds
+    if window == 0:
+        require(hop == 0, "segments.hop_seconds is set but window_seconds is 0; set both, or neither")
+    else:
+        require(
+            math.isfinite(window) and window > 0 and 0 < hop <= window,
+            f"segments must have window_seconds > 0 and 0 < hop_seconds <= window_seconds, not {window}/{hop}",
+        )
+    return dataclasses.replace(collection, metric=metric)
+
+
+def _check_sha256(content_sha256: str) -> None:
+    require(
+        bool(SHA256_HEX.match(content_sha256)),
+        f"content_sha256 {content_sha256[:80]!r} is not a sha256: send 64 lowercase hex digits",
+        "INVALID_CONTENT_SHA256",
+    )
+
+
+def _check_audio(audio: domain.AudioInfo) -> None:
+    require(
+        math.isfinite(audio.duration_seconds) and audio.duration_seconds >= 0,
+        f"audio.duration_seconds must be a number >= 0, not {audio.duration_seconds}",
+    )
+    require(audio.sample_rate >= 0 and audio.channels >= 0, "audio.sample_rate and audio.channels must be >= 0")
+    require(
+        len(audio.format) <= MAX_AUDIO_FORMAT_CHARS,
+        f"audio.format has {len(audio.format)} characters; use at most {MAX_AUDIO_FORMAT_CHARS}",
+    )
+
+
+def _valid_labels(labels: domain.Labels) -> domain.Labels:
+    for name, value in (("speaker", labels.speaker), ("sound_class", labels.sound_class)):
+        require(
+            len(value) <= MAX_LABEL_CHARS, f"labels.{name} has {len(value)} characters; use at most {MAX_LABEL_CHARS}"
+        )
+    tags = tuple(dict.fromkeys(labels.tags))  # a repeated tag means nothing more; keep the first
+    require(len(tags) <= MAX_TAGS, f"{len(tags)} tags given; use at most {MAX_TAGS}")
+    require(
+        all(0 < len(tag) <= MAX_LABEL_CHARS for tag in tags),
+        f"every tag must have 1..{MAX_LABEL_CHARS} characters",
+    )
+    return dataclasses.replace(labels, tags=tags)
+
+
+def _valid_clip(clip: domain.Clip) -> domain.Clip:
+    _check_collection_name(clip.collection)
+    _check_sha256(clip.content_sha256)
+    require(
+        len(clip.source) <= MAX_SOURCE_CHARS,
+        f"source has {len(clip.source)} characters; use at most {MAX_SOURCE_CHARS} (a filename or uri)",
+    )
+    _check_audio(clip.audio)
+    require(clip.segment_count >= 0, f"segment_count must be >= 0, not {clip.segment_count}")
+    return dataclasses.replace(clip, labels=_valid_labels(clip.labels))
+
+
+def _check_filter(search_filter: domain.SearchFilter) -> None:
+    for name in ("speakers", "sound_classes", "tags_any"):
+        values = getattr(search_filter, name)
+        require(
+            len(values) <= MAX_FILTER_VALUES, f"filter.{name} has {len(values)} values; use at most {MAX_FILTER_VALUES}"
+        )
+    low, high = search_filter.min_duration_seconds, search_filter.max_duration_seconds
+    require(
+        math.isfinite(low) and math.isfinite(high) and low >= 0 and high >= 0,
+        "filter durations must be numbers >= 0 (0 means no bound)",
+    )
+    require(high == 0 or low <= high, f"filter.min_duration_seconds {low} is above max_duration_seconds {high}")
+
+
+def _page_size(requested: int) -> int:
+    require(requested >= 0, f"page_size must be >= 0 (0 means {DEFAULT_PAGE_SIZE}), not {requested}")
+    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def _page_token(kind: str, last_key: str) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{last_key}".encode()).decode("ascii")
+
+
+def _page_after(kind: str, page_token: str) -> str:
+    """The last key of the page before `page_token` ('' for the first page)."""
+    if not page_token:
+        return ""
+    try:
+        found_kind, last_key = base64.urlsafe_b64decode(page_token.encode("ascii")).decode().split(":", 1)
+    except ValueError:
+        raise _invalid_page_token() from None
+    if found_kind != kind:
+        raise _invalid_page_token()
+    return last_key
+
+
+def _invalid_page_token() -> InvalidArgument:
+    return InvalidArgument(
+        "page_token is not one this service issued; pass next_page_token from the previous page, or '' to start",
+        "INVALID_PAGE_TOKEN",
+    )

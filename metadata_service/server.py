@@ -1,0 +1,51 @@
+"""Metadata server: build_server() for tests and launchers, main() for the audiosearch-metadata process."""
+
+import logging
+import sys
+
+from audiosearch.common import errors
+from audiosearch.common.logs import log_fields, setup_logging
+from audiosearch.common.server import Registration, RunningServer, create_server, serve
+from audiosearch.common.settings import SettingsError
+from audiosearch.metadata.v1.metadata_service_pb2_grpc import add_MetadataServiceServicer_to_server
+from metadata_service import config
+from metadata_service.config import MetadataSettings
+from metadata_service.core import MetadataCore
+from metadata_service.servicer import MetadataServicer
+from metadata_service.store import open_store
+
+log = logging.getLogger("audiosearch.metadata")
+
+SERVICE_NAME = "audiosearch.metadata.v1.MetadataService"
+
+
+def build_server(settings: MetadataSettings, core: MetadataCore) -> RunningServer:
+    """Bind settings.listen (port 0 picks a free one); the caller starts it."""
+    registration = Registration(MetadataServicer(core), add_MetadataServiceServicer_to_server, SERVICE_NAME)
+    return create_server(
+        settings.listen, [registration], max_message_bytes=settings.max_message_bytes, max_workers=settings.max_workers
+    )
+
+
+def main() -> None:
+    try:
+        settings = config.load()
+    except SettingsError as error:
+        sys.exit(f"audiosearch-metadata: {error}")
+    setup_logging("metadata", settings.log_level)
+    try:
+        store = open_store(settings.database_url)
+        running = build_server(settings, MetadataCore(store))
+    except (SettingsError, errors.AudioSearchError) as error:
+        # Fail fast: a service that cannot reach its database or bind its port must not start.
+        log.error("cannot start", extra=log_fields(error=str(error)))
+        sys.exit(f"audiosearch-metadata: {error}")
+    log.info("database ready", extra=log_fields(database=store.location))
+    try:
+        serve(running, "audiosearch-metadata", settings.grace_seconds)
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Search service: owns the vector collections (Milvus) and answers nearest-clip searches."""

@@ -1,0 +1,237 @@
+"""Search logic: validates requests, keeps collections consistent, rolls segment hits up to clips. No gRPC here."""
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from audiosearch.common import domain, errors
+from audiosearch.common.errors import require
+from search_service import filters
+from search_service.vectors import (
+    MAX_LABEL_BYTES,
+    MAX_RESULT_WINDOW,
+    MAX_TAGS,
+    ClipVectors,
+    CollectionSpec,
+    SegmentHit,
+    VectorCount,
+    VectorStore,
+    collection_not_found,
+)
+
+METRICS = ("COSINE", "IP", "L2")
+INDEX_TYPES = ("HNSW", "IVF_FLAT", "IVF_SQ8", "FLAT")
+MAX_DIMENSION = 32768
+MAX_TOP_K = 1000
+MAX_QUERIES = 100
+MAX_SEGMENTS_PER_CLIP = 10_000
+MAX_CLIP_IDS = 10_000
+MAX_BREADTH = 4096
+# Window hits fetched per clip wanted: a clip matching in several windows must not crowd out the next clips.
+WINDOWS_PER_CLIP = 4
+_COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+class SearchCore:
+    def __init__(self, store: VectorStore) -> None:
+        self.store = store
+
+    def ensure_collection(self, name: str, dimension: int, metric: str = "", index_type: str = "") -> bool:
+        """Create the collection if absent (True when created). FAILED_PRECONDITION if it exists with another
+        dimension or metric; an existing index type is kept."""
+        _check_name(name)
+        require(
+            1 <= dimension <= MAX_DIMENSION,
+            f"dimension must be 1..{MAX_DIMENSION}, got {dimension}",
+            "INVALID_DIMENSION",
+        )
+        metric = _choice(metric or "COSINE", METRICS, "metric")
+        index_type = _choice(index_type or "HNSW", INDEX_TYPES, "index_type")
+        existing = self.store.describe(name)
+        if existing is None:
+            self.store.create(name, CollectionSpec(dimension, metric, index_type))
+            return True
+        if (existing.dimension, existing.metric) != (dimension, metric):
+            raise errors.FailedPrecondition(
+                f"collection {name!r} exists with dimension {existing.dimension} and metric {existing.metric}, "
+                f"not {dimension} and {metric}; drop it first or use another name",
+                "COLLECTION_SPEC_MISMATCH",
+            )
+        return False
+
+    def drop_collection(self, name: str) -> bool:
+        """Remove the collection and its vectors; False when there was none."""
+        _check_name(name)
+        return self.store.drop(name)
+
+    def upsert(self, collection: str, clips: Sequence[ClipVectors]) -> int:
+        """Write each clip's vectors, replacing any it had; returns how many vectors were written."""
+        _check_name(collection)
+        clip_ids = [clip.clip_id for clip in clips]
+        require(len(set(clip_ids)) == len(clip_ids), "a clip id appears twice; send each clip once", "DUPLICATE_CLIP")
+        spec = self._spec(collection)
+        checked = [_checked_clip(clip, spec) for clip in clips]
+        if checked:
+            self.store.upsert(collection, checked)
+        return sum(len(clip.segments) for clip in checked)
+
+    def delete(self, collection: str, clip_ids: Sequence[int]) -> None:
+        """Remove every vector of the clips. Idempotent: unknown clips, or a missing collection, are no-ops."""
+        _check_name(collection)
+        _check_clip_ids(clip_ids, "clip_ids")
+        if not clip_ids:
+            return
+        try:
+            self.store.delete(collection, clip_ids)
+        except errors.NotFound:
+            pass  # no collection, so none of its vectors remain: what the caller wanted
+
+    def search(
+        self,
+        collection: str,
+        queries: Sequence[Sequence[float]],
+        top_k: int,
+        search_filter: domain.SearchFilter = domain.SearchFilter(),
+        breadth: int = 0,
+        exclude_clip_ids: Sequence[int] = (),
+    ) -> list[list[domain.Hit]]:
+        """For each query vector, the top_k clips matching the filter, best first, each once with the time range
+        of its best window. Scores: higher is more similar (COSINE/IP as is, minus the distance for L2)."""
+        _check_name(collection)
+        require(1 <= top_k <= MAX_TOP_K, f"top_k must be 1..{MAX_TOP_K}, got {top_k}", "INVALID_TOP_K")
+        require(
+            1 <= len(queries) <= MAX_QUERIES,
+            f"send 1..{MAX_QUERIES} query vectors per call, got {len(queries)}",
+            "INVALID_QUERY_COUNT",
+        )
+        require(
+            breadth == 0 or 1 <= breadth <= MAX_BREADTH,
+            f"search_breadth must be 1..{MAX_BREADTH}, or 0 for a default; got {breadth}",
+            "INVALID_SEARCH_BREADTH",
+        )
+        _check_clip_ids(exclude_clip_ids, "exclude_clip_ids")
+        expression = filters.expression(search_filter, exclude_clip_ids)
+        spec = self._spec(collection)
+        vectors = [_checked_vector(query, spec, f"query {index}") for index, query in enumerate(queries)]
+        limit = min(MAX_RESULT_WINDOW, top_k * WINDOWS_PER_CLIP)
+        results = self.store.search(collection, spec, vectors, limit, expression, breadth or max(64, 2 * limit))
+        return [_best_per_clip(hits, spec.metric, top_k) for hits in results]
+
+    def count(self, collection: str) -> VectorCount:
+        """How many vectors and how many clips the collection holds."""
+        _check_name(collection)
+        self._spec(collection)
+        return self.store.count(collection)
+
+    def get_vectors(self, collection: str, clip_id: int) -> list[domain.Segment]:
+        """The clip's stored segments in time order; NOT_FOUND when it has none."""
+        _check_name(collection)
+        self._spec(collection)
+        segments = self.store.segments(collection, clip_id)
+        if not segments:
+            raise errors.NotFound(
+                f"clip {clip_id} has no vectors in collection {collection!r}; ingest it first", "CLIP_VECTORS_NOT_FOUND"
+            )
+        return segments
+
+    def _spec(self, collection: str) -> CollectionSpec:
+        spec = self.store.describe(collection)
+        if spec is None:
+            raise collection_not_found(collection)
+        return spec
+
+
+def _check_name(name: str) -> None:
+    require(
+        bool(_COLLECTION_NAME.fullmatch(name)),
+        f"collection name {name!r} must be 1-64 letters, digits or '_', starting with a letter",
+        "INVALID_COLLECTION_NAME",
+    )
+
+
+def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    upper = value.upper()
+    require(upper in allowed, f"{what} must be one of {', '.join(allowed)}; got {value!r}", f"INVALID_{what.upper()}")
+    return upper
+
+
+def _check_clip_ids(clip_ids: Sequence[int], what: str) -> None:
+    require(
+        len(clip_ids) <= MAX_CLIP_IDS,
+        f"send at most {MAX_CLIP_IDS} {what} per call, got {len(clip_ids)}",
+        "TOO_MANY_IDS",
+    )
+
+
+def _checked_vector(values: Iterable[float], spec: CollectionSpec, what: str) -> list[float]:
+    vector = np.asarray(values, dtype=np.float32)
+    require(
+        vector.ndim == 1 and vector.size == spec.dimension,
+        f"{what} has {vector.size} values; the collection's dimension is {spec.dimension}",
+        "DIMENSION_MISMATCH",
+    )
+    require(
+        bool(np.isfinite(vector).all()), f"{what} contains NaN or infinity; send finite values", "NON_FINITE_VECTOR"
+    )
+    # A zero vector has no direction, so its cosine with anything is undefined.
+    require(
+        spec.metric != "COSINE" or bool(vector.any()), f"{what} is all zeros; COSINE needs a direction", "ZERO_VECTOR"
+    )
+    return vector.tolist()
+
+
+def _check_label(value: str, what: str) -> None:
+    require(
+        len(value.encode()) <= MAX_LABEL_BYTES,
+        f"{what} is longer than {MAX_LABEL_BYTES} bytes; shorten it",
+        "LABEL_TOO_LONG",
+    )
+
+
+def _checked_clip(clip: ClipVectors, spec: CollectionSpec) -> ClipVectors:
+    what = f"clip {clip.clip_id}"
+    require(
+        1 <= len(clip.segments) <= MAX_SEGMENTS_PER_CLIP,
+        f"{what} has {len(clip.segments)} segments; send 1..{MAX_SEGMENTS_PER_CLIP} (Delete removes a clip)",
+        "INVALID_SEGMENT_COUNT",
+    )
+    require(
+        math.isfinite(clip.duration_seconds) and clip.duration_seconds >= 0,
+        f"{what} has duration {clip.duration_seconds}; send a finite number of seconds >= 0",
+        "INVALID_DURATION",
+    )
+    _check_label(clip.labels.speaker, f"{what}: speaker")
+    _check_label(clip.labels.sound_class, f"{what}: sound_class")
+    require(
+        len(clip.labels.tags) <= MAX_TAGS,
+        f"{what} has {len(clip.labels.tags)} tags; at most {MAX_TAGS}",
+        "TOO_MANY_TAGS",
+    )
+    for tag in clip.labels.tags:
+        _check_label(tag, f"{what}: tag")
+    segments = []
+    for index, segment in enumerate(clip.segments):
+        require(
+            math.isfinite(segment.start_seconds)
+            and math.isfinite(segment.end_seconds)
+            and 0 <= segment.start_seconds <= segment.end_seconds,
+            f"{what} segment {index} spans {segment.start_seconds}..{segment.end_seconds} s; "
+            "send finite times with 0 <= start <= end",
+            "INVALID_SEGMENT_TIME",
+        )
+        vector = _checked_vector(segment.vector, spec, f"{what} segment {index}")
+        segments.append(domain.Segment(vector, segment.start_seconds, segment.end_seconds))
+    return ClipVectors(clip.clip_id, clip.labels, clip.duration_seconds, segments)
+
+
+def _best_per_clip(hits: Iterable[SegmentHit], metric: str, top_k: int) -> list[domain.Hit]:
+    """Roll window hits up to clips: each clip once, with its best window's score and time range."""
+    best: dict[int, domain.Hit] = {}
+    for hit in hits:
+        score = -hit.distance if metric == "L2" else hit.distance
+        current = best.get(hit.clip_id)
+        if current is None or score > current.score:
+            best[hit.clip_id] = domain.Hit(hit.clip_id, score, hit.start_seconds, hit.end_seconds)
+    return sorted(best.values(), key=lambda hit: (-hit.score, hit.clip_id))[:top_k]

@@ -1,0 +1,44 @@
+"""Search service process: settings, the Milvus store, the gRPC server. `python -m search_service.server`."""
+
+import logging
+import sys
+
+from audiosearch.common import errors
+from audiosearch.common.logs import log_fields, setup_logging
+from audiosearch.common.server import Registration, RunningServer, create_server, serve
+from audiosearch.common.settings import SettingsError
+from audiosearch.search.v1 import search_service_pb2_grpc as pb2_grpc
+from search_service import config
+from search_service.config import SearchSettings
+from search_service.core import SearchCore
+from search_service.servicer import SearchServicer
+from search_service.store import MilvusVectorStore
+
+SERVICE_NAME = "audiosearch.search.v1.SearchService"
+log = logging.getLogger("audiosearch.search")
+
+
+def build_server(settings: SearchSettings, core: SearchCore) -> RunningServer:
+    registration = Registration(SearchServicer(core), pb2_grpc.add_SearchServiceServicer_to_server, SERVICE_NAME)
+    return create_server(settings.listen, [registration], settings.max_message_bytes, settings.max_workers)
+
+
+def main() -> None:
+    try:
+        settings = config.load()
+    except SettingsError as error:
+        sys.exit(f"audiosearch-search: {error}")
+    setup_logging("search", settings.log_level)
+    try:
+        store = MilvusVectorStore.open(settings)
+    except errors.AudioSearchError as error:  # fail fast: no point serving without the vector store
+        log.error("cannot open the vector store", extra=log_fields(reason=error.reason))
+        sys.exit(f"audiosearch-search: {error.message}")
+    try:
+        serve(build_server(settings, SearchCore(store)), "audiosearch-search", settings.grace_seconds)
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""What the search core and its vector store exchange: collection specs, clip vectors, segment hits."""
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Protocol
+
+from audiosearch.common import domain, errors
+
+# Milvus returns at most this many rows from one search or query (its topk / query window cap).
+MAX_RESULT_WINDOW = 16384
+# Schema limits of the label fields (Milvus VARCHAR lengths count UTF-8 bytes).
+MAX_LABEL_BYTES = 256
+MAX_TAGS = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class CollectionSpec:
+    dimension: int
+    metric: str
+    index_type: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ClipVectors:
+    """Every segment vector of one clip, with the labels searches filter by."""
+
+    clip_id: int
+    labels: domain.Labels
+    duration_seconds: float
+    segments: Sequence[domain.Segment]
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentHit:
+    """One matching window as the store reports it: the raw distance in the collection's metric."""
+
+    clip_id: int
+    distance: float
+    start_seconds: float
+    end_seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class VectorCount:
+    vectors: int
+    clips: int
+
+
+def collection_not_found(collection: str) -> errors.NotFound:
+    return errors.NotFound(
+        f"collection {collection!r} does not exist in the vector store; create it with EnsureCollection",
+        "COLLECTION_NOT_FOUND",
+    )
+
+
+class VectorStore(Protocol):
+    def describe(self, collection: str) -> CollectionSpec | None: ...
+    def create(self, collection: str, spec: CollectionSpec) -> None: ...
+    def drop(self, collection: str) -> bool: ...
+    def upsert(self, collection: str, clips: Sequence[ClipVectors]) -> None: ...
+    def delete(self, collection: str, clip_ids: Sequence[int]) -> None: ...
+    def search(
+        self,
+        collection: str,
+        spec: CollectionSpec,
+        queries: Sequence[Sequence[float]],
+        limit: int,
+        expression: str,
+        breadth: int,
+    ) -> list[list[SegmentHit]]: ...
+    def count(self, collection: str) -> VectorCount: ...
+    def segments(self, collection: str, clip_id: int) -> list[domain.Segment]: ...
