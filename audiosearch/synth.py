@@ -110,5 +110,6 @@ def encode(samples: np.ndarray, sample_rate: int, suffix: str = ".wav") -> bytes
 def write_clip(path: str | pathlib.Path, samples: np.ndarray, sample_rate: int) -> pathlib.Path:
     """Write samples to `path`, the format chosen by its suffix (.wav, .flac, .ogg, .mp3)."""
     path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(encode(samples, sample_rate, path.suffix))
     return path

@@ -18,7 +18,6 @@ from audiosearch.common.logs import log_fields
 log = logging.getLogger("audiosearch.gateway")
 
 MAX_TOP_K = 1000
-AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".w64", ".caf"})
 INDEX_TYPES = ("HNSW", "IVF_FLAT", "IVF_SQ8", "FLAT")
 
 
@@ -238,11 +237,7 @@ class GatewayCore:
         folder = paths.resolve_inside(path, self.import_roots)
         if not folder.is_dir():
             raise errors.InvalidArgument(f"{path} is not a folder", "NOT_A_FOLDER")
-        files = sorted(
-            file
-            for file in (folder.rglob("*") if recursive else folder.iterdir())
-            if file.suffix.lower() in AUDIO_SUFFIXES and file.is_file()
-        )
+        files = paths.audio_files(folder, recursive)
         for done, file in enumerate(files, start=1):
             file_labels = replace(labels, sound_class=file.parent.name) if label_from_parent else labels
             try:
@@ -263,8 +258,8 @@ class GatewayCore:
 
     # Search
 
-    def search(self, query: SearchQuery) -> list[domain.SearchHit]:
-        """Top-k READY clips most similar to the query, best first."""
+    def search(self, query: SearchQuery) -> tuple[str, list[domain.SearchHit]]:
+        """The collection's model and the top-k READY clips most similar to the query, best first."""
         if not 1 <= query.top_k <= MAX_TOP_K:
             raise errors.InvalidArgument(f"top_k must be between 1 and {MAX_TOP_K}, got {query.top_k}", "BAD_TOP_K")
         collection = self.catalog.get_collection(query.collection)
@@ -303,7 +298,7 @@ class GatewayCore:
             for hit in best
             if hit.clip_id in clips and clips[hit.clip_id].state is domain.ClipState.READY
         ]
-        return ready[: query.top_k]
+        return collection.model, ready[: query.top_k]
 
     # Clips
 

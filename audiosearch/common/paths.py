@@ -29,3 +29,12 @@ def resolve_inside(path: str, roots: Iterable[str]) -> pathlib.Path:
     if not real.exists():
         raise errors.NotFound(f"{path} does not exist", "PATH_NOT_FOUND")
     return real
+
+
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".w64", ".caf"})
+
+
+def audio_files(folder: pathlib.Path, recursive: bool = True) -> list[pathlib.Path]:
+    """The audio files in a folder (by suffix), sorted so imports are repeatable."""
+    candidates = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(file for file in candidates if file.suffix.lower() in AUDIO_SUFFIXES and file.is_file())

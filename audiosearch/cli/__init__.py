@@ -1,0 +1,1 @@
+"""The `audiosearch` command line."""

@@ -1,0 +1,3 @@
+from audiosearch.cli.main import main
+
+main()

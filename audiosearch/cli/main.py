@@ -1,0 +1,244 @@
+"""`audiosearch`: start the services, ingest, search and inspect a library from the shell."""
+
+import argparse
+import os
+import pathlib
+import signal
+import sys
+import threading
+
+from audiosearch.common import errors
+from audiosearch.common.paths import audio_files
+
+DEFAULT_ADDRESS = os.environ.get("AUDIOSEARCH_ADDRESS", "localhost:50051")
+
+
+def _client(args):
+    from audiosearch.client import AudioSearchClient
+
+    return AudioSearchClient(args.address)
+
+
+def _clip_row(clip) -> list:
+    labels = clip.labels
+    label = ", ".join(filter(None, [labels.sound_class, labels.speaker, *labels.tags]))
+    return [clip.id, clip.source, label, f"{clip.audio.duration_seconds:.2f}s", clip.audio.sample_rate]
+
+
+def cmd_up(args) -> int:
+    from audiosearch.launcher import DEFAULT_PORTS, Stack
+
+    ports = {name: 0 for name in DEFAULT_PORTS} if args.any_port else dict(DEFAULT_PORTS)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    roots = tuple(str(pathlib.Path(root).resolve()) for root in args.import_root)
+    with Stack(args.data_dir, ports=ports, import_roots=roots) as stack:
+        for name, service in stack.services.items():
+            print(f"{name:<10} {service.address}   (log: {service.log_path})")
+        print(f"ready: gateway at {stack.gateway_address}; Ctrl-C stops all services", flush=True)
+        stop.wait()
+        print("stopping...", flush=True)
+    print("stopped")
+    return 0
+
+
+def cmd_models(args) -> int:
+    from audiosearch.cli.output import print_json, print_table
+
+    models = _client(args).list_models()
+    if args.json:
+        print_json(models)
+        return 0
+    rows = [
+        [m.name, m.dimension, m.sample_rate, m.metric, "yes" if m.available else f"no: {m.unavailable_reason}"]
+        for m in models
+    ]
+    print_table(["model", "dim", "rate", "metric", "available"], rows)
+    return 0
+
+
+def cmd_collections(args) -> int:
+    from audiosearch.cli.output import print_json, print_table
+
+    client = _client(args)
+    if args.action == "create":
+        collection = client.create_collection(args.name, args.model, args.window, args.hop, args.index)
+        print_json(collection) if args.json else print(f"created collection {collection.name} ({collection.model})")
+    elif args.action == "drop":
+        deleted = client.drop_collection(args.name)
+        print_json({"deleted_clips": deleted}) if args.json else print(f"dropped {args.name} ({deleted} clips)")
+    else:
+        collections = list(client.list_collections())
+        if args.json:
+            print_json(collections)
+        else:
+            rows = [[c.name, c.model, c.dimension, c.metric] for c in collections]
+            print_table(["collection", "model", "dim", "metric"], rows)
+    return 0
+
+
+def _expand(paths: list[str]) -> list[pathlib.Path]:
+    files = []
+    for path in map(pathlib.Path, paths):
+        files.extend(audio_files(path) if path.is_dir() else [path])
+    return files
+
+
+def cmd_ingest(args) -> int:
+    from audiosearch.cli.output import Progress, print_json
+
+    client = _client(args)
+    if args.model and args.collection not in {c.name for c in client.list_collections()}:
+        client.create_collection(args.collection, args.model)
+    files = _expand(args.paths)
+    progress = Progress(len(files), "ingest")
+    results, counts = [], {"added": 0, "duplicate": 0, "failed": 0}
+    for done, file in enumerate(files, start=1):
+        sound_class = file.parent.name if args.label_from_parent else args.sound_class
+        try:
+            response = client.ingest(file, args.collection, speaker=args.speaker, sound_class=sound_class)
+        except (errors.AudioSearchError, OSError) as error:
+            counts["failed"] += 1
+            results.append({"path": str(file), "outcome": "failed", "error": str(error)})
+            if not args.json:
+                print(f"\nfailed: {file}: {error}", file=sys.stderr)
+        else:
+            outcome = "duplicate" if response.duplicate else "added"
+            counts[outcome] += 1
+            results.append({"path": str(file), "outcome": outcome, "clip_id": response.clip.id})
+        progress.update(done, file.name)
+    progress.close()
+    if args.json:
+        print_json({"summary": counts, "files": results})
+    else:
+        print(f"{counts['added']} added, {counts['duplicate']} duplicate, {counts['failed']} failed")
+    return 1 if counts["failed"] else 0
+
+
+def cmd_search(args) -> int:
+    from audiosearch.cli.output import print_json, print_table
+
+    query = {"clip_id": int(args.query)} if args.query.isdigit() else {"audio": args.query}
+    response = _client(args).search(
+        args.collection,
+        top_k=args.top_k,
+        min_score=args.min_score,
+        sound_classes=tuple(args.sound_class),
+        speakers=tuple(args.speaker),
+        **query,
+    )
+    if args.json:
+        print_json(response)
+        return 0
+    rows = [
+        [rank, f"{hit.score:.4f}", *_clip_row(hit.clip), f"{hit.start_seconds:.1f}-{hit.end_seconds:.1f}s"]
+        for rank, hit in enumerate(response.hits, start=1)
+    ]
+    print_table(["#", "score", "id", "source", "labels", "duration", "rate", "match"], rows)
+    return 0
+
+
+def cmd_list(args) -> int:
+    from audiosearch.cli.output import print_json, print_table
+
+    clips = list(_client(args).list_clips(args.collection, sound_classes=tuple(args.sound_class)))
+    if args.json:
+        print_json(clips)
+    else:
+        print_table(["id", "source", "labels", "duration", "rate"], [_clip_row(clip) for clip in clips])
+    return 0
+
+
+def cmd_delete(args) -> int:
+    client = _client(args)
+    for clip_id in args.ids:
+        print(f"{clip_id}: {'deleted' if client.delete_clip(clip_id) else 'not found'}")
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from audiosearch.cli.output import print_json, print_table
+
+    stats = _client(args).stats()
+    if args.json:
+        print_json(stats)
+    else:
+        rows = [[s.name, s.model, s.ready_clips, s.pending_clips, s.failed_clips, s.vectors] for s in stats]
+        print_table(["collection", "model", "ready", "pending", "failed", "vectors"], rows)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from audiosearch.cli.demo import run_demo
+
+    return run_demo(args.data_dir, args.clips_per_class)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="audiosearch", description=__doc__)
+    parser.add_argument("--address", default=DEFAULT_ADDRESS, help="gateway address (env AUDIOSEARCH_ADDRESS)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start the four services locally (embedded Milvus Lite + SQLite)")
+    up.add_argument("--data-dir", default="data", help="where the SQLite and Milvus Lite files and logs live")
+    up.add_argument("--import-root", action="append", default=[], help="folder ImportDirectory may read")
+    up.add_argument("--any-port", action="store_true", help="bind free ports instead of 50051-50054")
+    up.set_defaults(func=cmd_up)
+
+    sub.add_parser("models", help="list the embedding models").set_defaults(func=cmd_models)
+
+    collections = sub.add_parser("collections", help="list, create or drop collections")
+    collections.add_argument("action", nargs="?", choices=["list", "create", "drop"], default="list")
+    collections.add_argument("name", nargs="?")
+    collections.add_argument("--model", default="logmel")
+    collections.add_argument("--window", type=float, default=0.0, help="segment window in seconds")
+    collections.add_argument("--hop", type=float, default=0.0, help="segment hop in seconds")
+    collections.add_argument("--index", default="", help="HNSW (default), IVF_FLAT, IVF_SQ8 or FLAT")
+    collections.set_defaults(func=cmd_collections)
+
+    ingest = sub.add_parser("ingest", help="add audio files or folders to a collection")
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--collection", "-c", required=True)
+    ingest.add_argument("--model", help="create the collection with this model if it does not exist")
+    ingest.add_argument("--speaker", default="")
+    ingest.add_argument("--class", dest="sound_class", default="")
+    ingest.add_argument("--label-from-parent", action="store_true", help="sound class = parent folder name")
+    ingest.set_defaults(func=cmd_ingest)
+
+    search = sub.add_parser("search", help="find the clips most similar to an audio file or a clip id")
+    search.add_argument("query", help="an audio file, or the id of a stored clip")
+    search.add_argument("--collection", "-c", required=True)
+    search.add_argument("--top-k", "-k", type=int, default=5)
+    search.add_argument("--min-score", type=float)
+    search.add_argument("--class", dest="sound_class", action="append", default=[])
+    search.add_argument("--speaker", action="append", default=[])
+    search.set_defaults(func=cmd_search)
+
+    listing = sub.add_parser("list", help="list the clips of a collection")
+    listing.add_argument("--collection", "-c", required=True)
+    listing.add_argument("--class", dest="sound_class", action="append", default=[])
+    listing.set_defaults(func=cmd_list)
+
+    delete = sub.add_parser("delete", help="delete clips by id")
+    delete.add_argument("ids", nargs="+", type=int)
+    delete.set_defaults(func=cmd_delete)
+
+    sub.add_parser("stats", help="clip and vector counts per collection").set_defaults(func=cmd_stats)
+
+    demo = sub.add_parser("demo", help="generate a sample library, start everything, ingest, search, stop")
+    demo.add_argument("--data-dir", help="keep the demo's files here (default: a temporary folder)")
+    demo.add_argument("--clips-per-class", type=int, default=16)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.command == "collections" and args.action in ("create", "drop") and not args.name:
+        sys.exit(f"audiosearch collections {args.action} needs a collection name")
+    try:
+        sys.exit(args.func(args))
+    except errors.AudioSearchError as error:
+        sys.exit(f"error: {error.code_name} ({error.reason}): {error.message}")

@@ -1,0 +1,175 @@
+"""AudioSearchClient: the typed Python client of the public API (what other backends import; the CLI uses it).
+
+    from audiosearch.client import AudioSearchClient
+    with AudioSearchClient("localhost:50051") as client:
+        client.create_collection("sounds", model="logmel")
+        clip = client.ingest("dog.wav", collection="sounds", sound_class="dog").clip
+        for hit in client.search("sounds", audio=open("query.wav", "rb").read(), top_k=5).hits:
+            print(hit.clip.source, hit.score)
+
+Calls raise audiosearch.common.errors.AudioSearchError subclasses (NotFound, InvalidArgument, ...), carrying the
+server's reason. UNAVAILABLE is retried by the channel; every call has a deadline.
+"""
+
+import pathlib
+import uuid
+from collections.abc import Iterator
+
+import grpc
+
+from audiosearch.common import rpc_errors
+from audiosearch.common.channel import dial
+from audiosearch.common.upload import chunked
+from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
+from audiosearch.type.v1 import types_pb2
+
+SERVICE_NAME = "audiosearch.gateway.v1.GatewayService"
+
+
+class AudioSearchClient:
+    def __init__(self, address: str = "localhost:50051", timeout_seconds: float = 60.0) -> None:
+        self.address = address
+        self.timeout_seconds = timeout_seconds
+        self.channel = dial(address, [SERVICE_NAME])
+        self.stub = pb2_grpc.GatewayServiceStub(self.channel)
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self) -> "AudioSearchClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _call(self, method, request, timeout: float | None = None):
+        try:
+            return method(request, timeout=timeout or self.timeout_seconds)
+        except grpc.RpcError as error:
+            raise rpc_errors.from_rpc_error(error, self.address) from None
+
+    def list_models(self) -> list[pb2.Model]:
+        """The models collections can be bound to, with their dimension and availability."""
+        return list(self._call(self.stub.ListModels, pb2.ListModelsRequest()).models)
+
+    def create_collection(
+        self, name: str, model: str, window_seconds: float = 0.0, hop_seconds: float = 0.0, index_type: str = ""
+    ) -> types_pb2.Collection:
+        """Create a collection bound to `model`; a window makes one vector per window (long recordings)."""
+        request = pb2.CreateCollectionRequest(
+            name=name,
+            model=model,
+            segments=types_pb2.SegmentOptions(window_seconds=window_seconds, hop_seconds=hop_seconds),
+            index_type=index_type,
+        )
+        return self._call(self.stub.CreateCollection, request)
+
+    def list_collections(self) -> Iterator[types_pb2.Collection]:
+        """Every collection (pages are fetched as you iterate)."""
+        token = ""
+        while True:
+            response = self._call(self.stub.ListCollections, pb2.ListCollectionsRequest(page_size=100, page_token=token))
+            yield from response.collections
+            token = response.next_page_token
+            if not token:
+                return
+
+    def drop_collection(self, name: str) -> int:
+        """Delete a collection, its clips and vectors; returns the number of clips deleted."""
+        return self._call(self.stub.DropCollection, pb2.DropCollectionRequest(name=name)).deleted_clips
+
+    def ingest(
+        self,
+        audio: bytes | str | pathlib.Path,
+        collection: str,
+        source: str = "",
+        speaker: str = "",
+        sound_class: str = "",
+        tags: tuple[str, ...] = (),
+        request_id: str = "",
+    ) -> pb2.IngestAudioResponse:
+        """Add a clip (bytes, or a path read here and streamed); returns it, or the earlier clip if a duplicate.
+
+        A retry with the same request_id is safe; one is generated when not given.
+        """
+        if isinstance(audio, (str, pathlib.Path)):
+            source = source or pathlib.Path(audio).name
+            audio = pathlib.Path(audio).read_bytes()
+        options = pb2.IngestOptions(
+            collection=collection,
+            source=source,
+            labels=types_pb2.Labels(speaker=speaker, sound_class=sound_class, tags=list(tags)),
+            request_id=request_id or uuid.uuid4().hex,
+        )
+
+        def stream() -> Iterator[pb2.IngestAudioRequest]:
+            yield pb2.IngestAudioRequest(options=options)
+            for chunk in chunked(audio):
+                yield pb2.IngestAudioRequest(chunk=chunk)
+
+        return self._call(self.stub.IngestAudio, stream())
+
+    def import_directory(
+        self, collection: str, path: str, recursive: bool = True, label_from_parent: bool = False
+    ) -> Iterator[pb2.ImportDirectoryProgress]:
+        """Ingest a folder the gateway can read (below its import roots); yields one progress item per file."""
+        request = pb2.ImportDirectoryRequest(
+            collection=collection, path=path, recursive=recursive, label_from_parent=label_from_parent
+        )
+        try:
+            yield from self.stub.ImportDirectory(request, timeout=max(self.timeout_seconds, 3600))
+        except grpc.RpcError as error:
+            raise rpc_errors.from_rpc_error(error, self.address) from None
+
+    def search(
+        self,
+        collection: str,
+        audio: bytes | str | pathlib.Path | None = None,
+        clip_id: int | None = None,
+        vector: list[float] | None = None,
+        top_k: int = 10,
+        min_score: float | None = None,
+        speakers: tuple[str, ...] = (),
+        sound_classes: tuple[str, ...] = (),
+        tags_any: tuple[str, ...] = (),
+    ) -> pb2.SearchAudioResponse:
+        """The top_k most similar READY clips to one query: audio (bytes or a path), a stored clip id, or a vector."""
+        request = pb2.SearchAudioRequest(
+            collection=collection,
+            top_k=top_k,
+            filter=types_pb2.SearchFilter(speakers=speakers, sound_classes=sound_classes, tags_any=tags_any),
+        )
+        if isinstance(audio, (str, pathlib.Path)):
+            audio = pathlib.Path(audio).read_bytes()
+        if audio is not None:
+            request.audio = audio
+        elif clip_id is not None:
+            request.clip_id = clip_id
+        elif vector is not None:
+            request.vector.values.extend(vector)
+        if min_score is not None:
+            request.min_score = min_score
+        return self._call(self.stub.SearchAudio, request)
+
+    def get_clip(self, clip_id: int) -> types_pb2.Clip:
+        return self._call(self.stub.GetClip, pb2.GetClipRequest(id=clip_id))
+
+    def list_clips(self, collection: str, sound_classes: tuple[str, ...] = (), speakers: tuple[str, ...] = ()):
+        """Every clip of a collection, optionally filtered (pages are fetched as you iterate)."""
+        token = ""
+        search_filter = types_pb2.SearchFilter(sound_classes=sound_classes, speakers=speakers)
+        while True:
+            request = pb2.ListClipsRequest(collection=collection, page_size=500, page_token=token, filter=search_filter)
+            response = self._call(self.stub.ListClips, request)
+            yield from response.clips
+            token = response.next_page_token
+            if not token:
+                return
+
+    def delete_clip(self, clip_id: int) -> bool:
+        """Delete a clip's record and vectors; False when there was no such clip."""
+        return self._call(self.stub.DeleteClip, pb2.DeleteClipRequest(id=clip_id)).deleted
+
+    def stats(self) -> list[pb2.CollectionStats]:
+        return list(self._call(self.stub.GetStats, pb2.GetStatsRequest()).collections)

@@ -1,0 +1,123 @@
+"""End to end: the four services as separate processes (the way `audiosearch up` runs them), driven through the
+public API with the SDK client and the CLI."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from audiosearch import synth
+from audiosearch.client import AudioSearchClient
+from audiosearch.common import errors
+from audiosearch.launcher import Stack
+
+CLASSES = ("tone", "white_noise", "vowel", "clicks")
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    root = tmp_path_factory.mktemp("library")
+    for class_index, sound_class in enumerate(CLASSES):
+        for i in range(6):
+            suffix = (".wav", ".flac", ".ogg", ".mp3")[i % 4]
+            synth.write_clip(root / sound_class / f"{sound_class}-{i}{suffix}", synth.generate(sound_class, i), 16000)
+    return root
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, library):
+    with Stack(tmp_path_factory.mktemp("stack"), ports={}, import_roots=(str(library),)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(stack):
+    with AudioSearchClient(stack.gateway_address) as sdk:
+        yield sdk
+
+
+@pytest.fixture(scope="module")
+def collection(client, library):
+    client.create_collection("e2e", model="logmel")
+    outcomes = [item.outcome for item in client.import_directory("e2e", str(library), label_from_parent=True)]
+    assert len(outcomes) == 6 * len(CLASSES)
+    return "e2e"
+
+
+def test_services_are_separate_processes(stack):
+    pids = {service.process.pid for service in stack.services.values()}
+    assert len(pids) == 4 and os.getpid() not in pids
+
+
+@pytest.mark.parametrize("sound_class", CLASSES)
+def test_fresh_clip_finds_its_own_class_first(client, collection, sound_class):
+    query = synth.encode(synth.generate(sound_class, 777), 16000, ".wav")
+    hits = client.search(collection, audio=query, top_k=5).hits
+    assert hits[0].clip.labels.sound_class == sound_class
+
+
+def test_clip_is_searchable_right_after_ingest_returns(client, collection):
+    audio = synth.encode(synth.generate("chirp", 5), 16000, ".flac")
+    clip = client.ingest(audio, collection, source="fresh.flac", sound_class="chirp").clip
+    hits = client.search(collection, audio=audio, top_k=1).hits
+    assert hits[0].clip.id == clip.id and hits[0].score > 0.99
+    assert client.delete_clip(clip.id)
+
+
+def test_same_file_twice_gives_one_record_and_delete_removes_both(client, collection):
+    audio = synth.encode(synth.generate("siren", 1), 16000, ".ogg")
+    first = client.ingest(audio, collection, source="siren.ogg")
+    second = client.ingest(audio, collection, source="again.ogg")
+    assert not first.duplicate and second.duplicate and second.clip.id == first.clip.id
+    vectors_before = {s.name: s.vectors for s in client.stats()}["e2e"]
+
+    assert client.delete_clip(first.clip.id)
+    with pytest.raises(errors.NotFound):
+        client.get_clip(first.clip.id)
+    assert {s.name: s.vectors for s in client.stats()}["e2e"] == vectors_before - 1
+    hits = client.search(collection, audio=audio, top_k=5).hits
+    assert first.clip.id not in {hit.clip.id for hit in hits}
+    assert not client.delete_clip(first.clip.id)
+
+
+def test_bad_upload_leaves_nothing_behind(client, collection):
+    before = {s.name: (s.ready_clips, s.pending_clips, s.vectors) for s in client.stats()}["e2e"]
+    with pytest.raises(errors.InvalidArgument):
+        client.ingest(b"this is not audio", collection)
+    after = {s.name: (s.ready_clips, s.pending_clips, s.vectors) for s in client.stats()}["e2e"]
+    assert after == before
+
+
+def _cli(stack, *args) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "audiosearch.cli", "--address", stack.gateway_address, *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_cli_search_and_stats_as_json(stack, collection, tmp_path):
+    query = synth.write_clip(tmp_path / "q.wav", synth.generate("vowel", 4242), 16000)
+    result = _cli(stack, "--json", "search", str(query), "-c", collection, "-k", "3")
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)["hits"]
+    assert len(hits) == 3 and hits[0]["clip"]["labels"]["sound_class"] == "vowel"
+
+    stats = json.loads(_cli(stack, "--json", "stats").stdout)
+    assert {row["name"] for row in stats} >= {"e2e"}
+
+
+def test_cli_reports_an_unknown_collection_clearly(stack, tmp_path):
+    query = synth.write_clip(tmp_path / "q.wav", synth.generate("tone", 1), 16000)
+    result = _cli(stack, "search", str(query), "-c", "nope")
+    assert result.returncode != 0 and "NOT_FOUND" in result.stderr and "nope" in result.stderr
+
+
+def test_demo_command_ranks_every_class_first(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "audiosearch.cli", "demo", "--data-dir", str(tmp_path), "--clips-per-class", "8"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert f"{len(synth.CLASSES)}/{len(synth.CLASSES)} queries ranked their own class first" in result.stdout
