@@ -11,6 +11,7 @@ Calls raise audiosearch.common.errors.AudioSearchError subclasses (NotFound, Inv
 server's reason. UNAVAILABLE is retried by the channel; every call has a deadline.
 """
 
+import dataclasses
 import pathlib
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ import grpc
 
 from audiosearch.common import rpc_errors
 from audiosearch.common.channel import dial
+from audiosearch.common.security import ChannelSecurity
 from audiosearch.common.upload import chunked
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
@@ -28,10 +30,19 @@ SERVICE_NAME = "audiosearch.gateway.v1.GatewayService"
 
 
 class AudioSearchClient:
-    def __init__(self, address: str = "localhost:50051", timeout_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        address: str = "localhost:50051",
+        timeout_seconds: float = 60.0,
+        token: str = "",
+        security: ChannelSecurity | None = None,
+    ) -> None:
+        """`token` is sent as `authorization: Bearer`; `security` adds TLS (and a client certificate for mTLS)."""
         self.address = address
         self.timeout_seconds = timeout_seconds
-        self.channel = dial(address, [SERVICE_NAME])
+        if token:
+            security = dataclasses.replace(security or ChannelSecurity(), token=token)
+        self.channel = dial(address, [SERVICE_NAME], security=security)
         self.stub = pb2_grpc.GatewayServiceStub(self.channel)
 
     def close(self) -> None:
@@ -170,6 +181,13 @@ class AudioSearchClient:
     def delete_clip(self, clip_id: int) -> bool:
         """Delete a clip's record and vectors; False when there was no such clip."""
         return self._call(self.stub.DeleteClip, pb2.DeleteClipRequest(id=clip_id)).deleted
+
+    def reconcile(
+        self, collection: str = "", min_age_seconds: float = 0.0, dry_run: bool = False
+    ) -> list[pb2.CollectionReconcile]:
+        """Heal crash leftovers (stale PENDING/DELETING/FAILED clips, vectors without a READY clip); needs admin."""
+        request = pb2.ReconcileRequest(collection=collection, min_age_seconds=min_age_seconds, dry_run=dry_run)
+        return list(self._call(self.stub.Reconcile, request).collections)
 
     def stats(self) -> list[pb2.CollectionStats]:
         return list(self._call(self.stub.GetStats, pb2.GetStatsRequest()).collections)

@@ -59,6 +59,8 @@ class Stack:
         import_roots: tuple[str, ...] = (),
         extra_env: dict[str, str] | None = None,
         start_timeout: float = 120.0,
+        milvus: str = "lite",
+        milvus_port: int = 0,
     ) -> None:
         self.data_dir = pathlib.Path(data_dir).resolve()
         self.ports = ports if ports is not None else dict(DEFAULT_PORTS)
@@ -66,6 +68,12 @@ class Stack:
         self.extra_env = extra_env or {}
         self.start_timeout = start_timeout
         self.services: dict[str, ServiceProcess] = {}
+        # "lite": a Milvus Lite file; "server": a local Milvus server (audiosearch.milvus_server) started first.
+        if milvus not in ("lite", "server"):
+            raise ValueError(f"milvus must be 'lite' or 'server', got {milvus!r}")
+        self.milvus = milvus
+        self.milvus_port = milvus_port
+        self.milvus_server = None
 
     @property
     def gateway_address(self) -> str:
@@ -75,6 +83,10 @@ class Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
         try:
+            if self.milvus == "server":
+                from audiosearch.milvus_server import LocalMilvusServer
+
+                self.milvus_server = LocalMilvusServer(self.data_dir / "milvus", port=self.milvus_port).start()
             # The three peers start in parallel; the gateway, which needs their ports, last.
             peers = [self._spawn(name) for name in SERVICES[:-1]]
             for service in peers:
@@ -90,6 +102,8 @@ class Stack:
 
     def _env(self, name: str) -> dict[str, str]:
         env = {**os.environ, **embedded_env(self.data_dir), **self.extra_env}
+        if self.milvus_server is not None:
+            env["AUDIOSEARCH_SEARCH_MILVUS_URI"] = self.milvus_server.uri
         env[f"AUDIOSEARCH_{name.upper()}_LISTEN"] = f"127.0.0.1:{self.ports.get(name, 0)}"
         if name == "gateway":
             for peer in ("embedding", "search", "metadata"):
@@ -145,6 +159,27 @@ class Stack:
         if response.status != health_pb2.HealthCheckResponse.SERVING:
             raise LaunchError(f"{service.name} is not serving; see {service.log_path}")
 
+    def kill(self, name: str) -> None:
+        """SIGKILL one service (its whole process group), as a crash would: no shutdown, no flush."""
+        service = self.services[name]
+        if service.process.poll() is None:
+            try:
+                os.killpg(service.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        service.process.wait()
+
+    def restart(self, name: str) -> ServiceProcess:
+        """Start a killed (or stopped) service again on the same port, and wait until it is healthy."""
+        old = self.services[name]
+        if old.process.poll() is None:
+            self.kill(name)
+        self.ports[name] = old.port  # the gateway keeps dialing the address it was given
+        service = self._spawn(name)
+        service.port = self._read_port(service)
+        self._wait_healthy(service)
+        return service
+
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM the gateway first (no new work), then the rest; SIGKILL whatever outlives the timeout."""
         for name in reversed(SERVICES):
@@ -159,6 +194,9 @@ class Stack:
                 service.process.kill()
                 service.process.wait()
         self.services.clear()
+        if self.milvus_server is not None:  # last: the search service needs it until it stops
+            self.milvus_server.stop()
+            self.milvus_server = None
 
     def __enter__(self) -> "Stack":
         return self.start()

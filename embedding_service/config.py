@@ -22,8 +22,28 @@ class EmbeddingSettings:
     max_concurrent_embeds: int = field(
         default=8, metadata={"doc": "embeddings computed at once; beyond it calls get RESOURCE_EXHAUSTED"}
     )
+    models: tuple[str, ...] = field(
+        default=("logmel", "fingerprint", "ge2e", "ecapa_tdnn", "panns_cnn14", "panns_cnn10", "panns_cnn6"),
+        metadata={"doc": "comma-separated models to serve; PaddleSpeech ones without weights are listed unavailable"},
+    )
+    model_dir: str = field(
+        default="~/.cache/audiosearch/models",
+        metadata={"doc": "folder holding PaddleSpeech weights (`audiosearch models fetch/import` install there)"},
+    )
+    model_threads: int = field(default=0, metadata={"doc": "CPU threads per model forward (0: one per core)"})
+    fast_inference: bool = field(
+        default=True,
+        metadata={"doc": "run PaddleSpeech models as Paddle Inference static graphs (exported once, cached in model_dir)"},
+    )
     grace_seconds: float = field(default=5.0, metadata={"doc": "time in-flight calls get to finish on shutdown"})
     log_level: str = field(default="INFO", metadata={"doc": "DEBUG, INFO, WARNING or ERROR"})
+    ge2e_weights: str = field(
+        default="",
+        metadata={"doc": "the ge2e model's weights (resemblyzer's pretrained.pt); empty finds the installed package"},
+    )
+    metrics_port: int = field(
+        default=0, metadata={"doc": "port of the Prometheus /metrics endpoint, on the listen host; 0 turns it off"}
+    )
 
 
 def load() -> EmbeddingSettings:

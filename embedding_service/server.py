@@ -6,6 +6,9 @@ from audiosearch.embedding.v1.embedding_service_pb2_grpc import add_EmbeddingSer
 from embedding_service import config
 from embedding_service.core import EmbeddingCore, Limits
 from embedding_service.files import RootedFiles
+from embedding_service.metrics import timed_registry
+from embedding_service.models.fingerprint import FingerprintModel
+from embedding_service.models.ge2e import Ge2eModel
 from embedding_service.models.logmel import LogMelModel
 from embedding_service.models.registry import ModelRegistry
 from embedding_service.servicer import EmbeddingServicer
@@ -15,18 +18,43 @@ SERVICE_NAME = "audiosearch.embedding.v1.EmbeddingService"
 
 def build_core(settings: config.EmbeddingSettings, registry: ModelRegistry) -> EmbeddingCore:
     limits = Limits(settings.max_audio_bytes, settings.max_duration_seconds, settings.max_concurrent_embeds)
-    return EmbeddingCore(registry, limits, RootedFiles(settings.allowed_roots, settings.max_audio_bytes).read)
+    read_uri = RootedFiles(settings.allowed_roots, settings.max_audio_bytes).read
+    return EmbeddingCore(timed_registry(registry), limits, read_uri)
+
+
+def build_registry(settings: config.EmbeddingSettings) -> ModelRegistry:
+    """The models named in settings.models; PaddleSpeech ones load their weights from settings.model_dir."""
+    # Models in plain numpy: no paddle import (ge2e reads resemblyzer's weights file itself).
+    local = {
+        "logmel": LogMelModel,
+        "fingerprint": FingerprintModel,
+        "ge2e": lambda: Ge2eModel(settings.ge2e_weights or None),
+    }
+    models = [local[name]() for name in settings.models if name in local]
+    wanted = [name for name in settings.models if name not in local]
+    if wanted:
+        from embedding_service.models import paddlespeech, weights  # paddle is imported only when wanted
+
+        store = weights.WeightStore(settings.model_dir)
+        models += paddlespeech.build_models(store, wanted, settings.model_threads, settings.fast_inference)
+    return ModelRegistry(models)
 
 
 def build_server(settings: config.EmbeddingSettings, core: EmbeddingCore) -> RunningServer:
     registration = Registration(EmbeddingServicer(core), add_EmbeddingServiceServicer_to_server, SERVICE_NAME)
-    return create_server(settings.listen, [registration], settings.max_message_bytes, settings.max_workers)
+    return create_server(
+        settings.listen,
+        [registration],
+        settings.max_message_bytes,
+        settings.max_workers,
+        metrics_port=settings.metrics_port,
+    )
 
 
 def main() -> None:
     settings = config.load()
     setup_logging("embedding", settings.log_level)
-    core = build_core(settings, ModelRegistry([LogMelModel()]))
+    core = build_core(settings, build_registry(settings))
     serve(build_server(settings, core), "audiosearch-embedding", settings.grace_seconds)
 
 

@@ -6,6 +6,7 @@ import grpc
 
 from audiosearch.common import context, convert, domain, rpc_errors
 from audiosearch.common.channel import dial
+from audiosearch.common.security import ChannelSecurity
 from audiosearch.common.server import REQUEST_ID_HEADER
 from audiosearch.common.upload import chunked
 from audiosearch.embedding.v1 import embedding_service_pb2 as embedding_pb2
@@ -117,6 +118,19 @@ class SearchClient(_Peer):
     def count_vectors(self, collection: str) -> int:
         return self._call(self.stub.Count, search_pb2.CountRequest(collection=collection)).vectors
 
+    def list_clip_ids(self, collection: str) -> list[int]:
+        """Every clip id with vectors in the collection (a server stream of batches)."""
+        request = search_pb2.ListClipIdsRequest(collection=collection)
+        try:
+            responses = self.stub.ListClipIds(
+                request,
+                timeout=context.timeout_for(self.timeout_seconds * 6),
+                metadata=[(REQUEST_ID_HEADER, context.request_id.get() or context.new_request_id())],
+            )
+            return [clip_id for response in responses for clip_id in response.clip_ids]
+        except grpc.RpcError as error:
+            raise rpc_errors.from_rpc_error(error, self.service_name) from None
+
     def get_vectors(self, collection: str, clip_id: int) -> list[list[float]]:
         request = search_pb2.GetVectorsRequest(collection=collection, clip_id=clip_id)
         return [list(segment.vector.values) for segment in self._call(self.stub.GetVectors, request).segments]
@@ -178,6 +192,15 @@ class MetadataClient(_Peer):
         response = self._call(self.stub.ListClips, request)
         return [convert.clip_from_proto(item) for item in response.clips], response.next_page_token
 
+    def list_clips_in_state(
+        self, collection: str, state: domain.ClipState, page_size: int, page_token: str
+    ) -> tuple[list[domain.Clip], str]:
+        request = metadata_pb2.ListClipsRequest(
+            collection=collection, page_size=page_size, page_token=page_token, state=convert.state_to_proto(state)
+        )
+        response = self._call(self.stub.ListClips, request)
+        return [convert.clip_from_proto(item) for item in response.clips], response.next_page_token
+
     def find_by_content_hash(self, collection: str, content_sha256: str) -> domain.Clip:
         request = metadata_pb2.FindByContentHashRequest(collection=collection, content_sha256=content_sha256)
         return convert.clip_from_proto(self._call(self.stub.FindByContentHash, request))
@@ -204,6 +227,6 @@ class MetadataClient(_Peer):
         return dict(self._call(self.stub.CountClips, metadata_pb2.CountClipsRequest(collection=collection)).by_state)
 
 
-def connect(address: str, client_class, timeout_seconds: float):
-    """A client of `client_class` over a retrying channel to `address`."""
-    return client_class(dial(address, [client_class.service_name]), timeout_seconds)
+def connect(address: str, client_class, timeout_seconds: float, security: ChannelSecurity | None = None):
+    """A client of `client_class` over a retrying channel to `address` (TLS and token per `security`)."""
+    return client_class(dial(address, [client_class.service_name], security=security), timeout_seconds)

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from audiosearch.common.settings import load_settings
 
 PREFIX = "AUDIOSEARCH_GATEWAY_"
+# TLS and the internal token for calls to the three services (audiosearch.common.security.ChannelSecurity).
+PEER_PREFIX = "AUDIOSEARCH_GATEWAY_PEER_"
 MIB = 1024 * 1024
 
 
@@ -24,6 +26,15 @@ class GatewaySettings:
     embed_timeout_seconds: float = field(default=120.0, metadata={"doc": "deadline of calls to the embedding service"})
     grace_seconds: float = field(default=5.0, metadata={"doc": "time in-flight calls get on SIGTERM"})
     log_level: str = field(default="INFO", metadata={"doc": "DEBUG logs every call"})
+    metrics_port: int = field(
+        default=0, metadata={"doc": "port of the Prometheus /metrics endpoint, on the listen host; 0 turns it off"}
+    )
+    reconcile_min_age_seconds: float = field(
+        default=300.0, metadata={"doc": "reconcile touches only clips not updated for this long (in-flight ingests)"}
+    )
+    reconcile_interval_seconds: float = field(
+        default=0.0, metadata={"doc": "run reconcile every this many seconds in the gateway; 0 turns it off"}
+    )
 
 
 def load() -> GatewaySettings:

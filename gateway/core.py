@@ -14,6 +14,7 @@ from typing import Protocol
 
 from audiosearch.common import domain, errors, paths
 from audiosearch.common.logs import log_fields
+from gateway.reconcile import Reconciler
 
 log = logging.getLogger("audiosearch.gateway")
 
@@ -121,12 +122,14 @@ class GatewayCore:
         catalog: ClipCatalog,
         import_roots: tuple[str, ...] = (),
         max_upload_bytes: int = 64 * 1024 * 1024,
+        reconcile_min_age_seconds: float = 300.0,
     ) -> None:
         self.embedder = embedder
         self.index = index
         self.catalog = catalog
         self.import_roots = import_roots
         self.max_upload_bytes = max_upload_bytes
+        self.reconciler = Reconciler(catalog, index, reconcile_min_age_seconds)
 
     # Models and collections
 
@@ -252,9 +255,12 @@ class GatewayCore:
             yield ImportProgress(str(file), outcome, result.clip, "", done, len(files))
 
     def _read(self, file: pathlib.Path) -> bytes:
-        if os.path.getsize(file) > self.max_upload_bytes:
-            raise errors.ResourceExhausted(f"larger than {self.max_upload_bytes} bytes", "AUDIO_TOO_LARGE")
-        return file.read_bytes()
+        try:
+            if os.path.getsize(file) > self.max_upload_bytes:
+                raise errors.ResourceExhausted(f"larger than {self.max_upload_bytes} bytes", "AUDIO_TOO_LARGE")
+            return file.read_bytes()
+        except OSError as error:
+            raise errors.FailedPrecondition(f"cannot read {file.name}: {error.strerror}", "UNREADABLE_FILE") from None
 
     # Search
 
@@ -267,8 +273,8 @@ class GatewayCore:
         if query.audio is not None:
             if not query.audio:
                 raise errors.InvalidArgument("the query audio is empty", "EMPTY_AUDIO")
-            # The query is one vector for the whole snippet, matched against windows in segmented collections.
-            _, segments = self.embedder.embed(collection.model, query.audio, domain.SegmentOptions())
+            # Cut like the collection's clips, so a query longer than one window matches window for window.
+            _, segments = self.embedder.embed(collection.model, query.audio, collection.segments)
             vectors = [list(segment.vector) for segment in segments]
         elif query.clip_id is not None:
             clip = self.catalog.get_clip(query.clip_id)
@@ -289,7 +295,7 @@ class GatewayCore:
         # A little headroom: hits whose clip is not READY are dropped below.
         limit = min(MAX_TOP_K, query.top_k + 16)
         results = self.index.search(collection.name, vectors, limit, query.search_filter, exclude)
-        best = _best_hit_per_clip(hit for hits in results for hit in hits)
+        best = _roll_up(results)
         if query.min_score is not None:
             best = [hit for hit in best if hit.score >= query.min_score]
         clips = {clip.id: clip for clip in self.catalog.batch_get_clips([hit.clip_id for hit in best])}
@@ -320,6 +326,10 @@ class GatewayCore:
         self.index.delete(clip.collection, [clip.id])
         return self.catalog.delete_clip(clip.id)
 
+    def reconcile(self, collection: str = "", min_age_seconds: float = 0.0, dry_run: bool = False):
+        """Heal crash leftovers (gateway/reconcile.py); 0 for min_age_seconds uses the configured bound."""
+        return self.reconciler.run(collection, min_age_seconds, dry_run)
+
     def stats(self) -> list[CollectionStats]:
         """Clip counts by state and vector counts of every collection."""
         rows = []
@@ -342,9 +352,21 @@ class GatewayCore:
                 return rows
 
 
-def _best_hit_per_clip(hits) -> list[domain.Hit]:
+def _roll_up(results: list[list[domain.Hit]]) -> list[domain.Hit]:
+    """One hit per clip, best first: the mean over query vectors of each one's best score for the clip (0 where
+    the clip is not among its hits), so a clip matching the whole query beats one matching a single window; the
+    time range is that of the clip's best single window."""
+    totals: dict[int, float] = {}
     best: dict[int, domain.Hit] = {}
-    for hit in hits:
-        if hit.clip_id not in best or hit.score > best[hit.clip_id].score:
-            best[hit.clip_id] = hit
-    return sorted(best.values(), key=lambda hit: hit.score, reverse=True)
+    for hits in results:
+        per_query: dict[int, domain.Hit] = {}
+        for hit in hits:
+            if hit.clip_id not in per_query or hit.score > per_query[hit.clip_id].score:
+                per_query[hit.clip_id] = hit
+        for clip_id, hit in per_query.items():
+            totals[clip_id] = totals.get(clip_id, 0.0) + hit.score
+            if clip_id not in best or hit.score > best[clip_id].score:
+                best[clip_id] = hit
+    count = max(1, len(results))
+    rolled = [replace(hit, score=totals[clip_id] / count) for clip_id, hit in best.items()]
+    return sorted(rolled, key=lambda hit: hit.score, reverse=True)

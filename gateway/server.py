@@ -1,34 +1,50 @@
 """Gateway process: wires the three peer clients into the core and serves the public API."""
 
 from audiosearch.common.logs import setup_logging
+from audiosearch.common.security import ChannelSecurity, load_channel_security
 from audiosearch.common.server import Registration, RunningServer, create_server, serve
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
 from gateway import clients, config
 from gateway.core import GatewayCore
+from gateway.reconcile import PeriodicReconcile
 from gateway.servicer import GatewayServicer
 
 SERVICE_NAME = "audiosearch.gateway.v1.GatewayService"
 
 
-def build_core(settings: config.GatewaySettings) -> GatewayCore:
+def build_core(settings: config.GatewaySettings, peers: ChannelSecurity | None = None) -> GatewayCore:
+    """`peers`: TLS and the internal token for calls to the three services (default: AUDIOSEARCH_GATEWAY_PEER_*)."""
+    peers = peers if peers is not None else load_channel_security(config.PEER_PREFIX)
     return GatewayCore(
-        embedder=clients.connect(settings.embedding_address, clients.EmbeddingClient, settings.embed_timeout_seconds),
-        index=clients.connect(settings.search_address, clients.SearchClient, settings.call_timeout_seconds),
-        catalog=clients.connect(settings.metadata_address, clients.MetadataClient, settings.call_timeout_seconds),
+        embedder=clients.connect(
+            settings.embedding_address, clients.EmbeddingClient, settings.embed_timeout_seconds, peers
+        ),
+        index=clients.connect(settings.search_address, clients.SearchClient, settings.call_timeout_seconds, peers),
+        catalog=clients.connect(settings.metadata_address, clients.MetadataClient, settings.call_timeout_seconds, peers),
         import_roots=settings.import_roots,
         max_upload_bytes=settings.max_upload_bytes,
+        reconcile_min_age_seconds=settings.reconcile_min_age_seconds,
     )
 
 
 def build_server(settings: config.GatewaySettings, core: GatewayCore) -> RunningServer:
     registration = Registration(GatewayServicer(core), pb2_grpc.add_GatewayServiceServicer_to_server, SERVICE_NAME)
-    return create_server(settings.listen, [registration], settings.max_message_bytes, settings.max_workers)
+    return create_server(
+        settings.listen,
+        [registration],
+        settings.max_message_bytes,
+        settings.max_workers,
+        metrics_port=settings.metrics_port,
+    )
 
 
 def main() -> None:
     settings = config.load()
     setup_logging("gateway", settings.log_level)
-    running = build_server(settings, build_core(settings))
+    core = build_core(settings)
+    running = build_server(settings, core)
+    if settings.reconcile_interval_seconds > 0:
+        PeriodicReconcile(core.reconciler, settings.reconcile_interval_seconds).start()
     serve(running, "audiosearch-gateway", settings.grace_seconds)
 
 

@@ -105,6 +105,22 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
     def DeleteClip(self, request, context):
         return pb2.DeleteClipResponse(deleted=self.core.delete_clip(request.id))
 
+    def Reconcile(self, request, context):
+        reports = self.core.reconcile(request.collection, request.min_age_seconds, request.dry_run)
+        return pb2.ReconcileResponse(
+            collections=[
+                pb2.CollectionReconcile(
+                    name=report.name,
+                    pending_rolled_back=report.pending_rolled_back,
+                    deleting_finished=report.deleting_finished,
+                    failed_removed=report.failed_removed,
+                    orphan_vectors_removed=report.orphan_vectors_removed,
+                    ready_without_vectors=report.ready_without_vectors,
+                )
+                for report in reports
+            ]
+        )
+
     def GetStats(self, request, context):
         return pb2.GetStatsResponse(
             collections=[

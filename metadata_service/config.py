@@ -22,6 +22,9 @@ class MetadataSettings:
     max_workers: int = field(default=16, metadata={"doc": "concurrent RPC threads"})
     grace_seconds: float = field(default=5.0, metadata={"doc": "time in-flight calls get on SIGTERM"})
     log_level: str = field(default="INFO", metadata={"doc": "DEBUG logs every call"})
+    metrics_port: int = field(
+        default=0, metadata={"doc": "port of the Prometheus /metrics endpoint, on the listen host; 0 turns it off"}
+    )
 
 
 def load() -> MetadataSettings:

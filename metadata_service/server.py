@@ -5,12 +5,14 @@ import sys
 
 from audiosearch.common import errors
 from audiosearch.common.logs import log_fields, setup_logging
+from audiosearch.common.metrics import TimedStore
 from audiosearch.common.server import Registration, RunningServer, create_server, serve
 from audiosearch.common.settings import SettingsError
 from audiosearch.metadata.v1.metadata_service_pb2_grpc import add_MetadataServiceServicer_to_server
 from metadata_service import config
 from metadata_service.config import MetadataSettings
 from metadata_service.core import MetadataCore
+from metadata_service.metrics import register_clip_counts
 from metadata_service.servicer import MetadataServicer
 from metadata_service.store import open_store
 
@@ -23,7 +25,11 @@ def build_server(settings: MetadataSettings, core: MetadataCore) -> RunningServe
     """Bind settings.listen (port 0 picks a free one); the caller starts it."""
     registration = Registration(MetadataServicer(core), add_MetadataServiceServicer_to_server, SERVICE_NAME)
     return create_server(
-        settings.listen, [registration], max_message_bytes=settings.max_message_bytes, max_workers=settings.max_workers
+        settings.listen,
+        [registration],
+        max_message_bytes=settings.max_message_bytes,
+        max_workers=settings.max_workers,
+        metrics_port=settings.metrics_port,
     )
 
 
@@ -35,7 +41,9 @@ def main() -> None:
     setup_logging("metadata", settings.log_level)
     try:
         store = open_store(settings.database_url)
-        running = build_server(settings, MetadataCore(store))
+        running = build_server(settings, MetadataCore(TimedStore(store, store.backend)))
+        if settings.metrics_port:
+            register_clip_counts(store)
     except (SettingsError, errors.AudioSearchError) as error:
         # Fail fast: a service that cannot reach its database or bind its port must not start.
         log.error("cannot start", extra=log_fields(error=str(error)))

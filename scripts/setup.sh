@@ -13,3 +13,6 @@ done
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$extra]"
+# Without their dependency lists: PaddleSpeech's model code (its declared dependencies are never imported here)
+# and resemblyzer, which carries the GE2E speaker weights (it declares torch; only its weights file is read).
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps paddlespeech==1.5.0 resemblyzer==0.1.4

@@ -115,8 +115,17 @@ class SearchCore:
         expression = filters.expression(search_filter, exclude_clip_ids)
         spec = self._spec(collection)
         vectors = [_checked_vector(query, spec, f"query {index}") for index, query in enumerate(queries)]
-        limit = min(MAX_RESULT_WINDOW, top_k * WINDOWS_PER_CLIP)
-        results = self.store.search(collection, spec, vectors, limit, expression, breadth or max(64, 2 * limit))
+        # First ask for top_k windows: when they belong to top_k different clips (always, for one vector per clip),
+        # they are exactly the top_k clips. Only queries whose windows repeat a clip ask again, for more windows.
+        results = self.store.search(collection, spec, vectors, top_k, expression, breadth or max(64, 2 * top_k))
+        crowded = [index for index, hits in enumerate(results) if _crowded(hits, top_k)]
+        if crowded:
+            limit = min(MAX_RESULT_WINDOW, top_k * WINDOWS_PER_CLIP)
+            again = self.store.search(
+                collection, spec, [vectors[index] for index in crowded], limit, expression, breadth or max(64, 2 * limit)
+            )
+            for index, hits in zip(crowded, again):
+                results[index] = hits
         return [_best_per_clip(hits, spec.metric, top_k) for hits in results]
 
     def count(self, collection: str) -> VectorCount:
@@ -135,6 +144,12 @@ class SearchCore:
                 f"clip {clip_id} has no vectors in collection {collection!r}; ingest it first", "CLIP_VECTORS_NOT_FOUND"
             )
         return segments
+
+    def list_clip_ids(self, collection: str) -> list[int]:
+        """Every clip id that has vectors in the collection, ascending (reconcile compares them with the records)."""
+        _check_name(collection)
+        self._spec(collection)
+        return self.store.clip_ids(collection)
 
     def _spec(self, collection: str) -> CollectionSpec:
         spec = self.store.describe(collection)
@@ -224,6 +239,11 @@ def _checked_clip(clip: ClipVectors, spec: CollectionSpec) -> ClipVectors:
         vector = _checked_vector(segment.vector, spec, f"{what} segment {index}")
         segments.append(domain.Segment(vector, segment.start_seconds, segment.end_seconds))
     return ClipVectors(clip.clip_id, clip.labels, clip.duration_seconds, segments)
+
+
+def _crowded(hits: Sequence[SegmentHit], top_k: int) -> bool:
+    """A full page of window hits that repeats a clip: clips beyond it may be missing."""
+    return len(hits) >= top_k and len({hit.clip_id for hit in hits}) < len(hits)
 
 
 def _best_per_clip(hits: Iterable[SegmentHit], metric: str, top_k: int) -> list[domain.Hit]:

@@ -5,6 +5,7 @@ import sys
 
 from audiosearch.common import errors
 from audiosearch.common.logs import log_fields, setup_logging
+from audiosearch.common.metrics import TimedStore
 from audiosearch.common.server import Registration, RunningServer, create_server, serve
 from audiosearch.common.settings import SettingsError
 from audiosearch.search.v1 import search_service_pb2_grpc as pb2_grpc
@@ -20,7 +21,13 @@ log = logging.getLogger("audiosearch.search")
 
 def build_server(settings: SearchSettings, core: SearchCore) -> RunningServer:
     registration = Registration(SearchServicer(core), pb2_grpc.add_SearchServiceServicer_to_server, SERVICE_NAME)
-    return create_server(settings.listen, [registration], settings.max_message_bytes, settings.max_workers)
+    return create_server(
+        settings.listen,
+        [registration],
+        settings.max_message_bytes,
+        settings.max_workers,
+        metrics_port=settings.metrics_port,
+    )
 
 
 def main() -> None:
@@ -35,7 +42,8 @@ def main() -> None:
         log.error("cannot open the vector store", extra=log_fields(reason=error.reason))
         sys.exit(f"audiosearch-search: {error.message}")
     try:
-        serve(build_server(settings, SearchCore(store)), "audiosearch-search", settings.grace_seconds)
+        core = SearchCore(TimedStore(store, "milvus"))
+        serve(build_server(settings, core), "audiosearch-search", settings.grace_seconds)
     finally:
         store.close()
 

@@ -6,6 +6,9 @@ from audiosearch.search.v1 import search_service_pb2_grpc as pb2_grpc
 from search_service.core import SearchCore
 from search_service.vectors import ClipVectors
 
+# 10,000 int64s: about 100 KB per message.
+CLIP_IDS_PER_MESSAGE = 10_000
+
 
 class SearchServicer(pb2_grpc.SearchServiceServicer):
     def __init__(self, core: SearchCore) -> None:
@@ -54,6 +57,11 @@ class SearchServicer(pb2_grpc.SearchServiceServicer):
     def GetVectors(self, request, context):
         segments = self.core.get_vectors(request.collection, request.clip_id)
         return pb2.GetVectorsResponse(segments=[_segment_to_proto(segment) for segment in segments])
+
+    def ListClipIds(self, request, context):
+        clip_ids = self.core.list_clip_ids(request.collection)
+        for start in range(0, len(clip_ids), CLIP_IDS_PER_MESSAGE):
+            yield pb2.ListClipIdsResponse(clip_ids=clip_ids[start : start + CLIP_IDS_PER_MESSAGE])
 
 
 def _segment_from_proto(message: pb2.Segment) -> domain.Segment:

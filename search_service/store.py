@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -36,6 +37,10 @@ _HIT_FIELDS = ["clip_id", "start_s", "end_s"]
 # Rows per upsert call: about 16 MiB of floats, well under Milvus's 64 MiB request limit.
 _FLOATS_PER_UPSERT = 4 * 1024 * 1024
 _SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
+# How long a collection's spec is trusted without asking Milvus again. Describing costs three round trips, more than
+# an HNSW search; a spec only changes by drop + create, which this process sees at once and other replicas within
+# this time (a search that fails meanwhile forgets the spec).
+_SPEC_TTL_SECONDS = 10.0
 
 
 class MilvusVectorStore:
@@ -46,6 +51,7 @@ class MilvusVectorStore:
         self.prefix = prefix
         self.consistency_level = consistency_level
         self.timeout_seconds = timeout_seconds
+        self._specs: dict[str, tuple[float, CollectionSpec]] = {}
 
     @classmethod
     def open(cls, settings: SearchSettings) -> "MilvusVectorStore":
@@ -57,8 +63,11 @@ class MilvusVectorStore:
             client = MilvusClient(
                 uri=uri,
                 token=settings.milvus_token,
+                user=settings.milvus_user,
+                password=settings.milvus_password,
                 db_name=settings.milvus_db,
                 timeout=settings.milvus_timeout_seconds,
+                **_tls_options(settings),
             )
         except MilvusException as error:
             raise errors.Unavailable(
@@ -72,12 +81,26 @@ class MilvusVectorStore:
         self.client.close()
 
     def describe(self, collection: str) -> CollectionSpec | None:
+        cached = self._specs.get(collection)
+        if cached is not None and time.monotonic() - cached[0] < _SPEC_TTL_SECONDS:
+            return cached[1]
+        spec = self._describe(collection)
+        if spec is not None:
+            self._specs[collection] = (time.monotonic(), spec)
+        return spec
+
+    def _describe(self, collection: str) -> CollectionSpec | None:
         name = self._name(collection)
         with _milvus_errors(collection):
             if not self.client.has_collection(name, timeout=self._timeout()):
                 return None
             fields = self.client.describe_collection(name, timeout=self._timeout())["fields"]
             index = self.client.describe_index(name, VECTOR, timeout=self._timeout())
+            # After a restart (Milvus Lite reopened, or a server restarted) collections come back released, and
+            # searches and queries fail until they are loaded again. Loading is idempotent and waits for a load in
+            # progress, so a concurrent first call does not cache the spec of a collection still loading.
+            if str(self.client.get_load_state(name, timeout=self._timeout()).get("state", "")) != "Loaded":
+                self.client.load_collection(name, timeout=self._timeout())
         vector = next((field for field in fields if field["name"] == VECTOR), None)
         if vector is None or not index:
             raise errors.FailedPrecondition(
@@ -88,6 +111,7 @@ class MilvusVectorStore:
         return CollectionSpec(int(vector["params"]["dim"]), index["metric_type"], index["index_type"])
 
     def create(self, collection: str, spec: CollectionSpec) -> None:
+        self._specs.pop(collection, None)
         index_params = self.client.prepare_index_params()
         index_params.add_index(
             field_name=VECTOR,
@@ -103,8 +127,12 @@ class MilvusVectorStore:
                 consistency_level=self.consistency_level,
                 timeout=self._timeout(),
             )
+            # A server loads the new collection asynchronously; until it is loaded, searches and deletes by filter
+            # fail with "collection not loaded". Loading again waits for it (a no-op on Milvus Lite).
+            self.client.load_collection(self._name(collection), timeout=self._timeout())
 
     def drop(self, collection: str) -> bool:
+        self._specs.pop(collection, None)
         name = self._name(collection)
         with _milvus_errors(collection):
             if not self.client.has_collection(name, timeout=self._timeout()):
@@ -116,9 +144,13 @@ class MilvusVectorStore:
         """Write every segment, then delete segments beyond each clip's new count (left from a longer version)."""
         rows = [row for clip in clips for row in _rows(clip)]
         batch = max(1, _FLOATS_PER_UPSERT // max(1, len(rows[0][VECTOR]))) if rows else 1
-        stale = " or ".join(f"(clip_id == {int(clip.clip_id)} and segment >= {len(clip.segments)})" for clip in clips)
+        by_count: dict[int, list[str]] = {}
+        for clip in clips:
+            by_count.setdefault(len(clip.segments), []).append(str(int(clip.clip_id)))
+        # One clause per segment count, not per clip: a batch of 2000 one-vector clips stays one short expression.
+        stale = " or ".join(f"(segment >= {count} and clip_id in [{', '.join(ids)}])" for count, ids in by_count.items())
         name = self._name(collection)
-        with _milvus_errors(collection):
+        with self._forget_spec_on_error(collection), _milvus_errors(collection):
             for start in range(0, len(rows), batch):
                 self.client.upsert(name, rows[start : start + batch], timeout=self._timeout())
             if stale:
@@ -138,7 +170,7 @@ class MilvusVectorStore:
         expression: str,
         breadth: int,
     ) -> list[list[SegmentHit]]:
-        with _milvus_errors(collection):
+        with self._forget_spec_on_error(collection), _milvus_errors(collection):
             results = self.client.search(
                 self._name(collection),
                 data=[list(query) for query in queries],
@@ -181,13 +213,31 @@ class MilvusVectorStore:
             for row in sorted(rows, key=lambda row: row["segment"])
         ]
 
+    def clip_ids(self, collection: str, low: int = -(2**63), high: int = 2**63 - 1) -> list[int]:
+        """Every clip id with vectors in [low, high), ascending. Milvus queries have no order and a row cap, so a
+        range that fills the cap is split in two and each half asked again."""
+        with _milvus_errors(collection):
+            rows = self.client.query(
+                self._name(collection),
+                filter=f"segment == 0 and clip_id >= {int(low)} and clip_id < {int(high)}",
+                output_fields=["clip_id"],
+                limit=MAX_RESULT_WINDOW,
+                consistency_level=self.consistency_level,
+                timeout=self._timeout(),
+            )
+        if len(rows) < MAX_RESULT_WINDOW or high - low <= 1:
+            return sorted({int(row["clip_id"]) for row in rows})
+        middle = low + (high - low) // 2
+        return self.clip_ids(collection, low, middle) + self.clip_ids(collection, middle, high)
+
     def _count(self, collection: str, expression: str) -> int:
         with _milvus_errors(collection):
             rows = self.client.query(
                 self._name(collection),
                 filter=expression,
                 output_fields=["count(*)"],
-                consistency_level=self.consistency_level,
+                # Counts are rare (stats) and a Milvus 2.3 server's count(*) can lag a delete under Session.
+                consistency_level="Strong",
                 timeout=self._timeout(),
             )
         return int(rows[0]["count(*)"])
@@ -195,8 +245,39 @@ class MilvusVectorStore:
     def _name(self, collection: str) -> str:
         return self.prefix + collection
 
+    @contextlib.contextmanager
+    def _forget_spec_on_error(self, collection: str) -> Iterator[None]:
+        try:
+            yield
+        except errors.AudioSearchError:
+            self._specs.pop(collection, None)
+            raise
+
     def _timeout(self) -> float:
         return context.timeout_for(self.timeout_seconds)
+
+
+def _tls_options(settings: SearchSettings) -> dict:
+    """pymilvus's TLS keywords: one-way TLS trusts `server_pem_path`; mutual TLS takes the CA and a client pair."""
+    options: dict = {}
+    if settings.milvus_client_pem_path or settings.milvus_client_key_path:
+        if not (settings.milvus_client_pem_path and settings.milvus_client_key_path and settings.milvus_ca_pem_path):
+            raise errors.InvalidArgument(
+                "mutual TLS to Milvus needs AUDIOSEARCH_SEARCH_MILVUS_CLIENT_PEM_PATH, _CLIENT_KEY_PATH and "
+                "_CA_PEM_PATH all set",
+                "INVALID_MILVUS_TLS",
+            )
+        options.update(
+            secure=True,
+            ca_pem_path=settings.milvus_ca_pem_path,
+            client_pem_path=settings.milvus_client_pem_path,
+            client_key_path=settings.milvus_client_key_path,
+        )
+    elif settings.milvus_ca_pem_path:
+        options.update(secure=True, server_pem_path=settings.milvus_ca_pem_path)
+    if settings.milvus_server_name:
+        options.update(secure=True, server_name=settings.milvus_server_name)
+    return options
 
 
 def _schema(dimension: int):

@@ -1,6 +1,7 @@
 """`audiosearch`: start the services, ingest, search and inspect a library from the shell."""
 
 import argparse
+import dataclasses
 import os
 import pathlib
 import signal
@@ -16,7 +17,10 @@ DEFAULT_ADDRESS = os.environ.get("AUDIOSEARCH_ADDRESS", "localhost:50051")
 def _client(args):
     from audiosearch.client import AudioSearchClient
 
-    return AudioSearchClient(args.address)
+    from audiosearch.common.security import load_channel_security
+
+    # Token and TLS from AUDIOSEARCH_CLIENT_TOKEN, _TLS_CA_FILE, _TLS_CERT_FILE, _TLS_KEY_FILE, _TLS_SERVER_NAME.
+    return AudioSearchClient(args.address, security=load_channel_security("AUDIOSEARCH_CLIENT_"))
 
 
 def _clip_row(clip) -> list:
@@ -33,7 +37,10 @@ def cmd_up(args) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     roots = tuple(str(pathlib.Path(root).resolve()) for root in args.import_root)
-    with Stack(args.data_dir, ports=ports, import_roots=roots) as stack:
+    milvus_port = 0 if args.any_port else args.milvus_port
+    with Stack(args.data_dir, ports=ports, import_roots=roots, milvus=args.milvus, milvus_port=milvus_port) as stack:
+        if stack.milvus_server is not None:
+            print(f"{'milvus':<10} {stack.milvus_server.uri}   (logs: {stack.milvus_server.log_dir})")
         for name, service in stack.services.items():
             print(f"{name:<10} {service.address}   (log: {service.log_path})")
         print(f"ready: gateway at {stack.gateway_address}; Ctrl-C stops all services", flush=True)
@@ -43,9 +50,29 @@ def cmd_up(args) -> int:
     return 0
 
 
+def cmd_milvus_server(args) -> int:
+    from audiosearch import milvus_server
+
+    return milvus_server.run(args)
+
+
 def cmd_models(args) -> int:
+    """`models` lists what the running service offers; fetch/import/installed manage weights on this host."""
     from audiosearch.cli.output import print_json, print_table
 
+    if args.action in ("fetch", "import", "installed"):
+        from embedding_service import models_cli
+
+        if args.action == "fetch":
+            print(f"installed {args.name} in {models_cli.fetch(args.name, args.model_dir)}")
+        elif args.action == "import":
+            print(f"installed {args.name} in {models_cli.import_(args.name, args.path, args.model_dir)}")
+        elif args.json:
+            print_json([dataclasses.asdict(item) for item in models_cli.list_installed(args.model_dir)])
+        else:
+            rows = [[w.model, "yes" if w.installed else "no", w.folder, w.source] for w in models_cli.list_installed(args.model_dir)]
+            print_table(["model", "installed", "folder", "source"], rows)
+        return 0
     models = _client(args).list_models()
     if args.json:
         print_json(models)
@@ -169,6 +196,23 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def cmd_reconcile(args) -> int:
+    from audiosearch.cli.output import print_json, print_table
+
+    reports = _client(args).reconcile(args.collection, args.min_age, args.dry_run)
+    if args.json:
+        print_json(reports)
+        return 0
+    rows = [
+        [r.name, r.pending_rolled_back, r.deleting_finished, r.failed_removed, r.orphan_vectors_removed,
+         ",".join(map(str, r.ready_without_vectors)) or "-"]
+        for r in reports
+    ]  # fmt: skip
+    print_table(["collection", "pending rolled back", "deletes finished", "failed removed", "orphan vectors",
+                 "ready without vectors"], rows)  # fmt: skip
+    return 0
+
+
 def cmd_demo(args) -> int:
     from audiosearch.cli.demo import run_demo
 
@@ -185,9 +229,25 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--data-dir", default="data", help="where the SQLite and Milvus Lite files and logs live")
     up.add_argument("--import-root", action="append", default=[], help="folder ImportDirectory may read")
     up.add_argument("--any-port", action="store_true", help="bind free ports instead of 50051-50054")
+    up.add_argument(
+        "--milvus", choices=["lite", "server"], default="lite",
+        help="lite: a Milvus Lite file (default); server: start a local Milvus server (pip install milvus==2.3.5)",
+    )
+    up.add_argument("--milvus-port", type=int, default=19530, help="port of the local Milvus server (--milvus server)")
     up.set_defaults(func=cmd_up)
 
-    sub.add_parser("models", help="list the embedding models").set_defaults(func=cmd_models)
+    milvus = sub.add_parser("milvus-server", help="run a local Milvus server (no Docker) until Ctrl-C")
+    from audiosearch.milvus_server import add_arguments as add_milvus_arguments
+
+    add_milvus_arguments(milvus)
+    milvus.set_defaults(func=cmd_milvus_server)
+
+    models = sub.add_parser("models", help="list the models; fetch or import PaddleSpeech weights on this host")
+    models.add_argument("action", nargs="?", choices=["list", "fetch", "import", "installed"], default="list")
+    models.add_argument("name", nargs="?", help="ecapa_tdnn, panns_cnn14, panns_cnn10 or panns_cnn6")
+    models.add_argument("path", nargs="?", help="with import: the published .tar.gz or its unpacked folder")
+    models.add_argument("--model-dir", help="weights folder (default: AUDIOSEARCH_EMBEDDING_MODEL_DIR)")
+    models.set_defaults(func=cmd_models)
 
     collections = sub.add_parser("collections", help="list, create or drop collections")
     collections.add_argument("action", nargs="?", choices=["list", "create", "drop"], default="list")
@@ -226,18 +286,29 @@ def build_parser() -> argparse.ArgumentParser:
     delete.set_defaults(func=cmd_delete)
 
     sub.add_parser("stats", help="clip and vector counts per collection").set_defaults(func=cmd_stats)
+    reconcile = sub.add_parser("reconcile", help="heal crash leftovers: stale PENDING/DELETING clips, orphan vectors")
+    reconcile.add_argument("--collection", default="", help="one collection (default: all)")
+    reconcile.add_argument("--min-age", type=float, default=0.0, help="seconds; 0 uses the gateway's setting")
+    reconcile.add_argument("--dry-run", action="store_true", help="report only, change nothing")
+    reconcile.set_defaults(func=cmd_reconcile)
 
     demo = sub.add_parser("demo", help="generate a sample library, start everything, ingest, search, stop")
     demo.add_argument("--data-dir", help="keep the demo's files here (default: a temporary folder)")
     demo.add_argument("--clips-per-class", type=int, default=16)
     demo.set_defaults(func=cmd_demo)
+
+    from audiosearch.cli import evaluate
+
+    evaluate.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    if args.command == "collections" and args.action in ("create", "drop") and not args.name:
-        sys.exit(f"audiosearch collections {args.action} needs a collection name")
+    if args.command in ("collections", "models") and args.action in ("create", "drop", "fetch", "import") and not args.name:
+        sys.exit(f"audiosearch {args.command} {args.action} needs a name")
+    if args.command == "models" and args.action == "import" and not args.path:
+        sys.exit("audiosearch models import needs the archive or folder path: models import NAME PATH")
     try:
         sys.exit(args.func(args))
     except errors.AudioSearchError as error:

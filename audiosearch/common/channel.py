@@ -4,6 +4,7 @@ import json
 
 import grpc
 
+from audiosearch.common.security import ChannelSecurity
 from audiosearch.common.server import message_options
 
 
@@ -32,12 +33,18 @@ def dial(
     service_names: list[str],
     max_message_bytes: int = 64 * 1024 * 1024,
     load_balancing: str = "round_robin",
+    security: ChannelSecurity | None = None,
 ) -> grpc.Channel:
-    """A channel to `address` (host:port, or dns:///name:port for several replicas) that retries UNAVAILABLE."""
+    """A channel to `address` (host:port, or dns:///name:port for several replicas) that retries UNAVAILABLE.
+
+    `security` adds TLS (mutual with a client certificate) and a bearer token; without it the channel is plaintext.
+    """
     options = [
         *message_options(max_message_bytes),
         ("grpc.enable_retries", 1),
         ("grpc.service_config", _service_config(service_names, load_balancing)),
         ("grpc.keepalive_time_ms", 30_000),
     ]
+    if security is not None:
+        return security.secure(address, options)
     return grpc.insecure_channel(address, options=options)

@@ -18,6 +18,8 @@ def resolve_inside(path: str, roots: Iterable[str]) -> pathlib.Path:
         raise errors.PermissionDenied(
             "reading server paths is disabled: configure the allowed roots to enable it", "NO_ALLOWED_ROOTS"
         )
+    if "\x00" in path:  # the OS would refuse it with ValueError; it is the caller's bad input
+        raise errors.InvalidArgument("the path contains a NUL character", "INVALID_PATH")
     candidate = pathlib.Path(path)
     if not candidate.is_absolute():
         candidate = real_roots[0] / candidate

@@ -33,6 +33,7 @@ def from_rpc_error(rpc_error: grpc.RpcError, peer: str) -> errors.AudioSearchErr
     cls = errors.ERRORS_BY_CODE_NAME.get(code.name, errors.Internal)
     info = error_info(rpc_error)
     message = rpc_error.details() if hasattr(rpc_error, "details") else str(rpc_error)
-    if cls in (errors.Unavailable, errors.DeadlineExceeded, errors.Internal):
-        message = f"{peer}: {message}"
-    return cls(message, info.reason if info else "", **dict(info.metadata) if info else {})
+    if info is None:
+        # No ErrorInfo: the peer itself could not be reached or crashed; say which one.
+        return cls(f"{peer}: {message}", f"PEER_{code.name}", peer=peer)
+    return cls(message, info.reason, **dict(info.metadata))

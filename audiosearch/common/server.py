@@ -13,8 +13,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from audiosearch.common import context, errors, rpc_errors
+from audiosearch.common import context, errors, metrics, rpc_errors
 from audiosearch.common.logs import log_fields
+from audiosearch.common.security import ServerSecurity, security_from_env
 
 log = logging.getLogger("audiosearch.server")
 
@@ -36,6 +37,7 @@ class RunningServer:
     port: int
     health: health.HealthServicer
     service_names: list[str]
+    metrics_endpoint: metrics.MetricsEndpoint | None = None
 
     def set_serving(self, serving: bool) -> None:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
@@ -46,6 +48,8 @@ class RunningServer:
         """Health goes NOT_SERVING first, so balancers stop sending; in-flight calls get `grace` seconds."""
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
+        if self.metrics_endpoint:
+            self.metrics_endpoint.stop()
 
 
 def _call_started(servicer_context: grpc.ServicerContext) -> None:
@@ -58,6 +62,10 @@ def _fail(servicer_context: grpc.ServicerContext, method: str, error: Exception)
     if isinstance(error, errors.AudioSearchError):
         log.info("rpc failed", extra=log_fields(method=method, code=error.code_name, reason=error.reason))
         servicer_context.abort_with_status(rpc_errors.to_status(error))
+    if isinstance(error, grpc.RpcError) and not servicer_context.is_active():
+        # The client went away mid-stream (cancelled, or its process died): nothing crashed here.
+        log.info("rpc cancelled by the client", extra=log_fields(method=method))
+        servicer_context.abort(grpc.StatusCode.CANCELLED, "the client cancelled the call")
     log.exception("rpc crashed", extra=log_fields(method=method))
     servicer_context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}; see the server log")
 
@@ -127,25 +135,38 @@ def create_server(
     max_message_bytes: int,
     max_workers: int = 16,
     interceptors: Iterable[grpc.ServerInterceptor] = (),
+    metrics_port: int = 0,
+    security: ServerSecurity | None = None,
 ) -> RunningServer:
-    """Bind `address` (port 0 picks a free one); health starts NOT_SERVING until set_serving(True)."""
+    """Bind `address` (port 0 picks a free one); health starts NOT_SERVING until set_serving(True).
+
+    A metrics_port serves Prometheus /metrics on the address's host (0: off). Without `security`, token auth and
+    TLS come from the service's env (AUDIOSEARCH_<SERVICE>_AUTH_*, _TLS_*; see audiosearch.common.security).
+    """
+    registrations = list(registrations)
+    if security is None:
+        security = security_from_env([registration.service_name for registration in registrations])
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
-        interceptors=[*interceptors, ErrorMappingInterceptor()],
+        interceptors=[
+            metrics.RequestMetricsInterceptor(),
+            *security.interceptors(),  # token auth (audiosearch.common.auth), first to refuse
+            *interceptors,
+            ErrorMappingInterceptor(),
+        ],
         options=message_options(max_message_bytes),
         maximum_concurrent_rpcs=max_workers * 4,
     )
-    registrations = list(registrations)
     for registration in registrations:
         registration.add_to_server(registration.servicer, server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [registration.service_name for registration in registrations]
     reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    port = server.add_insecure_port(address)
+    port = security.bind(server, address)
     if port == 0:
         raise errors.Unavailable(f"could not bind {address}: is the port in use?", "BIND_FAILED")
-    running = RunningServer(server, port, health_servicer, names)
+    running = RunningServer(server, port, health_servicer, names, metrics.serve_metrics(address, metrics_port))
     running.set_serving(False)
     return running
 
@@ -158,7 +179,8 @@ def serve(running: RunningServer, name: str, grace: float) -> None:
     running.server.start()
     running.set_serving(True)
     print(f"{name} listening on port {running.port}", flush=True)
-    log.info("serving", extra=log_fields(port=running.port))
+    metrics_port = running.metrics_endpoint.port if running.metrics_endpoint else 0
+    log.info("serving", extra=log_fields(port=running.port, metrics_port=metrics_port))
     stop_requested.wait()
     log.info("shutting down", extra=log_fields(grace_seconds=grace))
     running.stop(grace)

@@ -6,12 +6,14 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from audiosearch import synth
 from audiosearch.client import AudioSearchClient
 from audiosearch.common import errors
 from audiosearch.launcher import Stack
+from milvus_support import require_milvus_server_package
 
 CLASSES = ("tone", "white_noise", "vowel", "clicks")
 
@@ -26,9 +28,12 @@ def library(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, library):
-    with Stack(tmp_path_factory.mktemp("stack"), ports={}, import_roots=(str(library),)) as running:
+@pytest.fixture(scope="module", params=["lite", "server"])
+def stack(request, tmp_path_factory, library):
+    """The four services on Milvus Lite, then on a local Milvus server that the launcher starts and stops."""
+    if request.param == "server":
+        require_milvus_server_package()
+    with Stack(tmp_path_factory.mktemp("stack"), ports={}, import_roots=(str(library),), milvus=request.param) as running:
         yield running
 
 
@@ -121,3 +126,85 @@ def test_demo_command_ranks_every_class_first(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert f"{len(synth.CLASSES)}/{len(synth.CLASSES)} queries ranked their own class first" in result.stdout
+
+
+# Long recordings, filters and the other query kinds, on both backends (issue #4).
+
+RATE = 16000
+
+
+def _recording(seed: int, minutes: float) -> np.ndarray:
+    """Varied 5-s pieces (every class, fresh seeds, some silence-level noise) so that no two windows sound alike."""
+    pieces = []
+    for index in range(int(minutes * 60 / 5)):
+        sound_class = synth.CLASSES[(index * 3 + seed) % len(synth.CLASSES)]
+        pieces.append(synth.generate(sound_class, seed * 10_000 + index, duration_seconds=5.0, sample_rate=RATE))
+    return np.concatenate(pieces)
+
+
+@pytest.fixture(scope="module")
+def recordings(client):
+    """A segmented collection (window 5 s, hop 2.5 s): a 10-minute recording and a 2-minute distractor."""
+    client.create_collection("long", model="logmel", window_seconds=5.0, hop_seconds=2.5)
+    long_audio = _recording(1, 10.0)
+    long_clip = client.ingest(synth.encode(long_audio, RATE, ".flac"), "long", source="ten-minutes.flac").clip
+    distractor = _recording(2, 2.0)
+    client.ingest(synth.encode(distractor, RATE, ".flac"), "long", source="distractor.flac")
+    return long_clip, long_audio
+
+
+@pytest.mark.parametrize("start", [301.3, 47.0])
+def test_snippet_of_a_long_recording_finds_it_with_the_right_time_range(client, recordings, start):
+    long_clip, long_audio = recordings
+    snippet = long_audio[int(start * RATE) : int((start + 5.0) * RATE)]
+    hits = client.search("long", audio=synth.encode(snippet, RATE, ".wav"), top_k=3).hits
+    assert hits[0].clip.id == long_clip.id
+    # The best window overlaps the snippet's true range.
+    assert hits[0].start_seconds < start + 5.0 and hits[0].end_seconds > start, (hits[0].start_seconds, start)
+    assert hits[0].end_seconds - hits[0].start_seconds == pytest.approx(5.0, abs=0.01)
+
+
+SNEAKY_CLASS = 'dog" or sound_class != "'
+
+
+@pytest.fixture(scope="module")
+def labelled(client):
+    client.create_collection("labelled", model="logmel")
+    clips = {}
+    for index, sound_class in enumerate(["dog", "cat", SNEAKY_CLASS, "x' OR 1==1"]):
+        audio = synth.encode(synth.generate("vowel", 9000 + index), RATE, ".wav")
+        clips[sound_class] = client.ingest(audio, "labelled", sound_class=sound_class).clip
+    return clips
+
+
+@pytest.mark.parametrize(
+    ("sound_classes", "expected"),
+    [
+        (("dog",), {"dog"}),
+        (("dog", "cat"), {"dog", "cat"}),
+        ((SNEAKY_CLASS,), {SNEAKY_CLASS}),
+        (("x' OR 1==1",), {"x' OR 1==1"}),
+        (('" or clip_id >= 0 or sound_class == "',), set()),
+        (("nobody",), set()),
+    ],
+)
+def test_label_filter_returns_only_matching_clips_and_values_stay_values(client, labelled, sound_classes, expected):
+    query = synth.encode(synth.generate("vowel", 9100), RATE, ".wav")
+    hits = client.search("labelled", audio=query, top_k=10, sound_classes=sound_classes).hits
+    assert {hit.clip.labels.sound_class for hit in hits} == expected
+
+
+def test_more_like_a_stored_clip_and_by_raw_vector(client, labelled):
+    dog = labelled["dog"]
+    hits = client.search("labelled", clip_id=dog.id, top_k=10).hits
+    assert len(hits) == 3 and dog.id not in {hit.clip.id for hit in hits}  # the clip itself is left out
+    vector = [1.0] + [0.0] * (next(c for c in client.list_collections() if c.name == "labelled").dimension - 1)
+    assert len(client.search("labelled", vector=vector, top_k=2).hits) == 2
+
+
+def test_each_fresh_ingest_is_found_by_the_next_search(client):
+    client.create_collection("fresh", model="logmel")
+    for index, sound_class in enumerate(synth.CLASSES):
+        audio = synth.encode(synth.generate(sound_class, 500 + index), RATE, ".wav")
+        clip = client.ingest(audio, "fresh", sound_class=sound_class).clip
+        assert client.search("fresh", audio=audio, top_k=1).hits[0].clip.id == clip.id

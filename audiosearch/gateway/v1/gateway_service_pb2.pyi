@@ -253,3 +253,35 @@ class GetStatsResponse(_message.Message):
     COLLECTIONS_FIELD_NUMBER: _ClassVar[int]
     collections: _containers.RepeatedCompositeFieldContainer[CollectionStats]
     def __init__(self, collections: _Optional[_Iterable[_Union[CollectionStats, _Mapping]]] = ...) -> None: ...
+
+class ReconcileRequest(_message.Message):
+    __slots__ = ("collection", "min_age_seconds", "dry_run")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    MIN_AGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    min_age_seconds: float
+    dry_run: bool
+    def __init__(self, collection: _Optional[str] = ..., min_age_seconds: _Optional[float] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class CollectionReconcile(_message.Message):
+    __slots__ = ("name", "pending_rolled_back", "deleting_finished", "failed_removed", "orphan_vectors_removed", "ready_without_vectors")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PENDING_ROLLED_BACK_FIELD_NUMBER: _ClassVar[int]
+    DELETING_FINISHED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    ORPHAN_VECTORS_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    READY_WITHOUT_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    pending_rolled_back: int
+    deleting_finished: int
+    failed_removed: int
+    orphan_vectors_removed: int
+    ready_without_vectors: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, name: _Optional[str] = ..., pending_rolled_back: _Optional[int] = ..., deleting_finished: _Optional[int] = ..., failed_removed: _Optional[int] = ..., orphan_vectors_removed: _Optional[int] = ..., ready_without_vectors: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class ReconcileResponse(_message.Message):
+    __slots__ = ("collections",)
+    COLLECTIONS_FIELD_NUMBER: _ClassVar[int]
+    collections: _containers.RepeatedCompositeFieldContainer[CollectionReconcile]
+    def __init__(self, collections: _Optional[_Iterable[_Union[CollectionReconcile, _Mapping]]] = ...) -> None: ...

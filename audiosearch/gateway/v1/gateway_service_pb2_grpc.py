@@ -91,6 +91,11 @@ class GatewayServiceStub:
                 request_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetStatsRequest.SerializeToString,
                 response_deserializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetStatsResponse.FromString,
                 _registered_method=True)
+        self.Reconcile = channel.unary_unary(
+                '/audiosearch.gateway.v1.GatewayService/Reconcile',
+                request_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.ReconcileRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.ReconcileResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -165,6 +170,14 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Reconcile(self, request, context):
+        """Heals what crashes leave behind: finishes or rolls back PENDING, DELETING and FAILED clips older than a bound,
+        and removes vectors that have no READY clip. Safe to run at any time, and to repeat.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -222,6 +235,11 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetStats,
                     request_deserializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetStatsRequest.FromString,
                     response_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetStatsResponse.SerializeToString,
+            ),
+            'Reconcile': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reconcile,
+                    request_deserializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.ReconcileRequest.FromString,
+                    response_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.ReconcileResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -522,6 +540,33 @@ class GatewayService:
             '/audiosearch.gateway.v1.GatewayService/GetStats',
             audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetStatsRequest.SerializeToString,
             audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reconcile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/audiosearch.gateway.v1.GatewayService/Reconcile',
+            audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.ReconcileRequest.SerializeToString,
+            audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.ReconcileResponse.FromString,
             options,
             channel_credentials,
             insecure,

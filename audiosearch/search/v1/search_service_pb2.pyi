@@ -158,3 +158,15 @@ class GetVectorsResponse(_message.Message):
     SEGMENTS_FIELD_NUMBER: _ClassVar[int]
     segments: _containers.RepeatedCompositeFieldContainer[Segment]
     def __init__(self, segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ...) -> None: ...
+
+class ListClipIdsRequest(_message.Message):
+    __slots__ = ("collection",)
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    def __init__(self, collection: _Optional[str] = ...) -> None: ...
+
+class ListClipIdsResponse(_message.Message):
+    __slots__ = ("clip_ids",)
+    CLIP_IDS_FIELD_NUMBER: _ClassVar[int]
+    clip_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, clip_ids: _Optional[_Iterable[int]] = ...) -> None: ...

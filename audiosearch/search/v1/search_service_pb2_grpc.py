@@ -70,6 +70,11 @@ class SearchServiceStub:
                 request_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.GetVectorsRequest.SerializeToString,
                 response_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.GetVectorsResponse.FromString,
                 _registered_method=True)
+        self.ListClipIds = channel.unary_stream(
+                '/audiosearch.search.v1.SearchService/ListClipIds',
+                request_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsResponse.FromString,
+                _registered_method=True)
 
 
 class SearchServiceServicer:
@@ -123,6 +128,13 @@ class SearchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListClipIds(self, request, context):
+        """Every clip id that has vectors in the collection, in batches (for reconcile).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -160,6 +172,11 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.GetVectors,
                     request_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.GetVectorsRequest.FromString,
                     response_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.GetVectorsResponse.SerializeToString,
+            ),
+            'ListClipIds': grpc.unary_stream_rpc_method_handler(
+                    servicer.ListClipIds,
+                    request_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsRequest.FromString,
+                    response_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -352,6 +369,33 @@ class SearchService:
             '/audiosearch.search.v1.SearchService/GetVectors',
             audiosearch_dot_search_dot_v1_dot_search__service__pb2.GetVectorsRequest.SerializeToString,
             audiosearch_dot_search_dot_v1_dot_search__service__pb2.GetVectorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClipIds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/audiosearch.search.v1.SearchService/ListClipIds',
+            audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsRequest.SerializeToString,
+            audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,174 @@
+"""Prometheus metrics shared by every service: per-RPC counts and latencies (a server interceptor), store call
+latencies (a timing proxy), and the HTTP endpoint that serves them (`<SERVICE>_METRICS_PORT`, 0 = off).
+
+Names follow go-grpc-prometheus (`grpc_server_handled_total`, `grpc_server_handling_seconds`), so its dashboards
+and alerts work unchanged.
+"""
+
+import functools
+import threading
+import time
+
+import grpc
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+
+# From 1 ms to 2 min: cache hits and unary metadata calls up to embedding long recordings.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+RPC_HANDLED = Counter(
+    "grpc_server_handled_total",
+    "RPCs completed on the server, by method and status code",
+    ["grpc_service", "grpc_method", "grpc_code"],
+)
+RPC_SECONDS = Histogram(
+    "grpc_server_handling_seconds",
+    "Time from the start of an RPC to its status, by method and status code",
+    ["grpc_service", "grpc_method", "grpc_code"],
+    buckets=LATENCY_BUCKETS,
+)
+RPC_IN_FLIGHT = Gauge(
+    "grpc_server_in_flight", "RPCs being handled now (queue depth), by method", ["grpc_service", "grpc_method"]
+)
+STORE_SECONDS = Histogram(
+    "audiosearch_store_seconds",
+    "Latency of calls to a store (Milvus, SQL), by operation and outcome",
+    ["store", "operation", "outcome"],
+    buckets=LATENCY_BUCKETS,
+)
+
+_SKIPPED = ("/grpc.health", "/grpc.reflection")  # probes and grpcurl would drown the API's own counts
+
+
+def _split(full_method: str) -> tuple[str, str]:
+    service, _, method = full_method.lstrip("/").partition("/")
+    return service, method
+
+
+class _Call:
+    """Times one RPC and records it once, with the code the context carries (set by abort or set_code)."""
+
+    def __init__(self, service: str, method: str) -> None:
+        self.labels = (service, method)
+        self.started = time.perf_counter()
+        RPC_IN_FLIGHT.labels(*self.labels).inc()
+
+    def done(self, servicer_context: grpc.ServicerContext, failed: bool) -> None:
+        code = servicer_context.code()
+        name = code.name if isinstance(code, grpc.StatusCode) else ("UNKNOWN" if failed else "OK")
+        RPC_IN_FLIGHT.labels(*self.labels).dec()
+        RPC_HANDLED.labels(*self.labels, name).inc()
+        RPC_SECONDS.labels(*self.labels, name).observe(time.perf_counter() - self.started)
+
+
+def _unary_response(behavior, service: str, method: str):
+    def handle(request, servicer_context):
+        call = _Call(service, method)
+        try:
+            response = behavior(request, servicer_context)
+        except BaseException:
+            call.done(servicer_context, failed=True)
+            raise
+        call.done(servicer_context, failed=False)
+        return response
+
+    return handle
+
+
+def _stream_response(behavior, service: str, method: str):
+    def handle(request, servicer_context):
+        call = _Call(service, method)
+        try:
+            yield from behavior(request, servicer_context)
+        except BaseException:
+            call.done(servicer_context, failed=True)
+            raise
+        call.done(servicer_context, failed=False)
+
+    return handle
+
+
+class RequestMetricsInterceptor(grpc.ServerInterceptor):
+    """Counts and times every RPC by service, method and status code (health and reflection excepted).
+
+    Placed outermost, so it sees the final status, including refusals by interceptors inside it (auth).
+    """
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None or handler_call_details.method.startswith(_SKIPPED):
+            return handler
+        service, method = _split(handler_call_details.method)
+        common = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(_unary_response(handler.unary_unary, service, method), **common)
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                _unary_response(handler.stream_unary, service, method), **common
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                _stream_response(handler.unary_stream, service, method), **common
+            )
+        return grpc.stream_stream_rpc_method_handler(_stream_response(handler.stream_stream, service, method), **common)
+
+
+class TimedStore:
+    """Wraps a store (or any adapter) so each public method call is timed into audiosearch_store_seconds."""
+
+    def __init__(self, store: object, name: str) -> None:
+        self._store = store
+        self._name = name
+
+    def __getattr__(self, attribute: str):
+        value = getattr(self._store, attribute)
+        if attribute.startswith("_") or not callable(value):
+            return value
+
+        @functools.wraps(value)
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            outcome = "error"
+            try:
+                result = value(*args, **kwargs)
+                outcome = "ok"
+                return result
+            finally:
+                STORE_SECONDS.labels(self._name, attribute, outcome).observe(time.perf_counter() - started)
+
+        return timed
+
+
+def _bind_host(listen: str) -> str:
+    """The host part of a gRPC listen address ('127.0.0.1:50052', '[::]:50051'), for the metrics endpoint."""
+    host = listen.rpartition(":")[0].strip("[]")
+    return host or "0.0.0.0"
+
+
+class MetricsEndpoint:
+    """The HTTP server of /metrics, on the same host as the gRPC listen address."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, listen: str, port: int) -> None:
+        host = _bind_host(listen)
+        with self._lock:
+            try:
+                self.httpd, self.thread = start_http_server(port, addr=host, registry=REGISTRY)
+            except OSError:
+                if host != "::":
+                    raise
+                # [::] on a host without IPv6 (Docker's default network): gRPC falls back to IPv4, so do we.
+                self.httpd, self.thread = start_http_server(port, addr="0.0.0.0", registry=REGISTRY)
+        self.port = self.httpd.server_port
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def serve_metrics(listen: str, port: int) -> MetricsEndpoint | None:
+    """Start /metrics on `port` (None when port is 0: metrics off)."""
+    return MetricsEndpoint(listen, port) if port else None

@@ -1,0 +1,1 @@
+"""Retrieval quality of a model or collection, measured through the running services (`audiosearch eval`)."""

@@ -1,0 +1,71 @@
+"""An evaluation report as tables for the terminal and as a PNG chart."""
+
+import pathlib
+
+from audiosearch.cli.output import print_table
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def print_report(report: dict) -> None:
+    collection, dataset = report["collection"], report["dataset"]
+    segments = (
+        f"window {collection['window_seconds']:g} s, hop {collection['hop_seconds']:g} s"
+        if collection["window_seconds"]
+        else "one vector per clip"
+    )
+    kind = "temporary collection" if collection["temporary"] else "collection"
+    print(f"{kind} {collection['name']}: model {collection['model']}, {segments}; "
+          f"{dataset['clips']} clips, {dataset['labels']} labels")
+    labels = report["label_retrieval"]
+    print("\nlabel retrieval (leave-one-out, each clip queried by its id)")
+    print_table(
+        ["queries", "precision@1", "precision@5", "precision@10", "mAP"],
+        [[labels["queries"], *(_fmt(labels[key]) for key in ("precision@1", "precision@5", "precision@10", "mAP"))]],
+    )
+    print("\nnear-duplicate retrieval (each clip perturbed, must find its original)")
+    rows = [[name, _fmt(row["hit@1"]), _fmt(row["hit@5"]), row["queries"]] for name, row in report["near_duplicate"].items()]
+    print_table(["perturbation", "hit@1", "hit@5", "queries"], rows)
+    timing = report["timing_ms"]
+    print("\ntime per clip (ms, client-side, through the gateway)")
+    print_table(
+        ["ingest (embed + write)", "search by id", "search by audio (embed + search)"],
+        [[_fmt(timing["ingest_per_clip"]), _fmt(timing["search_by_id_per_query"]),
+          _fmt(timing["search_by_audio_per_query"])]],
+    )
+
+
+def write_chart(report: dict, path: str | pathlib.Path) -> pathlib.Path:
+    """A PNG with label retrieval metrics (left) and near-duplicate hit rates per perturbation (right)."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise RuntimeError("the chart needs matplotlib: pip install 'audiosearch[eval]' (or pass --no-chart)") from None
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, (left, right) = pyplot.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [1, 2]})
+    labels = report["label_retrieval"]
+    keys = ["precision@1", "precision@5", "precision@10", "mAP"]
+    left.bar(["P@1", "P@5", "P@10", "mAP"], [labels[key] or 0.0 for key in keys], color="#4C72B0")
+    left.set_ylim(0, 1.15)
+    left.set_title(f"label retrieval ({labels['queries']} queries)")
+    names = list(report["near_duplicate"])
+    positions = range(len(names))
+    for shift, key, colour in ((-0.2, "hit@1", "#55A868"), (0.2, "hit@5", "#C44E52")):
+        values = [report["near_duplicate"][name][key] or 0.0 for name in names]
+        right.bar([p + shift for p in positions], values, width=0.4, label=key, color=colour)
+    right.set_xticks(list(positions), names, rotation=20)
+    right.set_ylim(0, 1.15)
+    right.legend(loc="upper right", ncol=2)
+    right.set_title("near-duplicate retrieval")
+    collection = report["collection"]
+    segments = f", window {collection['window_seconds']:g}/{collection['hop_seconds']:g} s" if collection["window_seconds"] else ""
+    figure.suptitle(f"model {collection['model']}{segments}: {report['dataset']['clips']} clips")
+    figure.tight_layout()
+    path = pathlib.Path(path)
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)
+    return path

@@ -1,0 +1,185 @@
+"""Runs an evaluation through the public API: ingest a labelled set, query it, score the rankings.
+
+Label retrieval: each clip is queried by its stored id (the gateway leaves the clip itself out) and the others
+with its label are the relevant items. Near-duplicate retrieval: each clip is perturbed, sent as query audio, and
+must find its own original.
+"""
+
+import dataclasses
+import statistics
+import time
+import uuid
+
+import numpy as np
+
+from audiosearch.common import errors
+from audiosearch.evaluation import codec, metrics, perturb
+from audiosearch.evaluation.dataset import Item, to_wav
+
+DEFAULT_PERTURBATIONS = ("noise:20", "gain:-6", "crop:0.1", "resample:8000", "mp3:64", "offset:0.5")
+KINDS = {
+    "noise": "white noise at this SNR in dB",
+    "gain": "gain change in dB",
+    "crop": "this fraction of the clip cut away (random split between start and end)",
+    "resample": "resampled to this rate in Hz and back",
+    "mp3": "re-encoded to mp3 at this bit rate in kbps",
+    "ogg": "re-encoded to ogg vorbis at about this bit rate in kbps",
+    "offset": "shifted by this many seconds (positive: silence prepended; negative: start dropped)",
+}
+NEAR_DUPLICATE_TOP_K = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class Perturbation:
+    kind: str
+    value: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self.value:g}"
+
+    @classmethod
+    def parse(cls, spec: str) -> "Perturbation":
+        """`kind:value`, e.g. noise:20, gain:-6, crop:0.1, resample:8000, mp3:64, ogg:48, offset:0.5."""
+        kind, _, value = spec.partition(":")
+        if kind not in KINDS or not value:
+            raise ValueError(f"bad perturbation {spec!r}: use kind:value with kind one of {', '.join(KINDS)}")
+        return cls(kind, float(value))
+
+    def apply(self, item: Item, rng: np.random.Generator) -> bytes:
+        """The perturbed clip as the bytes of an audio file (lossy kinds: the encoded file itself)."""
+        x, rate = item.samples, item.rate
+        if self.kind in ("mp3", "ogg"):
+            return codec.encode(x, rate, self.kind, self.value)
+        if self.kind == "noise":
+            x = perturb.add_noise(x, self.value, rng)
+        elif self.kind == "gain":
+            x = perturb.gain(x, self.value)
+        elif self.kind == "crop":
+            x = perturb.crop(x, self.value, rng)
+        elif self.kind == "resample":
+            x = perturb.round_trip(x, rate, int(self.value))
+        elif self.kind == "offset":
+            x = perturb.offset(x, rate, self.value)
+        return to_wav(x, rate)
+
+
+@dataclasses.dataclass
+class Target:
+    """What is evaluated: an existing collection, or a temporary one made for a model (dropped at the end)."""
+
+    collection: str = ""
+    model: str = "logmel"
+    window_seconds: float = 0.0
+    hop_seconds: float = 0.0
+
+
+def evaluate(client, items: list[Item], target: Target, perturbations: list[Perturbation], seed: int = 0,
+             progress=None) -> dict:
+    """The report (a JSON-ready dict) of one evaluation; leaves no clip or collection behind that it created."""
+    temporary = not target.collection
+    name = target.collection or f"eval_{uuid.uuid4().hex[:12]}"
+    if temporary:
+        client.create_collection(name, target.model, target.window_seconds, target.hop_seconds)
+    collection = next(c for c in client.list_collections() if c.name == name)
+    added: list[int] = []
+    try:
+        clip_ids, ingest_ms = _ingest(client, name, items, added, progress)
+        report = {
+            "collection": {
+                "name": name,
+                "model": collection.model,
+                "window_seconds": collection.segments.window_seconds,
+                "hop_seconds": collection.segments.hop_seconds,
+                "temporary": temporary,
+            },
+            "dataset": {"clips": len(items), "labels": len({item.label for item in items})},
+        }
+        report["label_retrieval"], id_ms = _label_retrieval(client, name, items, clip_ids, progress)
+        report["near_duplicate"], audio_ms = _near_duplicates(
+            client, name, items, clip_ids, perturbations, seed, progress
+        )
+        report["timing_ms"] = {
+            "ingest_per_clip": _mean(ingest_ms),
+            "search_by_id_per_query": _mean(id_ms),
+            "search_by_audio_per_query": _mean(audio_ms),
+        }
+        return report
+    finally:
+        if temporary:
+            client.drop_collection(name)
+        else:
+            for clip_id in added:
+                client.delete_clip(clip_id)
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(statistics.fmean(values), 2) if values else None
+
+
+def _ingest(client, collection: str, items: list[Item], added: list[int], progress) -> tuple[list[int], list[float]]:
+    """Each item's clip id (an item already in the collection maps to the existing clip) and ingest times."""
+    clip_ids, times = [], []
+    for index, item in enumerate(items):
+        started = time.perf_counter()
+        response = client.ingest(item.content, collection, source=item.name, sound_class=item.label)
+        times.append((time.perf_counter() - started) * 1000)
+        clip_ids.append(response.clip.id)
+        if not response.duplicate:
+            added.append(response.clip.id)
+        if progress:
+            progress("ingest", index + 1, len(items))
+    return clip_ids, times
+
+
+def _label_retrieval(client, collection, items, clip_ids, progress) -> tuple[dict, list[float]]:
+    by_label: dict[str, set[int]] = {}
+    for item, clip_id in zip(items, clip_ids, strict=True):
+        by_label.setdefault(item.label, set()).add(clip_id)
+    scores = {"precision@1": [], "precision@5": [], "precision@10": [], "mAP": []}
+    times = []
+    # Every other clip, when the collection holds no more than the set (the service caps top_k at 1000).
+    top_k = min(1000, max(10, len(set(clip_ids)) - 1))
+    queried = set()
+    for index, (item, clip_id) in enumerate(zip(items, clip_ids, strict=True)):
+        relevant = by_label[item.label] - {clip_id}
+        if not relevant or clip_id in queried:
+            continue
+        queried.add(clip_id)
+        started = time.perf_counter()
+        ranked = [hit.clip.id for hit in client.search(collection, clip_id=clip_id, top_k=top_k).hits]
+        times.append((time.perf_counter() - started) * 1000)
+        for k in (1, 5, 10):
+            scores[f"precision@{k}"].append(metrics.precision_at(ranked, relevant, k))
+        scores["mAP"].append(metrics.average_precision(ranked, relevant))
+        if progress:
+            progress("label retrieval", index + 1, len(items))
+    result = {name: (round(statistics.fmean(values), 4) if values else None) for name, values in scores.items()}
+    result["queries"] = len(queried)
+    return result, times
+
+
+def _near_duplicates(client, collection, items, clip_ids, perturbations, seed, progress):
+    results, times = {}, []
+    for p_index, perturbation in enumerate(perturbations):
+        hits1, hits5 = [], []
+        for index, (item, clip_id) in enumerate(zip(items, clip_ids, strict=True)):
+            rng = np.random.default_rng([seed, p_index, index])
+            query = perturbation.apply(item, rng)
+            started = time.perf_counter()
+            try:
+                hits = client.search(collection, audio=query, top_k=NEAR_DUPLICATE_TOP_K).hits
+            except errors.InvalidArgument:
+                hits = []  # e.g. a crop left the clip shorter than the model's minimum
+            times.append((time.perf_counter() - started) * 1000)
+            ranked = [hit.clip.id for hit in hits]
+            hits1.append(metrics.hit_at(ranked, clip_id, 1))
+            hits5.append(metrics.hit_at(ranked, clip_id, 5))
+            if progress:
+                progress(perturbation.name, index + 1, len(items))
+        results[perturbation.name] = {
+            "hit@1": round(statistics.fmean(hits1), 4) if hits1 else None,
+            "hit@5": round(statistics.fmean(hits5), 4) if hits5 else None,
+            "queries": len(hits1),
+        }
+    return results, times

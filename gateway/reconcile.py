@@ -1,0 +1,167 @@
+"""Reconcile: heal what a crash between two steps of a flow leaves behind (DESIGN.md section 5).
+
+The metadata store is the source of truth. An ingest that never reached READY was never acknowledged, so it is
+rolled back; a delete that reached DELETING was asked for, so it is finished. Vectors whose clip has no READY
+record are removed. Only clips not updated for `min_age_seconds` are touched, so in-flight ingests are left alone.
+"""
+
+import dataclasses
+import logging
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+from audiosearch.common import domain, errors
+from audiosearch.common.logs import log_fields
+
+log = logging.getLogger("audiosearch.gateway.reconcile")
+
+PAGE_SIZE = 1000
+BATCH_IDS = 1000
+# Ten years: anything longer means "never touch", and overflows date arithmetic far beyond it.
+MAX_AGE_SECONDS = 10 * 365 * 24 * 3600.0
+
+
+class ReconcileCatalog(Protocol):
+    def list_collections(self, page_size: int, page_token: str) -> tuple[list[domain.Collection], str]: ...
+    def get_collection(self, name: str) -> domain.Collection: ...
+    def list_clips_in_state(
+        self, collection: str, state: domain.ClipState, page_size: int, page_token: str
+    ) -> tuple[list[domain.Clip], str]: ...
+    def batch_get_clips(self, clip_ids: list[int]) -> list[domain.Clip]: ...
+    def delete_clip(self, clip_id: int) -> bool: ...
+
+
+class ReconcileIndex(Protocol):
+    def list_clip_ids(self, collection: str) -> list[int]: ...
+    def delete(self, collection: str, clip_ids: list[int]) -> None: ...
+    def get_vectors(self, collection: str, clip_id: int) -> list[list[float]]: ...
+
+
+@dataclasses.dataclass
+class ReconcileReport:
+    name: str
+    pending_rolled_back: int = 0
+    deleting_finished: int = 0
+    failed_removed: int = 0
+    orphan_vectors_removed: int = 0
+    ready_without_vectors: list[int] = dataclasses.field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pending_rolled_back or self.deleting_finished or self.failed_removed or self.orphan_vectors_removed)
+
+
+_COUNTER = {
+    domain.ClipState.PENDING: "pending_rolled_back",
+    domain.ClipState.DELETING: "deleting_finished",
+    domain.ClipState.FAILED: "failed_removed",
+}
+
+
+class Reconciler:
+    def __init__(self, catalog: ReconcileCatalog, index: ReconcileIndex, min_age_seconds: float = 300.0) -> None:
+        self.catalog = catalog
+        self.index = index
+        self.min_age_seconds = min_age_seconds
+        # One run at a time: the periodic run and a Reconcile RPC must not race each other.
+        self._lock = threading.Lock()
+
+    def run(self, collection: str = "", min_age_seconds: float | None = None, dry_run: bool = False) -> list[ReconcileReport]:
+        """Reconcile one collection, or all; returns what was (or, with dry_run, would be) done in each."""
+        age = self.min_age_seconds if not min_age_seconds else min_age_seconds
+        if not 0 <= age <= MAX_AGE_SECONDS:  # also refuses NaN
+            raise errors.InvalidArgument(
+                f"min_age_seconds must be 0..{MAX_AGE_SECONDS:.0f} (0: the gateway's setting), got {age}", "BAD_MIN_AGE"
+            )
+        names = [self.catalog.get_collection(collection).name] if collection else self._collection_names()
+        with self._lock:
+            reports = [self._collection(name, age, dry_run) for name in names]
+        for report in reports:
+            if report.changed or report.ready_without_vectors:
+                log.warning("reconciled", extra=log_fields(dry_run=dry_run, **dataclasses.asdict(report)))
+        return reports
+
+    def _collection_names(self) -> list[str]:
+        names, token = [], ""
+        while True:
+            collections, token = self.catalog.list_collections(100, token)
+            names += [item.name for item in collections]
+            if not token:
+                return names
+
+    def _clips(self, collection: str, state: domain.ClipState) -> list[domain.Clip]:
+        clips, token = [], ""
+        while True:
+            page, token = self.catalog.list_clips_in_state(collection, state, PAGE_SIZE, token)
+            clips += page
+            if not token:
+                return clips
+
+    def _collection(self, name: str, age: float, dry_run: bool) -> ReconcileReport:
+        report = ReconcileReport(name)
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=age)
+
+        def stale(clip: domain.Clip) -> bool:
+            return clip.update_time is None or clip.update_time <= cutoff
+
+        # 1. Unfinished flows: vectors first, the record (the source of truth) last, as the flows themselves do.
+        for state, counter in _COUNTER.items():
+            for clip in filter(stale, self._clips(name, state)):
+                if not dry_run:
+                    self.index.delete(name, [clip.id])
+                    self.catalog.delete_clip(clip.id)
+                setattr(report, counter, getattr(report, counter) + 1)
+        # 2. Vectors without a READY record. A record is fetched after the ids were listed, and an ingest creates
+        # its record before it writes vectors, so "no record" here means the record is gone for good.
+        vector_ids = self.index.list_clip_ids(name)
+        for start in range(0, len(vector_ids), BATCH_IDS):
+            batch = vector_ids[start : start + BATCH_IDS]
+            records = {clip.id: clip for clip in self.catalog.batch_get_clips(batch)}
+            orphans = [
+                clip_id
+                for clip_id in batch
+                if clip_id not in records
+                or (records[clip_id].state is not domain.ClipState.READY and stale(records[clip_id]))
+            ]
+            if orphans and not dry_run:
+                self.index.delete(name, orphans)
+            report.orphan_vectors_removed += len(orphans)
+        # 3. READY clips without vectors cannot be rebuilt here (the audio is not kept): reported.
+        have = set(vector_ids)
+        for clip in self._clips(name, domain.ClipState.READY):
+            if clip.id not in have and stale(clip) and not self._has_vectors(name, clip.id):
+                report.ready_without_vectors.append(clip.id)
+        return report
+
+    def _has_vectors(self, collection: str, clip_id: int) -> bool:
+        try:
+            return bool(self.index.get_vectors(collection, clip_id))
+        except errors.NotFound:
+            return False
+
+
+class PeriodicReconcile:
+    """Runs the reconciler every `interval` seconds on a daemon thread until stopped; failures are logged."""
+
+    def __init__(self, reconciler: Reconciler, interval_seconds: float) -> None:
+        self.reconciler = reconciler
+        self.interval_seconds = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="reconcile")
+
+    def start(self) -> "PeriodicReconcile":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_seconds):
+            try:
+                self.reconciler.run()
+            except errors.AudioSearchError as error:
+                log.warning("periodic reconcile failed", extra=log_fields(code=error.code_name, reason=error.reason))
+            except Exception:  # noqa: BLE001 - a background loop must survive anything and say so
+                log.exception("periodic reconcile crashed")

@@ -1,0 +1,79 @@
+"""`audiosearch eval` end to end: generated sound classes in per-class folders, run as a user would run it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from audiosearch import synth
+from audiosearch.client import AudioSearchClient
+from audiosearch.launcher import Stack
+
+pytestmark = pytest.mark.e2e
+
+CLASSES = ("tone", "chirp", "white_noise", "vowel", "siren")
+PER_CLASS = 4
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("labelled")
+    for class_index, sound_class in enumerate(CLASSES):
+        for i in range(PER_CLASS):
+            samples = synth.generate(sound_class, class_index * 100 + i, duration_seconds=2.0 + 0.5 * (i % 2))
+            synth.write_clip(root / sound_class / f"{sound_class}-{i}.{('wav', 'flac')[i % 2]}", samples, 16000)
+    return root
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with Stack(tmp_path_factory.mktemp("stack"), ports={}) as running:
+        yield running
+
+
+def run_eval(*args: str, cwd) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "audiosearch.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=240, check=False)
+
+
+def test_eval_on_a_running_gateway_reports_json_and_leaves_nothing_behind(stack, folder, tmp_path):
+    chart = tmp_path / "chart.png"
+    done = run_eval(
+        "--json", "eval", str(folder), "--address", stack.gateway_address, "--model", "logmel",
+        "--perturb", "gain:-6", "--perturb", "crop:0.1", "--chart", str(chart), cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert set(report) >= {"collection", "dataset", "label_retrieval", "near_duplicate", "timing_ms", "chart"}
+    assert report["dataset"] == {"clips": len(CLASSES) * PER_CLASS, "labels": len(CLASSES)}
+    labels = report["label_retrieval"]
+    assert labels["queries"] == len(CLASSES) * PER_CLASS
+    # logmel tells these synthetic classes apart: the nearest other clip is of the same class.
+    assert labels["precision@1"] >= 0.9 and labels["mAP"] >= 0.8
+    assert 0 < labels["precision@5"] <= (PER_CLASS - 1) / 5 + 1e-9
+    assert set(report["near_duplicate"]) == {"gain:-6", "crop:0.1"}
+    assert report["near_duplicate"]["gain:-6"]["hit@1"] == 1.0
+    assert all(value > 0 for value in report["timing_ms"].values())
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The temporary collection is gone.
+    with AudioSearchClient(stack.gateway_address) as client:
+        assert report["collection"]["temporary"] and not list(client.list_collections())
+
+
+def test_eval_starts_its_own_services_and_prints_the_table(folder, tmp_path):
+    done = run_eval(
+        "eval", str(folder), "--model", "fingerprint", "--window", "2", "--hop", "0.25",
+        "--perturb", "noise:20", "--perturb", "mp3:64", cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for heading in ("label retrieval", "near-duplicate retrieval", "precision@1", "mAP", "hit@1", "noise:20", "mp3:64"):
+        assert heading in out
+    assert "model fingerprint, window 2 s, hop 0.25 s" in out
+    assert (tmp_path / "audiosearch-eval.png").stat().st_size > 1000
+
+
+def test_eval_refuses_a_pattern_without_a_label_group(folder, tmp_path):
+    done = run_eval("eval", str(folder), "--label-pattern", r"\d+", "--address", "127.0.0.1:1", cwd=tmp_path)
+    assert done.returncode != 0 and "(?P<label>" in done.stderr

@@ -1,0 +1,29 @@
+"""Roll-up of window hits into one hit per clip (gateway/core.py _roll_up), without servers."""
+
+import pytest
+
+from audiosearch.common import domain
+from gateway.core import _roll_up
+
+
+def test_one_query_vector_keeps_each_clips_best_window():
+    hits = [[domain.Hit(1, 0.9, 0, 2), domain.Hit(2, 0.8, 4, 6), domain.Hit(1, 0.7, 2, 4)]]
+    assert _roll_up(hits) == [domain.Hit(1, 0.9, 0, 2), domain.Hit(2, 0.8, 4, 6)]
+
+
+def test_a_clip_matching_every_query_window_beats_one_matching_a_single_window_better():
+    hits = [
+        [domain.Hit(7, 0.99, 0, 2), domain.Hit(3, 0.8, 0, 2)],
+        [domain.Hit(3, 0.85, 2, 4), domain.Hit(9, 0.1, 0, 2)],
+        [domain.Hit(3, 0.9, 4, 6)],
+    ]
+    rolled = _roll_up(hits)
+    assert [hit.clip_id for hit in rolled] == [3, 7, 9]
+    # The mean over the three query windows (missing ones count 0); the range is the best window's.
+    assert rolled[0].score == pytest.approx((0.8 + 0.85 + 0.9) / 3)
+    assert (rolled[0].start_seconds, rolled[0].end_seconds) == (4, 6)
+    assert rolled[1].score == pytest.approx(0.99 / 3)
+
+
+def test_no_hits_roll_up_to_nothing():
+    assert _roll_up([]) == [] and _roll_up([[]]) == []
