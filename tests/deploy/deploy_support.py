@@ -62,10 +62,15 @@ class Process:
     popen: subprocess.Popen
     port: int = 0
     metrics_port: int = 0
+    host: str = "127.0.0.1"
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
+
+    def scrape(self) -> dict[tuple[str, tuple], float]:
+        """This process's metrics (served on the host of its listen address)."""
+        return scrape(self.metrics_port, self.host)
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -97,14 +102,15 @@ def start(service: str, env: dict[str, str], log_path: pathlib.Path, timeout: fl
         if line is None:
             raise RuntimeError(f"{service} exited with {popen.wait()}; see {log_path}")
         if match := _LISTENING.search(line):
-            return Process(service, popen, int(match.group(1)), metrics_port)
+            host = full_env[f"{prefix}LISTEN"].rpartition(":")[0]
+            return Process(service, popen, int(match.group(1)), metrics_port, host)
     popen.kill()
     raise RuntimeError(f"{service} did not start in {timeout}s; see {log_path}")
 
 
-def scrape(port: int) -> dict[tuple[str, tuple], float]:
+def scrape(port: int, host: str = "127.0.0.1") -> dict[tuple[str, tuple], float]:
     """Every sample of a /metrics endpoint: (name, sorted labels) -> value."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+    with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10) as response:
         text = response.read().decode()
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value

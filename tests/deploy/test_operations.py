@@ -1,12 +1,14 @@
 """Operations over real processes: Prometheus metrics of exactly the calls made, and the gateway balancing over two
 embedding replicas behind one target (gRPC round_robin) and carrying on when one of them stops.
 
-The replicas share one gRPC target, `ipv4:127.0.0.1:P1,127.0.0.1:P2`: the same resolver result a DNS name with two
-A records gives (dns:///embedding:50052 in docker-compose and Kubernetes), without touching /etc/hosts.
+The replicas sit behind one DNS name with two A records (127.0.0.1 and 127.0.0.2, the same port), served by a
+loopback DNS server the gateway's resolver is pointed at: what compose `--scale` or a Kubernetes headless service
+gives, without touching /etc/hosts.
 """
 
 import pytest
-from deploy_support import rpc_counts, scrape, start
+from deploy_support import rpc_counts, start
+from dns_server import LoopbackDns
 
 from audiosearch import synth
 from audiosearch.client import AudioSearchClient
@@ -21,24 +23,26 @@ METADATA = "audiosearch.metadata.v1.MetadataService"
 def stack(tmp_path_factory):
     data = tmp_path_factory.mktemp("ops")
     processes = {}
-    try:
-        metadata_env = {"AUDIOSEARCH_METADATA_DATABASE_URL": f"sqlite:///{data / 'metadata.db'}"}
-        processes["metadata"] = start("metadata", metadata_env, data / "metadata.log")
-        search_env = {"AUDIOSEARCH_SEARCH_MILVUS_URI": str(data / "vectors.db")}
-        processes["search"] = start("search", search_env, data / "search.log")
-        processes["embedding-1"] = start("embedding", {}, data / "embedding-1.log")
-        processes["embedding-2"] = start("embedding", {}, data / "embedding-2.log")
-        replicas = ",".join(processes[name].address for name in ("embedding-1", "embedding-2"))
-        env = {
-            "AUDIOSEARCH_GATEWAY_EMBEDDING_ADDRESS": f"ipv4:{replicas}",
-            "AUDIOSEARCH_GATEWAY_SEARCH_ADDRESS": processes["search"].address,
-            "AUDIOSEARCH_GATEWAY_METADATA_ADDRESS": processes["metadata"].address,
-        }
-        processes["gateway"] = start("gateway", env, data / "gateway.log")
-        yield processes
-    finally:
-        for process in reversed(list(processes.values())):
-            process.stop()
+    with LoopbackDns({"embedding.test": ["127.0.0.1", "127.0.0.2"]}) as dns:
+        try:
+            metadata_env = {"AUDIOSEARCH_METADATA_DATABASE_URL": f"sqlite:///{data / 'metadata.db'}"}
+            processes["metadata"] = start("metadata", metadata_env, data / "metadata.log")
+            search_env = {"AUDIOSEARCH_SEARCH_MILVUS_URI": str(data / "vectors.db")}
+            processes["search"] = start("search", search_env, data / "search.log")
+            processes["embedding-1"] = start("embedding", {}, data / "embedding-1.log")
+            port = processes["embedding-1"].port
+            second = {"AUDIOSEARCH_EMBEDDING_LISTEN": f"127.0.0.2:{port}"}
+            processes["embedding-2"] = start("embedding", second, data / "embedding-2.log")
+            env = {
+                "AUDIOSEARCH_GATEWAY_EMBEDDING_ADDRESS": f"dns://127.0.0.1:{dns.port}/embedding.test:{port}",
+                "AUDIOSEARCH_GATEWAY_SEARCH_ADDRESS": processes["search"].address,
+                "AUDIOSEARCH_GATEWAY_METADATA_ADDRESS": processes["metadata"].address,
+            }
+            processes["gateway"] = start("gateway", env, data / "gateway.log")
+            yield processes
+        finally:
+            for process in reversed(list(processes.values())):
+                process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +56,7 @@ def _clip(index: int) -> bytes:
 
 
 def _embeds(stack, name: str) -> float:
-    return rpc_counts(scrape(stack[name].metrics_port), EMBEDDING).get(("StreamEmbedAudio", "OK"), 0)
+    return rpc_counts(stack[name].scrape(), EMBEDDING).get(("StreamEmbedAudio", "OK"), 0)
 
 
 def _diff(after: dict, before: dict) -> dict:
@@ -74,15 +78,14 @@ def _sample(samples: dict, name: str, **labels) -> float:
 
 def test_metrics_show_exactly_the_calls_of_one_ingest_and_one_search(stack, client):
     client.create_collection("metered", model="logmel")
-    ports = {name: process.metrics_port for name, process in stack.items()}
-    before = {name: scrape(port) for name, port in ports.items()}
+    before = {name: process.scrape() for name, process in stack.items()}
 
     clip = client.ingest(_clip(0), "metered", source="one.wav", sound_class="tone").clip
     hits = client.search("metered", audio=_clip(0), top_k=3).hits
     assert hits[0].clip.id == clip.id
 
-    after = {name: scrape(port) for name, port in ports.items()}
-    calls = {name: _diff(rpc_counts(after[name]), rpc_counts(before[name])) for name in ports}
+    after = {name: process.scrape() for name, process in stack.items()}
+    calls = {name: _diff(rpc_counts(after[name]), rpc_counts(before[name])) for name in stack}
     assert calls["gateway"] == {("IngestAudio", "OK"): 1, ("SearchAudio", "OK"): 1}
     replicas = (calls["embedding-1"], calls["embedding-2"])
     embeds = {key: sum(calls.get(key, 0) for calls in replicas) for key in set().union(*replicas)}
