@@ -21,7 +21,7 @@ def print_json(value) -> None:
 
 def print_table(headers: list[str], rows: list[list]) -> None:
     cells = [[str(cell) for cell in row] for row in rows]
-    widths = [max(len(header), *(len(row[i]) for row in cells)) for i, header in enumerate(headers)]
+    widths = [max([len(header), *(len(row[i]) for row in cells)]) for i, header in enumerate(headers)]
     print("  ".join(header.ljust(width) for header, width in zip(headers, widths)).rstrip())
     print("  ".join("-" * width for width in widths))
     for row in cells:

@@ -25,9 +25,13 @@ def print_report(report: dict) -> None:
         ["queries", "precision@1", "precision@5", "precision@10", "mAP"],
         [[labels["queries"], *(_fmt(labels[key]) for key in ("precision@1", "precision@5", "precision@10", "mAP"))]],
     )
-    print("\nnear-duplicate retrieval (each clip perturbed, must find its original)")
-    rows = [[name, _fmt(row["hit@1"]), _fmt(row["hit@5"]), row["queries"]] for name, row in report["near_duplicate"].items()]
-    print_table(["perturbation", "hit@1", "hit@5", "queries"], rows)
+    if report["near_duplicate"]:
+        print("\nnear-duplicate retrieval (each clip perturbed, must find its original)")
+        rows = [
+            [name, _fmt(row["hit@1"]), _fmt(row["hit@5"]), row["queries"]]
+            for name, row in report["near_duplicate"].items()
+        ]
+        print_table(["perturbation", "hit@1", "hit@5", "queries"], rows)
     timing = report["timing_ms"]
     print("\ntime per clip (ms, client-side, through the gateway)")
     print_table(

@@ -77,3 +77,12 @@ def test_eval_starts_its_own_services_and_prints_the_table(folder, tmp_path):
 def test_eval_refuses_a_pattern_without_a_label_group(folder, tmp_path):
     done = run_eval("eval", str(folder), "--label-pattern", r"\d+", "--address", "127.0.0.1:1", cwd=tmp_path)
     assert done.returncode != 0 and "(?P<label>" in done.stderr
+
+
+def test_eval_without_near_duplicates_prints_label_retrieval_only(stack, folder, tmp_path):
+    done = run_eval(
+        "eval", str(folder), "--address", stack.gateway_address, "--model", "logmel", "--no-near-duplicates",
+        "--no-chart", cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "precision@1" in done.stdout and "near-duplicate retrieval" not in done.stdout
