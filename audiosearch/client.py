@@ -65,14 +65,24 @@ class AudioSearchClient:
         return list(self._call(self.stub.ListModels, pb2.ListModelsRequest()).models)
 
     def create_collection(
-        self, name: str, model: str, window_seconds: float = 0.0, hop_seconds: float = 0.0, index_type: str = ""
+        self,
+        name: str,
+        model: str = "",
+        window_seconds: float = 0.0,
+        hop_seconds: float = 0.0,
+        index_type: str = "",
+        purpose: str = "",
     ) -> types_pb2.Collection:
-        """Create a collection bound to `model`; a window makes one vector per window (long recordings)."""
+        """Create a collection bound to `model`; a window makes one vector per window (long recordings).
+
+        Instead of a model, a purpose ("speakers", "sound_events", "recordings") picks the best available one.
+        """
         request = pb2.CreateCollectionRequest(
             name=name,
             model=model,
             segments=types_pb2.SegmentOptions(window_seconds=window_seconds, hop_seconds=hop_seconds),
             index_type=index_type,
+            purpose=f"PURPOSE_{purpose.upper()}" if purpose else "PURPOSE_UNSPECIFIED",
         )
         return self._call(self.stub.CreateCollection, request)
 

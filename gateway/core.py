@@ -20,6 +20,14 @@ log = logging.getLogger("audiosearch.gateway")
 
 MAX_TOP_K = 1000
 INDEX_TYPES = ("HNSW", "IVF_FLAT", "IVF_SQ8", "FLAT")
+# Best first: what CreateCollection picks when given a purpose instead of a model.
+MODELS_BY_PURPOSE = {
+    "SPEAKERS": ("ge2e", "ecapa_tdnn", "logmel"),
+    "SOUND_EVENTS": ("panns_cnn14", "panns_cnn10", "panns_cnn6", "logmel"),
+    "RECORDINGS": ("fingerprint",),
+}
+# Windows that let cropped and re-encoded copies line up with their original (see README, Quality).
+RECORDING_SEGMENTS = domain.SegmentOptions(window_seconds=3.0, hop_seconds=0.25)
 
 
 class Embedder(Protocol):
@@ -138,9 +146,16 @@ class GatewayCore:
         return self.embedder.list_models()
 
     def create_collection(
-        self, name: str, model_name: str, segments: domain.SegmentOptions, index_type: str = ""
+        self, name: str, model_name: str, segments: domain.SegmentOptions, index_type: str = "", purpose: str = ""
     ) -> domain.Collection:
-        """Register a collection bound to a model and create its vector index; nothing remains if either fails."""
+        """Register a collection bound to a model and create its vector index; nothing remains if either fails.
+
+        With no model, `purpose` (SPEAKERS, SOUND_EVENTS, RECORDINGS) picks the best available one.
+        """
+        if not model_name and purpose:
+            model_name = self._model_for(purpose)
+            if purpose == "RECORDINGS" and not segments.enabled:
+                segments = RECORDING_SEGMENTS
         index_type = (index_type or "HNSW").upper()
         if index_type not in INDEX_TYPES:
             raise errors.InvalidArgument(f"index_type {index_type!r} is not one of {', '.join(INDEX_TYPES)}")
@@ -158,6 +173,16 @@ class GatewayCore:
             self.catalog.delete_collection(name)
             raise
         return created
+
+    def _model_for(self, purpose: str) -> str:
+        available = {model.name for model in self.embedder.list_models() if model.available}
+        for name in MODELS_BY_PURPOSE[purpose]:
+            if name in available:
+                return name
+        raise errors.FailedPrecondition(
+            f"no model for {purpose.lower()} is available (wanted one of {', '.join(MODELS_BY_PURPOSE[purpose])})",
+            "NO_MODEL_FOR_PURPOSE",
+        )
 
     def _model(self, name: str) -> domain.ModelInfo:
         models = {model.name: model for model in self.embedder.list_models()}
@@ -225,10 +250,12 @@ class GatewayCore:
             return None
 
     def _undo_ingest(self, collection: str, clip_id: int) -> None:
-        """Best effort: what cannot be removed now stays PENDING for reconcile to clean up."""
+        """Best effort: what cannot be removed now stays for reconcile to clean up. The record goes first: the failed
+        step may have been a READY that committed but whose reply was lost, and a retry then acknowledges that record,
+        so its vectors must stay unless the record is gone (vectors without a record are only orphans)."""
         try:
-            self.index.delete(collection, [clip_id])
             self.catalog.delete_clip(clip_id)
+            self.index.delete(collection, [clip_id])
         except errors.AudioSearchError:
             log.warning("ingest cleanup incomplete", extra=log_fields(clip_id=clip_id), exc_info=True)
 

@@ -23,8 +23,13 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
         )
 
     def CreateCollection(self, request, context):
+        purpose = pb2.CreateCollectionRequest.Purpose.Name(request.purpose).removeprefix("PURPOSE_")
         collection = self.core.create_collection(
-            request.name, request.model, convert.segments_from_proto(request.segments), request.index_type
+            request.name,
+            request.model,
+            convert.segments_from_proto(request.segments),
+            request.index_type,
+            "" if purpose == "UNSPECIFIED" else purpose,
         )
         return convert.collection_to_proto(collection)
 

@@ -90,7 +90,8 @@ def cmd_collections(args) -> int:
 
     client = _client(args)
     if args.action == "create":
-        collection = client.create_collection(args.name, args.model, args.window, args.hop, args.index)
+        model = args.model or ("" if args.purpose else "logmel")
+        collection = client.create_collection(args.name, model, args.window, args.hop, args.index, args.purpose)
         print_json(collection) if args.json else print(f"created collection {collection.name} ({collection.model})")
     elif args.action == "drop":
         deleted = client.drop_collection(args.name)
@@ -252,7 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
     collections = sub.add_parser("collections", help="list, create or drop collections")
     collections.add_argument("action", nargs="?", choices=["list", "create", "drop"], default="list")
     collections.add_argument("name", nargs="?")
-    collections.add_argument("--model", default="logmel")
+    collections.add_argument("--model", default="", help="a model from `audiosearch models` (default: logmel)")
+    collections.add_argument(
+        "--for",
+        dest="purpose",
+        choices=["speakers", "sound_events", "recordings"],
+        default="",
+        help="pick the best available model for this job instead of naming one",
+    )
     collections.add_argument("--window", type=float, default=0.0, help="segment window in seconds")
     collections.add_argument("--hop", type=float, default=0.0, help="segment hop in seconds")
     collections.add_argument("--index", default="", help="HNSW (default), IVF_FLAT, IVF_SQ8 or FLAT")

@@ -208,3 +208,14 @@ def test_each_fresh_ingest_is_found_by_the_next_search(client):
         audio = synth.encode(synth.generate(sound_class, 500 + index), RATE, ".wav")
         clip = client.ingest(audio, "fresh", sound_class=sound_class).clip
         assert client.search("fresh", audio=audio, top_k=1).hits[0].clip.id == clip.id
+
+
+def test_a_purpose_picks_the_best_available_model(client, stack):
+    available = {model.name for model in client.list_models() if model.available}
+    speakers = client.create_collection(f"speakers_{stack.milvus}", purpose="speakers")
+    assert speakers.model == ("ge2e" if "ge2e" in available else "ecapa_tdnn" if "ecapa_tdnn" in available else "logmel")
+    recordings = client.create_collection(f"recordings_{stack.milvus}", purpose="recordings")
+    assert recordings.model == "fingerprint"
+    assert (recordings.segments.window_seconds, recordings.segments.hop_seconds) == (3.0, 0.25)
+    explicit = client.create_collection(f"explicit_{stack.milvus}", model="logmel", purpose="speakers")
+    assert explicit.model == "logmel"

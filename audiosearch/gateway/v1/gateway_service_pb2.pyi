@@ -39,16 +39,28 @@ class ListModelsResponse(_message.Message):
     def __init__(self, models: _Optional[_Iterable[_Union[Model, _Mapping]]] = ...) -> None: ...
 
 class CreateCollectionRequest(_message.Message):
-    __slots__ = ("name", "model", "segments", "index_type")
+    __slots__ = ("name", "model", "segments", "index_type", "purpose")
+    class Purpose(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        PURPOSE_UNSPECIFIED: _ClassVar[CreateCollectionRequest.Purpose]
+        PURPOSE_SPEAKERS: _ClassVar[CreateCollectionRequest.Purpose]
+        PURPOSE_SOUND_EVENTS: _ClassVar[CreateCollectionRequest.Purpose]
+        PURPOSE_RECORDINGS: _ClassVar[CreateCollectionRequest.Purpose]
+    PURPOSE_UNSPECIFIED: CreateCollectionRequest.Purpose
+    PURPOSE_SPEAKERS: CreateCollectionRequest.Purpose
+    PURPOSE_SOUND_EVENTS: CreateCollectionRequest.Purpose
+    PURPOSE_RECORDINGS: CreateCollectionRequest.Purpose
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     SEGMENTS_FIELD_NUMBER: _ClassVar[int]
     INDEX_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
     name: str
     model: str
     segments: _types_pb2.SegmentOptions
     index_type: str
-    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., segments: _Optional[_Union[_types_pb2.SegmentOptions, _Mapping]] = ..., index_type: _Optional[str] = ...) -> None: ...
+    purpose: CreateCollectionRequest.Purpose
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., segments: _Optional[_Union[_types_pb2.SegmentOptions, _Mapping]] = ..., index_type: _Optional[str] = ..., purpose: _Optional[_Union[CreateCollectionRequest.Purpose, str]] = ...) -> None: ...
 
 class ListCollectionsRequest(_message.Message):
     __slots__ = ("page_size", "page_token")
