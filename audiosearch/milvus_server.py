@@ -106,6 +106,9 @@ class LocalMilvusServer:
         self.health_port = 0
         self.process: subprocess.Popen | None = None
         self._lock = threading.Lock()
+        # Rendered once: a restart (after kill or stop) reuses the same ports, so its embedded etcd is where it was;
+        # rendering again would also fail, as the wheel's renderer probes ports without SO_REUSEADDR (TIME_WAIT).
+        self._config_dir: pathlib.Path | None = None
 
     @property
     def uri(self) -> str:
@@ -150,7 +153,7 @@ class LocalMilvusServer:
             )
         bin_dir = install_binaries()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        config_dir = self._write_config()
+        config_dir = self._config_dir = self._config_dir or self._write_config()
         self.health_port = _free_port()
         env = {
             **os.environ,
@@ -195,6 +198,17 @@ class LocalMilvusServer:
         raise MilvusServerError(
             f"the Milvus server was not healthy within {self.start_timeout:.0f}s; see {self.log_dir}"
         )
+
+    def kill(self) -> None:
+        """SIGKILL the server's whole process group at once, as a crash would; start() brings it back on the same
+        ports and data."""
+        with self._lock:
+            process, self.process = self.process, None
+        if process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
     def stop(self) -> None:
         """SIGTERM the server's process group, SIGKILL it after stop_timeout; idempotent."""

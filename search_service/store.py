@@ -2,9 +2,11 @@
 
 import contextlib
 import logging
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 from pymilvus import DataType, MilvusClient
@@ -26,6 +28,10 @@ from search_service.vectors import (
 
 log = logging.getLogger("audiosearch.search.store")
 
+T = TypeVar("T")
+# Milvus 2.3+ merr.ErrCollectionNotLoaded; Milvus Lite says it in words.
+_COLLECTION_NOT_LOADED = 101
+
 VECTOR = "vector"
 _INDEX_PARAMS = {
     "HNSW": {"M": 16, "efConstruction": 200},
@@ -46,18 +52,31 @@ _SPEC_TTL_SECONDS = 10.0
 class MilvusVectorStore:
     """Our collection `name` is the Milvus collection prefix + name; rows are keyed "clip_id:segment"."""
 
-    def __init__(self, client: MilvusClient, prefix: str, consistency_level: str, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        client: MilvusClient,
+        prefix: str,
+        consistency_level: str,
+        timeout_seconds: float,
+        serialize_writes: bool = False,
+    ) -> None:
         self.client = client
         self.prefix = prefix
         self.consistency_level = consistency_level
         self.timeout_seconds = timeout_seconds
         self._specs: dict[str, tuple[float, CollectionSpec]] = {}
+        # Milvus Lite's engine is single-writer per collection: concurrent writes interleave in its write-ahead log,
+        # and a restart then drops every row after the first torn record (acknowledged upserts lost). A server is
+        # safe under concurrency, so it gets no lock.
+        self._write_lock: contextlib.AbstractContextManager = (
+            threading.RLock() if serialize_writes else contextlib.nullcontext()
+        )
 
     @classmethod
     def open(cls, settings: SearchSettings) -> "MilvusVectorStore":
         """Connect (a server URI) or open the Milvus Lite file, creating its folder; Unavailable if that fails."""
         uri = settings.milvus_uri
-        if not uri.startswith(_SERVER_SCHEMES):
+        if is_milvus_lite(uri):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
         try:
             client = MilvusClient(
@@ -75,7 +94,13 @@ class MilvusVectorStore:
                 "path, which only one process may open, or http://host:19530 of a running server)",
                 "VECTOR_STORE_UNAVAILABLE",
             ) from None
-        return cls(client, settings.collection_prefix, settings.consistency_level, settings.milvus_timeout_seconds)
+        return cls(
+            client,
+            settings.collection_prefix,
+            settings.consistency_level,
+            settings.milvus_timeout_seconds,
+            serialize_writes=is_milvus_lite(uri),
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -100,7 +125,7 @@ class MilvusVectorStore:
             # searches and queries fail until they are loaded again. Loading is idempotent and waits for a load in
             # progress, so a concurrent first call does not cache the spec of a collection still loading.
             if str(self.client.get_load_state(name, timeout=self._timeout()).get("state", "")) != "Loaded":
-                self.client.load_collection(name, timeout=self._timeout())
+                self._load(name)
         vector = next((field for field in fields if field["name"] == VECTOR), None)
         if vector is None or not index:
             raise errors.FailedPrecondition(
@@ -119,7 +144,7 @@ class MilvusVectorStore:
             metric_type=spec.metric,
             params=_INDEX_PARAMS[spec.index_type],
         )
-        with _milvus_errors(collection):
+        with self._write_lock, _milvus_errors(collection):
             self.client.create_collection(
                 self._name(collection),
                 schema=_schema(spec.dimension),
@@ -134,7 +159,7 @@ class MilvusVectorStore:
     def drop(self, collection: str) -> bool:
         self._specs.pop(collection, None)
         name = self._name(collection)
-        with _milvus_errors(collection):
+        with self._write_lock, _milvus_errors(collection):
             if not self.client.has_collection(name, timeout=self._timeout()):
                 return False
             self.client.drop_collection(name, timeout=self._timeout())
@@ -150,16 +175,17 @@ class MilvusVectorStore:
         # One clause per segment count, not per clip: a batch of 2000 one-vector clips stays one short expression.
         stale = " or ".join(f"(segment >= {count} and clip_id in [{', '.join(ids)}])" for count, ids in by_count.items())
         name = self._name(collection)
-        with self._forget_spec_on_error(collection), _milvus_errors(collection):
+        with self._forget_spec_on_error(collection), self._write_lock, _milvus_errors(collection):
             for start in range(0, len(rows), batch):
                 self.client.upsert(name, rows[start : start + batch], timeout=self._timeout())
             if stale:
-                self.client.delete(name, filter=stale, timeout=self._timeout())
+                self._reloading(self.client.delete, name, filter=stale, timeout=self._timeout())
 
     def delete(self, collection: str, clip_ids: Sequence[int]) -> None:
         ids = ", ".join(str(int(clip_id)) for clip_id in clip_ids)
-        with _milvus_errors(collection):
-            self.client.delete(self._name(collection), filter=f"clip_id in [{ids}]", timeout=self._timeout())
+        name = self._name(collection)
+        with self._write_lock, _milvus_errors(collection):
+            self._reloading(self.client.delete, name, filter=f"clip_id in [{ids}]", timeout=self._timeout())
 
     def search(
         self,
@@ -171,7 +197,8 @@ class MilvusVectorStore:
         breadth: int,
     ) -> list[list[SegmentHit]]:
         with self._forget_spec_on_error(collection), _milvus_errors(collection):
-            results = self.client.search(
+            results = self._reloading(
+                self.client.search,
                 self._name(collection),
                 data=[list(query) for query in queries],
                 anns_field=VECTOR,
@@ -200,7 +227,8 @@ class MilvusVectorStore:
 
     def segments(self, collection: str, clip_id: int) -> list[domain.Segment]:
         with _milvus_errors(collection):
-            rows = self.client.query(
+            rows = self._reloading(
+                self.client.query,
                 self._name(collection),
                 filter=f"clip_id == {int(clip_id)}",
                 output_fields=["segment", "start_s", "end_s", VECTOR],
@@ -216,13 +244,22 @@ class MilvusVectorStore:
     def clip_ids(self, collection: str, low: int = -(2**63), high: int = 2**63 - 1) -> list[int]:
         """Every clip id with vectors in [low, high), ascending. Milvus queries have no order and a row cap, so a
         range that fills the cap is split in two and each half asked again."""
+        bounds = ["segment == 0"]
+        # No clause at the int64 limits: a Milvus 2.3 server parses -9223372036854775808 as minus an overflow.
+        if low > -(2**63):
+            bounds.append(f"clip_id >= {int(low)}")
+        if high < 2**63 - 1:
+            bounds.append(f"clip_id < {int(high)}")
         with _milvus_errors(collection):
-            rows = self.client.query(
+            rows = self._reloading(
+                self.client.query,
                 self._name(collection),
-                filter=f"segment == 0 and clip_id >= {int(low)} and clip_id < {int(high)}",
+                filter=" and ".join(bounds),
                 output_fields=["clip_id"],
                 limit=MAX_RESULT_WINDOW,
-                consistency_level=self.consistency_level,
+                # For reconcile, which must see its own deletes: under Session a Milvus 2.3 server can still list
+                # rows a delete by filter removed (the crash test saw three, just after reconcile removed them).
+                consistency_level="Strong",
                 timeout=self._timeout(),
             )
         if len(rows) < MAX_RESULT_WINDOW or high - low <= 1:
@@ -232,7 +269,8 @@ class MilvusVectorStore:
 
     def _count(self, collection: str, expression: str) -> int:
         with _milvus_errors(collection):
-            rows = self.client.query(
+            rows = self._reloading(
+                self.client.query,
                 self._name(collection),
                 filter=expression,
                 output_fields=["count(*)"],
@@ -245,6 +283,31 @@ class MilvusVectorStore:
     def _name(self, collection: str) -> str:
         return self.prefix + collection
 
+    def _reloading(self, method: Callable[..., T], name: str, **options) -> T:
+        """`method(name, **options)`; when Milvus says the collection is not loaded (the server or Lite file
+        restarted since this process loaded it), load it and call once more."""
+        try:
+            return method(name, **options)
+        except MilvusException as error:
+            if not _not_loaded(error):
+                raise
+        log.info("milvus collection %s was released (a restart?); loading it again", name)
+        self._load(name)
+        return method(name, **options)
+
+    def _load(self, name: str) -> None:
+        """Load a collection; one still loading when the call's time runs out is a store not yet available."""
+        try:
+            with self._write_lock:
+                self.client.load_collection(name, timeout=self._timeout())
+        except MilvusException as error:
+            if "timeout" not in (error.message or "").lower():
+                raise
+            raise errors.Unavailable(
+                f"the vector store (Milvus) is still loading collection {name!r} (after a restart); retry shortly",
+                "VECTOR_STORE_LOADING",
+            ) from None
+
     @contextlib.contextmanager
     def _forget_spec_on_error(self, collection: str) -> Iterator[None]:
         try:
@@ -255,6 +318,11 @@ class MilvusVectorStore:
 
     def _timeout(self) -> float:
         return context.timeout_for(self.timeout_seconds)
+
+
+def is_milvus_lite(uri: str) -> bool:
+    """A local .db path opens Milvus Lite in this process; a URL names a server."""
+    return not uri.startswith(_SERVER_SCHEMES)
 
 
 def _tls_options(settings: SearchSettings) -> dict:
@@ -320,6 +388,10 @@ def _search_params(index_type: str, breadth: int, limit: int) -> dict:
     if index_type.startswith("IVF"):
         return {"nprobe": min(breadth, _INDEX_PARAMS[index_type]["nlist"])}
     return {}
+
+
+def _not_loaded(error: MilvusException) -> bool:
+    return error.code == _COLLECTION_NOT_LOADED or "not loaded" in (error.message or "").lower()
 
 
 @contextlib.contextmanager

@@ -20,8 +20,11 @@ def set_deadline(seconds_remaining: float | None) -> None:
 
 
 def timeout_for(default_seconds: float) -> float:
-    """Timeout for an outbound call: the default, capped by what remains of the caller's deadline."""
+    """Timeout for an outbound call: the default, capped by what remains of the caller's deadline less a reserve
+    (a tenth, at most 0.5 s) for answering, so a caller reads why we failed (e.g. the store is UNAVAILABLE) rather
+    than its own DEADLINE_EXCEEDED."""
     deadline = _deadline.get()
     if deadline is None:
         return default_seconds
-    return max(0.001, min(default_seconds, deadline - time.monotonic()))
+    remaining = deadline - time.monotonic()
+    return max(0.001, min(default_seconds, remaining - min(0.5, remaining / 10)))

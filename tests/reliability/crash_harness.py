@@ -2,6 +2,13 @@
 then the invariants. Run alone for a report:
 
     .venv/bin/python tests/reliability/crash_harness.py --operations 500 --kills 20
+    .venv/bin/python tests/reliability/crash_harness.py --operations 500 --kills 24 --stores servers
+
+With `--stores servers` the stores are processes too: the metadata service on a throwaway MariaDB server of our own
+(tests/reliability/throwaway_mariadb.py) and the search service on a local Milvus server, and both are among the
+kill targets. Kills are spread evenly over the targets (each at least kills // targets times), in random order.
+A call that fails with INTERNAL or UNKNOWN is a violation: a peer or a store being down must read UNAVAILABLE (or a
+deadline), with a reason.
 
 Invariants checked after the run: the clip ids of the metadata store and of the vector store are the same set; no
 content is stored twice; no clip is left PENDING, DELETING or FAILED; every acknowledged ingest is READY and found
@@ -36,6 +43,8 @@ from audiosearch.type.v1 import types_pb2  # noqa: E402
 COLLECTION = "crash"
 # What a call may meet while a peer is down or restarting; anything else is a bug and fails the run.
 RETRYABLE_CODES = {"UNAVAILABLE", "DEADLINE_EXCEEDED", "ABORTED", "RESOURCE_EXHAUSTED", "INTERNAL", "UNKNOWN"}
+# Retried so the run goes on, but each is a violation: an outage must say UNAVAILABLE and why, not "internal".
+WRONG_CODES = {"INTERNAL", "UNKNOWN"}
 
 
 @dataclasses.dataclass
@@ -46,6 +55,7 @@ class Report:
     kills: dict = dataclasses.field(default_factory=dict)
     retries: int = 0
     retry_codes: dict = dataclasses.field(default_factory=dict)
+    retry_reasons: dict = dataclasses.field(default_factory=dict)  # "CODE REASON" -> count
     reconcile: dict = dataclasses.field(default_factory=dict)
     clips_checked: int = 0
     seconds: float = 0.0
@@ -59,9 +69,19 @@ def clip_audio(seed: int) -> bytes:
 
 class Harness:
     def __init__(
-        self, stack: Stack, operations: int, kills: int, workers: int, seed: int, deadline_seconds: float, kill_gap: float
+        self,
+        stack: Stack,
+        operations: int,
+        kills: int,
+        workers: int,
+        seed: int,
+        deadline_seconds: float,
+        kill_gap: float,
+        stores: dict | None = None,
     ):
         self.stack = stack
+        # Extra kill targets beyond the four services: name -> (kill, restart).
+        self.stores = stores or {}
         self.operations = operations
         self.kills = kills
         self.workers = workers
@@ -91,6 +111,10 @@ class Harness:
                 with self.lock:
                     self.report.retries += 1
                     self.report.retry_codes[error.code_name] = self.report.retry_codes.get(error.code_name, 0) + 1
+                    key = f"{error.code_name} {error.reason}"
+                    self.report.retry_reasons[key] = self.report.retry_reasons.get(key, 0) + 1
+                    if error.code_name in WRONG_CODES:
+                        self.report.violations.append(f"{what} failed with {key}: {error.message}")
                 time.sleep(min(2.0, 0.05 * (attempt + 1)))
         raise RuntimeError(f"{what}: still failing after 200 attempts: {error!r}")
 
@@ -129,21 +153,29 @@ class Harness:
                     self.report.operations += 1
                 self._operation(client)
 
+    def _schedule(self) -> list[str]:
+        """Every target kills // targets times, the rest drawn at random, all in random order."""
+        targets = [*SERVICES, *self.stores]
+        each, extra = divmod(self.kills, len(targets))
+        names = targets * each + self.rng.sample(targets, extra)
+        self.rng.shuffle(names)
+        return names
+
     def _killer(self) -> None:
         try:
-            for _ in range(self.kills):
+            for name in self._schedule():
                 time.sleep(self.rng.uniform(0.1, self.kill_gap))  # a random moment inside whatever calls are in flight
-                self._kill_one()
+                self._kill_one(name)
         finally:
             self.kills_done.set()
 
-    def _kill_one(self) -> None:
-        name = self.rng.choice(SERVICES)
-        self.stack.kill(name)
+    def _kill_one(self, name: str) -> None:
+        kill, restart = self.stores.get(name) or (lambda: self.stack.kill(name), lambda: self.stack.restart(name))
+        kill()
         with self.lock:
             self.report.kills[name] = self.report.kills.get(name, 0) + 1
         time.sleep(self.rng.uniform(0, 0.5))
-        self.stack.restart(name)
+        restart()
 
     def run(self) -> Report:
         started = time.monotonic()
@@ -233,15 +265,31 @@ def run_crash_test(
     seed: int = 1,
     deadline_seconds: float = 900,
     kill_gap: float = 1.5,
+    stores: str = "embedded",
 ) -> Report:
+    """stores: "embedded" (SQLite and Milvus Lite files, inside the services) or "servers" (a throwaway MariaDB
+    and a local Milvus server, killed and restarted like the services)."""
     env = {
         "AUDIOSEARCH_GATEWAY_CALL_TIMEOUT_SECONDS": "5",
         "AUDIOSEARCH_GATEWAY_EMBED_TIMEOUT_SECONDS": "10",
         "AUDIOSEARCH_GATEWAY_GRACE_SECONDS": "1",
     }
     ports = {name: 0 for name in SERVICES}
-    with Stack(data_dir, ports=ports, extra_env=env) as stack:
-        return Harness(stack, operations, kills, workers, seed, deadline_seconds, kill_gap).run()
+    if stores == "embedded":
+        with Stack(data_dir, ports=ports, extra_env=env) as stack:
+            return Harness(stack, operations, kills, workers, seed, deadline_seconds, kill_gap).run()
+    if stores != "servers":
+        raise ValueError(f"stores must be 'embedded' or 'servers', got {stores!r}")
+    from throwaway_mariadb import ThrowawayMariaDB
+
+    with ThrowawayMariaDB(pathlib.Path(data_dir) / "mariadb") as mariadb:
+        env["AUDIOSEARCH_METADATA_DATABASE_URL"] = mariadb.url("crash")
+        with Stack(data_dir, ports=ports, extra_env=env, milvus="server") as stack:
+            targets = {
+                "mariadb": (mariadb.kill, mariadb.start),
+                "milvus": (stack.milvus_server.kill, stack.milvus_server.start),
+            }
+            return Harness(stack, operations, kills, workers, seed, deadline_seconds, kill_gap, targets).run()
 
 
 def main() -> None:
@@ -251,9 +299,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data-dir", default="")
+    parser.add_argument("--stores", choices=("embedded", "servers"), default="embedded")
     args = parser.parse_args()
     data_dir = pathlib.Path(args.data_dir or tempfile.mkdtemp(prefix="audiosearch-crash-"))
-    report = run_crash_test(data_dir, args.operations, args.kills, args.workers, args.seed)
+    report = run_crash_test(data_dir, args.operations, args.kills, args.workers, args.seed, stores=args.stores)
     print(json.dumps(dataclasses.asdict(report), indent=2))
     sys.exit(1 if report.violations else 0)
 
