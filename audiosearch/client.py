@@ -60,7 +60,7 @@ class AudioSearchClient:
         except grpc.RpcError as error:
             raise rpc_errors.from_rpc_error(error, self.address) from None
 
-    def list_models(self) -> list[pb2.Model]:
+    def list_models(self) -> list[types_pb2.ModelInfo]:
         """The models collections can be bound to, with their dimension and availability."""
         return list(self._call(self.stub.ListModels, pb2.ListModelsRequest()).models)
 

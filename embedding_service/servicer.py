@@ -24,7 +24,7 @@ class EmbeddingServicer(pb2_grpc.EmbeddingServiceServicer):
         self.core = core
 
     def ListModels(self, request, context):
-        models = [convert.model_to_proto(model, pb2.ModelInfo) for model in self.core.list_models()]
+        models = [convert.model_to_proto(model) for model in self.core.list_models()]
         return pb2.ListModelsResponse(models=models)
 
     def EmbedAudio(self, request, context):

@@ -19,7 +19,7 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
 
     def ListModels(self, request, context):
         return pb2.ListModelsResponse(
-            models=[convert.model_to_proto(model, pb2.Model) for model in self.core.list_models()]
+            models=[convert.model_to_proto(model) for model in self.core.list_models()]
         )
 
     def CreateCollection(self, request, context):

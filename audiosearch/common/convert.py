@@ -140,9 +140,8 @@ def filter_from_proto(message: types_pb2.SearchFilter) -> domain.SearchFilter:
     )
 
 
-def model_to_proto(model: domain.ModelInfo, message_class):
-    """Fill `message_class` (embedding ModelInfo or gateway Model: the same fields) from a domain ModelInfo."""
-    return message_class(
+def model_to_proto(model: domain.ModelInfo) -> types_pb2.ModelInfo:
+    return types_pb2.ModelInfo(
         name=model.name,
         dimension=model.dimension,
         sample_rate=model.sample_rate,
@@ -154,7 +153,7 @@ def model_to_proto(model: domain.ModelInfo, message_class):
     )
 
 
-def model_from_proto(message) -> domain.ModelInfo:
+def model_from_proto(message: types_pb2.ModelInfo) -> domain.ModelInfo:
     return domain.ModelInfo(
         name=message.name,
         dimension=message.dimension,

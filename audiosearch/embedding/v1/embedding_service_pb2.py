@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from audiosearch.type.v1 import types_pb2 as audiosearch_dot_type_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0audiosearch/embedding/v1/embedding_service.proto\x12\x18\x61udiosearch.embedding.v1\x1a\x1f\x61udiosearch/type/v1/types.proto\"\x13\n\x11ListModelsRequest\"\xb3\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\x05\x12\x13\n\x0bsample_rate\x18\x03 \x01(\x05\x12\x0e\n\x06metric\x18\x04 \x01(\t\x12\x1c\n\x14min_duration_seconds\x18\x05 \x01(\x01\x12\x11\n\tavailable\x18\x06 \x01(\x08\x12\x1a\n\x12unavailable_reason\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\"I\n\x12ListModelsResponse\x12\x33\n\x06models\x18\x01 \x03(\x0b\x32#.audiosearch.embedding.v1.ModelInfo\"T\n\x0c\x45mbedOptions\x12\r\n\x05model\x18\x01 \x01(\t\x12\x35\n\x08segments\x18\x02 \x01(\x0b\x32#.audiosearch.type.v1.SegmentOptions\"x\n\x11\x45mbedAudioRequest\x12\x37\n\x07options\x18\x01 \x01(\x0b\x32&.audiosearch.embedding.v1.EmbedOptions\x12\x11\n\x07\x63ontent\x18\x02 \x01(\x0cH\x00\x12\r\n\x03uri\x18\x03 \x01(\tH\x00\x42\x08\n\x06source\"p\n\x17StreamEmbedAudioRequest\x12\x39\n\x07options\x18\x01 \x01(\x0b\x32&.audiosearch.embedding.v1.EmbedOptionsH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"G\n\tEmbedding\x12\x0e\n\x06vector\x18\x01 \x03(\x02\x12\x15\n\rstart_seconds\x18\x02 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x03 \x01(\x01\"\x8b\x01\n\x12\x45mbedAudioResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12-\n\x05\x61udio\x18\x02 \x01(\x0b\x32\x1e.audiosearch.type.v1.AudioInfo\x12\x37\n\nembeddings\x18\x03 \x03(\x0b\x32#.audiosearch.embedding.v1.Embedding2\xdb\x02\n\x10\x45mbeddingService\x12g\n\nListModels\x12+.audiosearch.embedding.v1.ListModelsRequest\x1a,.audiosearch.embedding.v1.ListModelsResponse\x12g\n\nEmbedAudio\x12+.audiosearch.embedding.v1.EmbedAudioRequest\x1a,.audiosearch.embedding.v1.EmbedAudioResponse\x12u\n\x10StreamEmbedAudio\x12\x31.audiosearch.embedding.v1.StreamEmbedAudioRequest\x1a,.audiosearch.embedding.v1.EmbedAudioResponse(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0audiosearch/embedding/v1/embedding_service.proto\x12\x18\x61udiosearch.embedding.v1\x1a\x1f\x61udiosearch/type/v1/types.proto\"\x13\n\x11ListModelsRequest\"D\n\x12ListModelsResponse\x12.\n\x06models\x18\x01 \x03(\x0b\x32\x1e.audiosearch.type.v1.ModelInfo\"T\n\x0c\x45mbedOptions\x12\r\n\x05model\x18\x01 \x01(\t\x12\x35\n\x08segments\x18\x02 \x01(\x0b\x32#.audiosearch.type.v1.SegmentOptions\"x\n\x11\x45mbedAudioRequest\x12\x37\n\x07options\x18\x01 \x01(\x0b\x32&.audiosearch.embedding.v1.EmbedOptions\x12\x11\n\x07\x63ontent\x18\x02 \x01(\x0cH\x00\x12\r\n\x03uri\x18\x03 \x01(\tH\x00\x42\x08\n\x06source\"p\n\x17StreamEmbedAudioRequest\x12\x39\n\x07options\x18\x01 \x01(\x0b\x32&.audiosearch.embedding.v1.EmbedOptionsH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"G\n\tEmbedding\x12\x0e\n\x06vector\x18\x01 \x03(\x02\x12\x15\n\rstart_seconds\x18\x02 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x03 \x01(\x01\"\x8b\x01\n\x12\x45mbedAudioResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12-\n\x05\x61udio\x18\x02 \x01(\x0b\x32\x1e.audiosearch.type.v1.AudioInfo\x12\x37\n\nembeddings\x18\x03 \x03(\x0b\x32#.audiosearch.embedding.v1.Embedding2\xdb\x02\n\x10\x45mbeddingService\x12g\n\nListModels\x12+.audiosearch.embedding.v1.ListModelsRequest\x1a,.audiosearch.embedding.v1.ListModelsResponse\x12g\n\nEmbedAudio\x12+.audiosearch.embedding.v1.EmbedAudioRequest\x1a,.audiosearch.embedding.v1.EmbedAudioResponse\x12u\n\x10StreamEmbedAudio\x12\x31.audiosearch.embedding.v1.StreamEmbedAudioRequest\x1a,.audiosearch.embedding.v1.EmbedAudioResponse(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,20 +34,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_LISTMODELSREQUEST']._serialized_start=111
   _globals['_LISTMODELSREQUEST']._serialized_end=130
-  _globals['_MODELINFO']._serialized_start=133
-  _globals['_MODELINFO']._serialized_end=312
-  _globals['_LISTMODELSRESPONSE']._serialized_start=314
-  _globals['_LISTMODELSRESPONSE']._serialized_end=387
-  _globals['_EMBEDOPTIONS']._serialized_start=389
-  _globals['_EMBEDOPTIONS']._serialized_end=473
-  _globals['_EMBEDAUDIOREQUEST']._serialized_start=475
-  _globals['_EMBEDAUDIOREQUEST']._serialized_end=595
-  _globals['_STREAMEMBEDAUDIOREQUEST']._serialized_start=597
-  _globals['_STREAMEMBEDAUDIOREQUEST']._serialized_end=709
-  _globals['_EMBEDDING']._serialized_start=711
-  _globals['_EMBEDDING']._serialized_end=782
-  _globals['_EMBEDAUDIORESPONSE']._serialized_start=785
-  _globals['_EMBEDAUDIORESPONSE']._serialized_end=924
-  _globals['_EMBEDDINGSERVICE']._serialized_start=927
-  _globals['_EMBEDDINGSERVICE']._serialized_end=1274
+  _globals['_LISTMODELSRESPONSE']._serialized_start=132
+  _globals['_LISTMODELSRESPONSE']._serialized_end=200
+  _globals['_EMBEDOPTIONS']._serialized_start=202
+  _globals['_EMBEDOPTIONS']._serialized_end=286
+  _globals['_EMBEDAUDIOREQUEST']._serialized_start=288
+  _globals['_EMBEDAUDIOREQUEST']._serialized_end=408
+  _globals['_STREAMEMBEDAUDIOREQUEST']._serialized_start=410
+  _globals['_STREAMEMBEDAUDIOREQUEST']._serialized_end=522
+  _globals['_EMBEDDING']._serialized_start=524
+  _globals['_EMBEDDING']._serialized_end=595
+  _globals['_EMBEDAUDIORESPONSE']._serialized_start=598
+  _globals['_EMBEDAUDIORESPONSE']._serialized_end=737
+  _globals['_EMBEDDINGSERVICE']._serialized_start=740
+  _globals['_EMBEDDINGSERVICE']._serialized_end=1087
 # @@protoc_insertion_point(module_scope)

@@ -11,31 +11,11 @@ class ListModelsRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
-class ModelInfo(_message.Message):
-    __slots__ = ("name", "dimension", "sample_rate", "metric", "min_duration_seconds", "available", "unavailable_reason", "description")
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    DIMENSION_FIELD_NUMBER: _ClassVar[int]
-    SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
-    METRIC_FIELD_NUMBER: _ClassVar[int]
-    MIN_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
-    AVAILABLE_FIELD_NUMBER: _ClassVar[int]
-    UNAVAILABLE_REASON_FIELD_NUMBER: _ClassVar[int]
-    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
-    name: str
-    dimension: int
-    sample_rate: int
-    metric: str
-    min_duration_seconds: float
-    available: bool
-    unavailable_reason: str
-    description: str
-    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., sample_rate: _Optional[int] = ..., metric: _Optional[str] = ..., min_duration_seconds: _Optional[float] = ..., available: _Optional[bool] = ..., unavailable_reason: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
-
 class ListModelsResponse(_message.Message):
     __slots__ = ("models",)
     MODELS_FIELD_NUMBER: _ClassVar[int]
-    models: _containers.RepeatedCompositeFieldContainer[ModelInfo]
-    def __init__(self, models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ...) -> None: ...
+    models: _containers.RepeatedCompositeFieldContainer[_types_pb2.ModelInfo]
+    def __init__(self, models: _Optional[_Iterable[_Union[_types_pb2.ModelInfo, _Mapping]]] = ...) -> None: ...
 
 class EmbedOptions(_message.Message):
     __slots__ = ("model", "segments")

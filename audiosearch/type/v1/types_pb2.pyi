@@ -106,3 +106,23 @@ class SearchFilter(_message.Message):
     min_duration_seconds: float
     max_duration_seconds: float
     def __init__(self, speakers: _Optional[_Iterable[str]] = ..., sound_classes: _Optional[_Iterable[str]] = ..., tags_any: _Optional[_Iterable[str]] = ..., min_duration_seconds: _Optional[float] = ..., max_duration_seconds: _Optional[float] = ...) -> None: ...
+
+class ModelInfo(_message.Message):
+    __slots__ = ("name", "dimension", "sample_rate", "metric", "min_duration_seconds", "available", "unavailable_reason", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    MIN_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    UNAVAILABLE_REASON_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    dimension: int
+    sample_rate: int
+    metric: str
+    min_duration_seconds: float
+    available: bool
+    unavailable_reason: str
+    description: str
+    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., sample_rate: _Optional[int] = ..., metric: _Optional[str] = ..., min_duration_seconds: _Optional[float] = ..., available: _Optional[bool] = ..., unavailable_reason: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
