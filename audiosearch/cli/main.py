@@ -313,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so commands that started services (demo, eval) stop them on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     if args.command in ("collections", "models") and args.action in ("create", "drop", "fetch", "import") and not args.name:
         sys.exit(f"audiosearch {args.command} {args.action} needs a name")
     if args.command == "models" and args.action == "import" and not args.path:

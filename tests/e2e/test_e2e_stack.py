@@ -3,6 +3,8 @@ public API with the SDK client and the CLI."""
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 
@@ -219,3 +221,17 @@ def test_a_purpose_picks_the_best_available_model(client, stack):
     assert (recordings.segments.window_seconds, recordings.segments.hop_seconds) == (3.0, 0.25)
     explicit = client.create_collection(f"explicit_{stack.milvus}", model="logmel", purpose="speakers")
     assert explicit.model == "logmel"
+
+
+def test_sigterm_to_the_demo_stops_the_services_it_started(tmp_path):
+    command = [sys.executable, "-m", "audiosearch.cli", "demo", "--data-dir", str(tmp_path), "--clips-per-class", "4"]
+    demo = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in demo.stdout:
+        if line.startswith("services up"):
+            gateway = line.split("gateway ")[1].split(")")[0]
+            break
+    demo.send_signal(signal.SIGTERM)
+    assert demo.wait(timeout=60) != 0
+    host, port = gateway.rsplit(":", 1)
+    with pytest.raises(OSError):
+        socket.create_connection((host, int(port)), timeout=2).close()
