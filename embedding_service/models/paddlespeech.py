@@ -13,6 +13,7 @@ import sys
 import threading
 import types
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import yaml
@@ -76,6 +77,30 @@ def paddlespeech_module(name: str) -> types.ModuleType:
             return importlib.import_module(f"paddlespeech.{name}")
 
 
+_blas_limited = False
+
+
+def limit_numpy_blas() -> None:
+    """numpy's and scipy's OpenBLAS to one thread, once per process (Paddle's own MKL and OpenMP are untouched).
+
+    The features call numpy's BLAS (the mel projection: a few ms); OpenBLAS's threads then spin for ~100 ms waiting
+    for more work, on the cores the Paddle forward that follows needs: on 2 cores ECAPA's features + forward took
+    ~195 ms where the forward alone took ~135 ms, and ~130 ms with OpenBLAS on one thread. numpy work in this
+    service is small (features, ge2e's LSTM steps), so one thread costs it little.
+    """
+    global _blas_limited
+    with _import_lock:
+        if _blas_limited:
+            return
+        _blas_limited = True
+        try:
+            import threadpoolctl
+        except ImportError:  # installed with the embedding extra; without it the forward is only slower
+            log.warning("threadpoolctl is not installed; numpy's BLAS threads may slow PaddleSpeech forwards")
+            return
+        threadpoolctl.ThreadpoolController().select(internal_api="openblas").limit(limits=1)
+
+
 def set_threads(count: int) -> None:
     """Threads paddle's CPU kernels use (0: one per core)."""
     _paddle().base.core.set_num_threads(count or os.cpu_count() or 1)
@@ -116,7 +141,15 @@ class PaddleSpeechModel(EmbeddingModel):
     def __init__(self, store: weights.WeightStore, threads: int = 0, fast: bool = False) -> None:
         self._store = store
         self._threads = threads
+        # Paddle's eager mode (the network, PANNs' feature extractor) runs one call at a time: its grad switch is
+        # process-wide.
         self._lock = threading.Lock()
+        self._predictor_lock = threading.Lock()
+        # Every embed_batch runs on this one thread. Paddle's CPU kernels run on Intel OpenMP, which keeps a team of
+        # worker threads per calling thread, and a team spins for 200 ms (KMP_BLOCKTIME) after each parallel region:
+        # forwards called from a pool of gRPC threads made a team per thread, and idle teams spun on the cores the
+        # working one needed (CNN14 over gRPC ran at ~0.6-0.75x the same forward in process on 2 cores).
+        self._worker: ThreadPoolExecutor | None = None
         self._network = None
         self._predictor = None
         self._reason = ""
@@ -127,11 +160,13 @@ class PaddleSpeechModel(EmbeddingModel):
             for parameter in self._network.parameters():
                 parameter.stop_gradient = True
             set_threads(threads)
+            limit_numpy_blas()
             if fast:
                 try:
                     self._predictor = self._fast_predictor(folder)
                 except Exception:  # the eager network serves the same vectors, only slower
                     log.exception("model %s: Paddle Inference export failed; serving the eager network", self.name)
+            self._worker = ThreadPoolExecutor(1, f"{self.name}-forward", initializer=set_threads, initargs=(threads,))
             mode = " (Paddle Inference)" if self._predictor else ""
             log.info("model %s loaded from %s%s", self.name, folder, mode)
         except weights.WeightsError as error:
@@ -158,6 +193,9 @@ class PaddleSpeechModel(EmbeddingModel):
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self._network is None:
             raise RuntimeError(f"model {self.name} is not available: {self._reason}")
+        return self._worker.submit(self._embed, waveforms).result()
+
+    def _embed(self, waveforms: list[np.ndarray]) -> np.ndarray:
         out = np.zeros((len(waveforms), self.dimension), dtype=np.float32)
         for indices in _equal_length_groups(waveforms).values():
             batch = np.stack([np.asarray(waveforms[index], dtype=np.float32) for index in indices])
@@ -171,7 +209,7 @@ class PaddleSpeechModel(EmbeddingModel):
     def forward(self, features: np.ndarray) -> np.ndarray:
         """(n, dimension) raw embeddings from features: the Paddle Inference predictor when built, else eager."""
         if self._predictor is not None:
-            with self._lock:
+            with self._predictor_lock:
                 return self._predictor(features).reshape(len(features), self.dimension)
         return self.forward_eager(features)
 
@@ -187,7 +225,11 @@ class PaddleSpeechModel(EmbeddingModel):
 
     # The static graph's input: (batch, ...) with the time axis free.
     input_shape: tuple = ()
+    # oneDNN kernels, or Paddle's own CPU kernels (im2col + MKL gemm); chosen per model by measurement
+    # (bench/embedding.py).
     use_onednn = True
+    # Bumped when an export layer changes, so exports cached by an older version are not reused.
+    export_version = 1
 
     def _export_layer(self):
         return self._network
@@ -197,7 +239,7 @@ class PaddleSpeechModel(EmbeddingModel):
         keyed by the checkpoint's md5, so new weights re-export)."""
         paddle = _paddle()
         checkpoint_md5 = self._store.manifest(self.name)["files"][self._store.spec(self.name).checkpoint_file]
-        prefix = folder / "inference" / checkpoint_md5[:12] / "model"
+        prefix = folder / "inference" / f"{checkpoint_md5[:12]}-v{self.export_version}" / "model"
         params = prefix.with_suffix(".pdiparams")
         if not params.exists():
             spec = [paddle.static.InputSpec(list(self.input_shape), "float32", "feats")]
@@ -211,6 +253,8 @@ class PaddleSpeechModel(EmbeddingModel):
         config.disable_glog_info()
         if self.use_onednn:
             config.enable_mkldnn()
+        else:
+            config.disable_mkldnn()  # Paddle 3 turns oneDNN on by default for CPU predictors
         config.set_cpu_math_library_num_threads(self._threads or os.cpu_count() or 1)
         predictor = paddle.inference.create_predictor(config)
         inputs = predictor.get_input_handle(predictor.get_input_names()[0])
@@ -286,22 +330,140 @@ class EcapaTdnnModel(PaddleSpeechModel):
         return self._network(inputs, paddle.ones([inputs.shape[0]]))
 
     input_shape = (None, 80, None)
+    # Measured on the inference layer below (2 cores, 5-s clips): Paddle's own kernels ~290 ms, oneDNN ~780 ms.
+    use_onednn = False
+    export_version = 2
 
     def _export_layer(self):
-        paddle = _paddle()
-        network = self._network
+        if not self._network.asp.global_context:
+            raise weights.WeightsError("the fast path needs global_context=True (the published model's)")
+        return _ecapa_inference_layer(self._network)
 
-        class WholeUtterances(paddle.nn.Layer):
-            """The backbone with every utterance at full length, as the executor calls it."""
 
-            def __init__(self):
-                super().__init__()
-                self.network = network
+def _ecapa_inference_layer(network):
+    """The ECAPA-TDNN backbone as the executor calls it (every utterance at full length), computed cheaper.
 
-            def forward(self, feats):
-                return self.network(feats, paddle.ones([paddle.shape(feats)[0]]))
+    The same arithmetic as PaddleSpeech's EcapaTdnn.forward(feats, lengths=ones), rearranged for a static graph:
+    - (N, C, 1, T) layout throughout, so each Conv1D is one conv2d (no unsqueeze/squeeze around every conv);
+    - no pad op for kernel-1 convs (their "same" padding is zero; PaddleSpeech pads by 0 anyway, a full copy);
+    - all-ones length masks dropped (they multiply by 1 and divide by T);
+    - the attention's first 1x1 conv over concat(x, tile(mean), tile(std)) split into W_x @ x plus
+      W_mean @ mean + W_std @ std, broadcast over time (a third of the FLOPs, no tiled copies);
+    - pow(2) as a product.
+    Parameters are copied into the layer in their 4-D shapes. Vectors match the eager network (tested).
+    """
+    paddle = _paddle()
+    F = paddle.nn.functional
 
-        return WholeUtterances()
+    class EcapaInference(paddle.nn.Layer):
+        def __init__(self):
+            super().__init__()
+            self._count = 0
+            self.first = self._tdnn(network.blocks[0])
+            self.res2 = [
+                {
+                    "tdnn1": self._tdnn(block.tdnn1),
+                    "blocks": [self._tdnn(inner) for inner in block.res2net_block.blocks],
+                    "scale": block.res2net_block.scale,
+                    "tdnn2": self._tdnn(block.tdnn2),
+                    "se1": self._conv(block.se_block.conv1),
+                    "se2": self._conv(block.se_block.conv2),
+                    "shortcut": self._conv(block.shortcut) if block.shortcut else None,
+                }
+                for block in network.blocks[1:]
+            ]
+            self.mfa = self._tdnn(network.mfa)
+            asp = network.asp
+            self.eps = asp.eps
+            channels = network.channels[-1]
+            weight = asp.tdnn.conv.conv.weight.numpy()[:, :, None, :]  # (attention, 3 * channels, 1, 1)
+            self.att_x = self._param(weight[:, :channels])
+            self.att_mean = self._param(weight[:, channels : 2 * channels])
+            self.att_std = self._param(weight[:, 2 * channels :])
+            self.att_bias = self._param(asp.tdnn.conv.conv.bias.numpy().reshape(1, -1, 1, 1))
+            self.att_bn = self._bn(asp.tdnn.norm.norm)
+            self.att_conv = self._conv(asp.conv)
+            self.asp_bn = self._bn(network.asp_bn.norm)
+            self.fc = self._conv(network.fc)
+            self.emb_size = network.emb_size
+
+        def _param(self, value):
+            value = np.ascontiguousarray(value, dtype=np.float32)
+            parameter = self.create_parameter(
+                list(value.shape), dtype="float32", default_initializer=paddle.nn.initializer.Assign(value)
+            )
+            self._count += 1
+            self.add_parameter(f"p{self._count}", parameter)
+            return parameter
+
+        def _conv(self, layer):
+            conv = layer.conv
+            if layer.stride != 1 or layer.padding != "same" or conv._groups != 1:
+                raise weights.WeightsError(f"unexpected Conv1d {layer}: the fast path handles stride 1, same, 1 group")
+            return {
+                "weight": self._param(conv.weight.numpy()[:, :, None, :]),  # (out, in, 1, kernel)
+                "bias": self._param(conv.bias.numpy()) if conv.bias is not None else None,
+                "pad": layer.dilation * (layer.kernel_size - 1) // 2,
+                "dilation": layer.dilation,
+                "mode": layer.padding_mode,
+            }
+
+        def _bn(self, norm):
+            return {
+                "mean": self._param(norm._mean.numpy()),
+                "variance": self._param(norm._variance.numpy()),
+                "weight": self._param(norm.weight.numpy()),
+                "bias": self._param(norm.bias.numpy()),
+                "eps": norm._epsilon,
+            }
+
+        def _tdnn(self, block):
+            return {"conv": self._conv(block.conv), "bn": self._bn(block.norm.norm)}
+
+        @staticmethod
+        def conv(c, x):
+            if c["pad"]:
+                x = F.pad(x, [c["pad"], c["pad"], 0, 0], mode=c["mode"], data_format="NCHW")
+            return F.conv2d(x, c["weight"], c["bias"], dilation=(1, c["dilation"]))
+
+        @staticmethod
+        def bn(n, x):
+            return F.batch_norm(x, n["mean"], n["variance"], n["weight"], n["bias"], training=False, epsilon=n["eps"])
+
+        def tdnn(self, t, x):  # TDNNBlock: conv -> relu -> batch norm
+            return self.bn(t["bn"], F.relu(self.conv(t["conv"], x)))
+
+        def forward(self, feats):
+            x = self.tdnn(self.first, feats.unsqueeze(2))
+            outputs = []
+            for block in self.res2:  # SERes2NetBlock
+                residual = self.conv(block["shortcut"], x) if block["shortcut"] else x
+                h = self.tdnn(block["tdnn1"], x)
+                chunks = paddle.chunk(h, block["scale"], axis=1)
+                ys, y = [chunks[0]], None
+                for i in range(1, block["scale"]):
+                    y = self.tdnn(block["blocks"][i - 1], chunks[i] if i == 1 else chunks[i] + y)
+                    ys.append(y)
+                h = self.tdnn(block["tdnn2"], paddle.concat(ys, axis=1))
+                s = F.relu(self.conv(block["se1"], h.mean(axis=3, keepdim=True)))
+                x = F.sigmoid(self.conv(block["se2"], s)) * h + residual
+                outputs.append(x)
+            x = self.tdnn(self.mfa, paddle.concat(outputs, axis=1))
+            # AttentiveStatisticsPooling with global context, every frame valid.
+            mean = x.mean(axis=3, keepdim=True)
+            centred = x - mean
+            std = paddle.sqrt((centred * centred).mean(axis=3, keepdim=True).clip(min=self.eps))
+            context = F.conv2d(mean, self.att_mean) + F.conv2d(std, self.att_std) + self.att_bias
+            attention = F.conv2d(x, self.att_x) + context
+            attention = paddle.tanh(self.bn(self.att_bn, F.relu(attention)))
+            attention = F.softmax(self.conv(self.att_conv, attention), axis=3)
+            mean = (attention * x).sum(axis=3, keepdim=True)
+            centred = x - mean
+            std = paddle.sqrt((attention * centred * centred).sum(axis=3, keepdim=True).clip(min=self.eps))
+            pooled = self.bn(self.asp_bn, paddle.concat([mean, std], axis=1))
+            return self.conv(self.fc, pooled).reshape([-1, self.emb_size])
+
+    return EcapaInference()
 
 
 class PannsModel(PaddleSpeechModel):
