@@ -29,6 +29,30 @@ class LaunchError(RuntimeError):
     """A service did not start; the message names it and its log file."""
 
 
+def announced_port(name: str, process: subprocess.Popen, log_path: pathlib.Path, timeout: float) -> int:
+    """The port a service process prints on stdout once it serves ("... listening on port N")."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True, name=f"{name}-stdout").start()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
+            raise LaunchError(f"{name} exited with code {process.wait()} during start; see {log_path}")
+        if match := _LISTENING.search(line):
+            return int(match.group(1))
+    process.kill()
+    raise LaunchError(f"{name} did not start within {timeout:.0f}s; see {log_path}")
+
+
 @dataclasses.dataclass
 class ServiceProcess:
     name: str
@@ -127,27 +151,7 @@ class Stack:
         return self.services[name]
 
     def _read_port(self, service: ServiceProcess) -> int:
-        name, process, log_path = service.name, service.process, service.log_path
-        lines: queue.Queue[str | None] = queue.Queue()
-
-        def pump() -> None:
-            for line in process.stdout:
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=pump, daemon=True, name=f"{name}-stdout").start()
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                raise LaunchError(f"{name} exited with code {process.wait()} during start; see {log_path}")
-            if match := _LISTENING.search(line):
-                return int(match.group(1))
-        process.kill()
-        raise LaunchError(f"{name} did not start within {self.start_timeout:.0f}s; see {log_path}")
+        return announced_port(service.name, service.process, service.log_path, self.start_timeout)
 
     def _wait_healthy(self, service: ServiceProcess) -> None:
         with grpc.insecure_channel(service.address) as channel:

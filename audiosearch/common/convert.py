@@ -1,5 +1,6 @@
 """proto <-> domain conversions for the shared audiosearch.type.v1 messages (the one place they are written)."""
 
+import dataclasses
 from datetime import timezone
 
 from audiosearch.common import domain
@@ -141,16 +142,7 @@ def filter_from_proto(message: types_pb2.SearchFilter) -> domain.SearchFilter:
 
 
 def model_to_proto(model: domain.ModelInfo) -> types_pb2.ModelInfo:
-    return types_pb2.ModelInfo(
-        name=model.name,
-        dimension=model.dimension,
-        sample_rate=model.sample_rate,
-        metric=model.metric,
-        min_duration_seconds=model.min_duration_seconds,
-        available=model.available,
-        unavailable_reason=model.unavailable_reason,
-        description=model.description,
-    )
+    return types_pb2.ModelInfo(**dataclasses.asdict(model))
 
 
 def model_from_proto(message: types_pb2.ModelInfo) -> domain.ModelInfo:

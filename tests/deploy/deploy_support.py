@@ -3,18 +3,15 @@
 import dataclasses
 import os
 import pathlib
-import queue
-import re
 import socket
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from audiosearch.common.settings import env_name
+from audiosearch.launcher import announced_port
 from embedding_service import config as embedding_config
 from gateway import config as gateway_config
 from metadata_service import config as metadata_config
@@ -49,9 +46,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-_LISTENING = re.compile(r"listening on port (\d+)")
 
 
 @dataclasses.dataclass
@@ -91,21 +85,9 @@ def start(service: str, env: dict[str, str], log_path: pathlib.Path, timeout: fl
         popen = subprocess.Popen(
             [sys.executable, "-m", MODULES[service]], stdout=subprocess.PIPE, stderr=log_file, env=full_env, text=True
         )
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in popen.stdout] + [lines.put(None)], daemon=True).start()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        if line is None:
-            raise RuntimeError(f"{service} exited with {popen.wait()}; see {log_path}")
-        if match := _LISTENING.search(line):
-            host = full_env[f"{prefix}LISTEN"].rpartition(":")[0]
-            return Process(service, popen, int(match.group(1)), metrics_port, host)
-    popen.kill()
-    raise RuntimeError(f"{service} did not start in {timeout}s; see {log_path}")
+    port = announced_port(service, popen, log_path, timeout)
+    host = full_env[f"{prefix}LISTEN"].rpartition(":")[0]
+    return Process(service, popen, port, metrics_port, host)
 
 
 def scrape(port: int, host: str = "127.0.0.1") -> dict[tuple[str, tuple], float]:
