@@ -187,24 +187,36 @@ def load_collection(service: SearchServiceProcess, name: str, data: np.ndarray, 
     return time.perf_counter() - start
 
 
-def wait_for_index(milvus_uri: str, name: str, rows: int) -> float:
-    """Flush and wait until every row is in a built index: the steady state searches are measured in.
+def wait_for_index(milvus_uri: str, name: str, rows: int) -> tuple[float, int]:
+    """Flush, compact, and wait until every row is in a built index and loaded: the steady state searches are
+    measured in (a compaction Milvus starts by itself later would rebuild an index under the measurement).
+    Returns the seconds that took and the number of segments searched.
 
-    The bench alone asks Milvus directly (pymilvus), for flush and index progress, which the SearchService has no
-    RPC for."""
+    The bench alone asks Milvus directly (pymilvus), for flush, compaction and index progress, which the
+    SearchService has no RPC for."""
     from pymilvus import MilvusClient
 
+    collection = "audiosearch_" + name
     client = MilvusClient(uri=milvus_uri)
     start = time.perf_counter()
-    client.flush("audiosearch_" + name, timeout=600)
+    client.flush(collection, timeout=600)
+    compaction = client.compact(collection, timeout=600)
+    while "Completed" not in str(client.get_compaction_state(compaction)):
+        time.sleep(1)
     while True:
-        info = client.describe_index("audiosearch_" + name, "vector")
-        if int(info.get("indexed_rows", 0)) >= rows and int(info.get("pending_index_rows", 0)) == 0:
+        info = client.describe_index(collection, "vector")
+        stored = {segment.segment_id for segment in client.list_persistent_segments(collection)}
+        loaded = {segment.segment_id for segment in client.list_loaded_segments(collection)}
+        if (
+            int(info.get("indexed_rows", 0)) >= rows
+            and int(info.get("pending_index_rows", 0)) == 0
+            and stored == loaded
+        ):
             break
         time.sleep(1)
     elapsed = time.perf_counter() - start
     client.close()
-    return elapsed
+    return elapsed, len(loaded)
 
 
 def service_search(service: SearchServiceProcess, name: str, queries: np.ndarray, truth: np.ndarray, breadth: int):
@@ -318,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
             idle_rss = rss_mib(server.process.pid)
             load_s = load_collection(service, "bench", data)
             print(f"  upserted {count:,} vectors over gRPC in {load_s:.1f} s; waiting for the index", flush=True)
-            index_s = wait_for_index(server.uri, "bench", count)
+            index_s, segments = wait_for_index(server.uri, "bench", count)
+            print(f"  indexed in {index_s:.0f} s after the upsert; {segments} segment(s)", flush=True)
             service_search(service, "bench", queries[:200], truth, efs[0])  # warm up
             points = []
             for ef in efs:
@@ -328,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             results["service"] = {
                 "upsert_s": load_s,
                 "index_after_upsert_s": index_s,
+                "segments": segments,
                 "milvus_rss_mib": rss_mib(server.process.pid),
                 "milvus_idle_rss_mib": idle_rss,
                 "points": points,
