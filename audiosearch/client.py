@@ -154,11 +154,14 @@ class AudioSearchClient:
         speakers: tuple[str, ...] = (),
         sound_classes: tuple[str, ...] = (),
         tags_any: tuple[str, ...] = (),
+        search_breadth: int = 0,
     ) -> pb2.SearchAudioResponse:
-        """The top_k most similar READY clips to one query: audio (bytes or a path), a stored clip id, or a vector."""
+        """The top_k most similar READY clips to one query: audio (bytes or a path), a stored clip id, or a vector.
+        search_breadth: HNSW ef / IVF nprobe (0: the service's default); wider is more exact and slower."""
         request = pb2.SearchAudioRequest(
             collection=collection,
             top_k=top_k,
+            search_breadth=search_breadth,
             filter=types_pb2.SearchFilter(speakers=speakers, sound_classes=sound_classes, tags_any=tags_any),
         )
         if isinstance(audio, (str, pathlib.Path)):

@@ -101,6 +101,7 @@ class SearchClient(_Peer):
         top_k: int,
         search_filter: domain.SearchFilter,
         exclude_clip_ids: list[int],
+        breadth: int = 0,
     ) -> list[list[domain.Hit]]:
         request = search_pb2.SearchRequest(
             collection=collection,
@@ -108,6 +109,7 @@ class SearchClient(_Peer):
             top_k=top_k,
             filter=convert.filter_to_proto(search_filter),
             exclude_clip_ids=exclude_clip_ids,
+            search_breadth=breadth,
         )
         response = self._call(self.stub.Search, request)
         return [

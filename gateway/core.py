@@ -50,6 +50,7 @@ class VectorIndex(Protocol):
         top_k: int,
         search_filter: domain.SearchFilter,
         exclude_clip_ids: list[int],
+        breadth: int = 0,
     ) -> list[list[domain.Hit]]: ...
     def count_vectors(self, collection: str) -> int: ...
     def get_vectors(self, collection: str, clip_id: int) -> list[list[float]]: ...
@@ -100,6 +101,8 @@ class SearchQuery:
     vector: list[float] | None = None
     min_score: float | None = None
     search_filter: domain.SearchFilter = domain.SearchFilter()
+    # HNSW ef / IVF nprobe; 0 lets the search service choose. Bounds are the search service's to check.
+    search_breadth: int = 0
 
 
 @dataclass(frozen=True)
@@ -321,7 +324,9 @@ class GatewayCore:
             raise errors.InvalidArgument("set one query: audio, clip_id or vector", "QUERY_REQUIRED")
         # A little headroom: hits whose clip is not READY are dropped below.
         limit = min(MAX_TOP_K, query.top_k + 16)
-        results = self.index.search(collection.name, vectors, limit, query.search_filter, exclude)
+        results = self.index.search(
+            collection.name, vectors, limit, query.search_filter, exclude, query.search_breadth
+        )
         best = _roll_up(results)
         if query.min_score is not None:
             best = [hit for hit in best if hit.score >= query.min_score]

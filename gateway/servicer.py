@@ -83,6 +83,7 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
             vector=list(request.vector.values) if which == "vector" else None,
             min_score=request.min_score if request.HasField("min_score") else None,
             search_filter=convert.filter_from_proto(request.filter),
+            search_breadth=request.search_breadth,
         )
         collection_model, hits = self.core.search(query)
         return pb2.SearchAudioResponse(

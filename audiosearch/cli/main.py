@@ -152,6 +152,7 @@ def cmd_search(args) -> int:
         args.collection,
         top_k=args.top_k,
         min_score=args.min_score,
+        search_breadth=args.breadth,
         sound_classes=tuple(args.sound_class),
         speakers=tuple(args.speaker),
         **query,
@@ -280,6 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--collection", "-c", required=True)
     search.add_argument("--top-k", "-k", type=int, default=5)
     search.add_argument("--min-score", type=float)
+    search.add_argument(
+        "--breadth",
+        type=int,
+        default=0,
+        help="HNSW ef / IVF nprobe, 1-4096 (default: chosen from --top-k); wider is more exact and slower",
+    )
     search.add_argument("--class", dest="sound_class", action="append", default=[])
     search.add_argument("--speaker", action="append", default=[])
     search.set_defaults(func=cmd_search)

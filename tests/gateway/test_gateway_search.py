@@ -89,6 +89,15 @@ def test_min_score_drops_the_weaker_hits(gateway, library):
     assert not search(gateway, collection, top_k=30, audio=query, min_score=1.01).hits
 
 
+def test_search_breadth_reaches_the_index_within_its_bounds(gateway, library):
+    collection, clips = library
+    clip = next(clip for clip, _ in clips.values() if clip.labels.sound_class == "siren")
+    widest = search(gateway, collection, top_k=3, clip_id=clip.id, search_breadth=4096).hits
+    assert [hit.clip.labels.sound_class for hit in widest[:2]] == ["siren", "siren"]
+    with rpc_error(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_SEARCH_BREADTH"):
+        search(gateway, collection, clip_id=clip.id, search_breadth=4097)
+
+
 def test_filter_by_sound_class_returns_only_that_class(gateway, library):
     collection, _ = library
     search_filter = types_pb2.SearchFilter(sound_classes=["clicks", "siren"])

@@ -139,7 +139,7 @@ class ImportDirectoryProgress(_message.Message):
     def __init__(self, path: _Optional[str] = ..., outcome: _Optional[_Union[ImportDirectoryProgress.Outcome, str]] = ..., clip: _Optional[_Union[_types_pb2.Clip, _Mapping]] = ..., error: _Optional[str] = ..., done: _Optional[int] = ..., total: _Optional[int] = ...) -> None: ...
 
 class SearchAudioRequest(_message.Message):
-    __slots__ = ("collection", "audio", "clip_id", "vector", "top_k", "min_score", "filter")
+    __slots__ = ("collection", "audio", "clip_id", "vector", "top_k", "min_score", "filter", "search_breadth")
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     AUDIO_FIELD_NUMBER: _ClassVar[int]
     CLIP_ID_FIELD_NUMBER: _ClassVar[int]
@@ -147,6 +147,7 @@ class SearchAudioRequest(_message.Message):
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_BREADTH_FIELD_NUMBER: _ClassVar[int]
     collection: str
     audio: bytes
     clip_id: int
@@ -154,7 +155,8 @@ class SearchAudioRequest(_message.Message):
     top_k: int
     min_score: float
     filter: _types_pb2.SearchFilter
-    def __init__(self, collection: _Optional[str] = ..., audio: _Optional[bytes] = ..., clip_id: _Optional[int] = ..., vector: _Optional[_Union[VectorQuery, _Mapping]] = ..., top_k: _Optional[int] = ..., min_score: _Optional[float] = ..., filter: _Optional[_Union[_types_pb2.SearchFilter, _Mapping]] = ...) -> None: ...
+    search_breadth: int
+    def __init__(self, collection: _Optional[str] = ..., audio: _Optional[bytes] = ..., clip_id: _Optional[int] = ..., vector: _Optional[_Union[VectorQuery, _Mapping]] = ..., top_k: _Optional[int] = ..., min_score: _Optional[float] = ..., filter: _Optional[_Union[_types_pb2.SearchFilter, _Mapping]] = ..., search_breadth: _Optional[int] = ...) -> None: ...
 
 class VectorQuery(_message.Message):
     __slots__ = ("values",)
