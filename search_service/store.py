@@ -64,9 +64,10 @@ class MilvusVectorStore:
         serialize_writes: bool = False,
     ) -> None:
         self.client = client
-        # For the search fast path: the database the client's calls name, as gRPC metadata.
-        self._call_context = client._generate_call_context()
-        self._call_metadata = self._call_context.to_grpc_metadata()
+        # For the search fast path: the database the client's calls name, and the gRPC metadata that names it.
+        call_context = client._generate_call_context()
+        self._db_name = call_context.get_db_name()
+        self._call_metadata = call_context.to_grpc_metadata()
         self.prefix = prefix
         self.consistency_level = consistency_level
         self.timeout_seconds = timeout_seconds
@@ -223,7 +224,7 @@ class MilvusVectorStore:
         retries are not lost: callers retry UNAVAILABLE."""
         connection = self.client._get_connection()
         options = {"consistency_level": self.consistency_level}
-        ts_utils.construct_guarantee_ts(name, options, connection.server_address, self._call_context.get_db_name())
+        ts_utils.construct_guarantee_ts(name, options, connection.server_address, self._db_name)
         request = Prepare.search_requests_with_expr(
             collection_name=name,
             anns_field=VECTOR,

@@ -126,6 +126,14 @@ def _clip_ids(address: str) -> list[int]:
         return [clip_id for batch in batches for clip_id in batch.clip_ids]
 
 
+def _assert_durable(ids: list[int], acknowledged: set[int], deleted: set[int]) -> None:
+    """Every acknowledged upsert is listed once, and no acknowledged delete is."""
+    assert len(ids) == len(set(ids))
+    lost = sorted(acknowledged - deleted - set(ids))
+    assert not lost, f"{len(lost)} acknowledged upserts lost: {lost[:20]}"
+    assert not set(ids) & deleted, "acknowledged deletes came back"
+
+
 @pytest.mark.e2e
 @pytest.mark.timeout(240)
 def test_acknowledged_writes_survive_a_search_service_kill_on_milvus_lite(tmp_path):
@@ -137,10 +145,7 @@ def test_acknowledged_writes_survive_a_search_service_kill_on_milvus_lite(tmp_pa
         ids = _clip_ids(service.address)
     finally:
         service.stop()
-    assert len(ids) == len(set(ids))
-    lost = sorted(acknowledged - deleted - set(ids))
-    assert not lost, f"{len(lost)} acknowledged upserts lost: {lost[:20]}"
-    assert not set(ids) & deleted, "acknowledged deletes came back"
+    _assert_durable(ids, acknowledged, deleted)
 
 
 @pytest.mark.e2e
@@ -174,7 +179,4 @@ def test_acknowledged_writes_survive_a_milvus_server_kill(tmp_path):
                     time.sleep(1)
         finally:
             service.stop()
-    assert len(ids) == len(set(ids))
-    lost = sorted(acknowledged - deleted - set(ids))
-    assert not lost, f"{len(lost)} acknowledged upserts lost: {lost[:20]}"
-    assert not set(ids) & deleted, "acknowledged deletes came back"
+    _assert_durable(ids, acknowledged, deleted)
