@@ -2,19 +2,26 @@
 
 import contextlib
 import logging
+import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent import futures
 from pathlib import Path
 from typing import TypeVar
 
 import grpc
+from milvus_lite import MilvusLite, MilvusLiteError
+from milvus_lite.adapter.grpc.servicer import MilvusServicer
 from pymilvus import DataType, MilvusClient
 from pymilvus.client import ts_utils
 from pymilvus.client.prepare import Prepare
 from pymilvus.client.types import Status
 from pymilvus.client.utils import check_status
 from pymilvus.exceptions import ErrorCode, MilvusException
+from pymilvus.grpc_gen import milvus_pb2, milvus_pb2_grpc
 
 from audiosearch.common import context, domain, errors
 from search_service.config import SearchSettings
@@ -62,8 +69,10 @@ class MilvusVectorStore:
         consistency_level: str,
         timeout_seconds: float,
         serialize_writes: bool = False,
+        lite: "LiteEngine | None" = None,
     ) -> None:
         self.client = client
+        self._lite = lite
         # For the search fast path: the database the client's calls name, and the gRPC metadata that names it.
         call_context = client._generate_call_context()
         self._db_name = call_context.get_db_name()
@@ -83,11 +92,10 @@ class MilvusVectorStore:
     def open(cls, settings: SearchSettings) -> "MilvusVectorStore":
         """Connect (a server URI) or open the Milvus Lite file, creating its folder; Unavailable if that fails."""
         uri = settings.milvus_uri
-        if is_milvus_lite(uri):
-            Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        lite = LiteEngine.start(uri, settings.max_message_bytes) if is_milvus_lite(uri) else None
         try:
             client = MilvusClient(
-                uri=uri,
+                uri=lite.uri if lite else uri,
                 token=settings.milvus_token,
                 user=settings.milvus_user,
                 password=settings.milvus_password,
@@ -96,21 +104,22 @@ class MilvusVectorStore:
                 **_tls_options(settings),
             )
         except MilvusException as error:
-            raise errors.Unavailable(
-                f"cannot open Milvus at {uri!r}: {error.message}. Check AUDIOSEARCH_SEARCH_MILVUS_URI (a .db file "
-                "path, which only one process may open, or http://host:19530 of a running server)",
-                "VECTOR_STORE_UNAVAILABLE",
-            ) from None
+            if lite:
+                lite.stop()
+            raise _cannot_open(uri, error.message) from None
         return cls(
             client,
             settings.collection_prefix,
             settings.consistency_level,
             settings.milvus_timeout_seconds,
-            serialize_writes=is_milvus_lite(uri),
+            serialize_writes=lite is not None,
+            lite=lite,
         )
 
     def close(self) -> None:
         self.client.close()
+        if self._lite:
+            self._lite.stop()
 
     def describe(self, collection: str) -> CollectionSpec | None:
         cached = self._specs.get(collection)
@@ -341,6 +350,68 @@ class MilvusVectorStore:
 def is_milvus_lite(uri: str) -> bool:
     """A local .db path opens Milvus Lite in this process; a URL names a server."""
     return not uri.startswith(_SERVER_SCHEMES)
+
+
+class LiteEngine:
+    """Milvus Lite served inside this process on a unix socket that only this OS user can open.
+
+    pymilvus would start it on a 127.0.0.1 TCP port with no auth, around the service's tokens: any local process
+    could list, read and delete vectors. A socket file 0600 in a fresh 0700 folder leaves only this user (who can read
+    the .db files anyway) able to connect; no TCP port is opened."""
+
+    def __init__(self, database: MilvusLite, server: grpc.Server, folder: str) -> None:
+        self._database, self._server, self._folder = database, server, folder
+        self.uri = "unix:" + os.path.join(folder, "milvus.sock")
+
+    @classmethod
+    def start(cls, path: str, max_message_bytes: int) -> "LiteEngine":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            database = MilvusLite(os.path.abspath(path))
+        except MilvusLiteError as error:
+            raise _cannot_open(path, str(error)) from None
+        # mkdtemp makes the folder 0700; under /tmp, as a socket path must stay under 108 bytes.
+        folder = tempfile.mkdtemp(prefix="audiosearch-milvus-")
+        server = grpc.server(
+            # Writes are serialised by the store; these threads mostly serve concurrent searches.
+            futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="milvus-lite"),
+            options=[
+                ("grpc.max_receive_message_length", max_message_bytes),
+                ("grpc.max_send_message_length", max_message_bytes),
+            ],
+        )
+        milvus_pb2_grpc.add_MilvusServiceServicer_to_server(_LiteServicer(database), server)
+        engine = cls(database, server, folder)
+        try:
+            server.add_insecure_port(engine.uri)
+            os.chmod(engine.uri.removeprefix("unix:"), 0o600)
+            server.start()
+        except BaseException:
+            engine.stop()
+            raise
+        return engine
+
+    def stop(self) -> None:
+        self._server.stop(grace=None)
+        self._database.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+class _LiteServicer(MilvusServicer):
+    def AllocTimestamp(self, request, context):  # noqa: N802 (the gRPC method's name)
+        # pymilvus asks for one while waiting on a new index and treats UNIMPLEMENTED as "no timestamp": an expected
+        # answer, so it is given as a status, not raised (which gRPC logs as an application error with a traceback).
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Milvus Lite allocates no timestamps")
+        return milvus_pb2.AllocTimestampResponse()
+
+
+def _cannot_open(uri: str, reason: str) -> errors.Unavailable:
+    return errors.Unavailable(
+        f"cannot open Milvus at {uri!r}: {reason}. Check AUDIOSEARCH_SEARCH_MILVUS_URI (a .db file path, which only "
+        "one process may open, or http://host:19530 of a running server)",
+        "VECTOR_STORE_UNAVAILABLE",
+    )
 
 
 def _tls_options(settings: SearchSettings) -> dict:
