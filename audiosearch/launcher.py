@@ -2,6 +2,7 @@
 
 Used by `audiosearch up`, the demo and the end-to-end tests. Each service announces its port on stdout
 ("<name> listening on port N"), so services can bind port 0; their logs go to files under the data folder.
+`Supervisor` keeps a started stack running for `audiosearch up`: it restarts a service that exits, on the same port.
 """
 
 import dataclasses
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -87,7 +89,8 @@ class Stack:
         milvus_port: int = 0,
     ) -> None:
         self.data_dir = pathlib.Path(data_dir).resolve()
-        self.ports = ports if ports is not None else dict(DEFAULT_PORTS)
+        # Port 0 entries are replaced by the port bound at first start, so a restart binds the same one.
+        self.ports = dict(ports) if ports is not None else dict(DEFAULT_PORTS)
         self.import_roots = import_roots
         self.extra_env = extra_env or {}
         self.start_timeout = start_timeout
@@ -147,11 +150,13 @@ class Stack:
                 text=True,
                 start_new_session=True,  # Ctrl-C reaches the launcher only; it stops children in order.
             )
-        self.services[name] = ServiceProcess(name, process, 0, log_path)
+        self.services[name] = ServiceProcess(name, process, self.ports.get(name, 0), log_path)
         return self.services[name]
 
     def _read_port(self, service: ServiceProcess) -> int:
-        return announced_port(service.name, service.process, service.log_path, self.start_timeout)
+        port = announced_port(service.name, service.process, service.log_path, self.start_timeout)
+        self.ports[service.name] = port
+        return port
 
     def _wait_healthy(self, service: ServiceProcess) -> None:
         with grpc.insecure_channel(service.address) as channel:
@@ -164,22 +169,21 @@ class Stack:
             raise LaunchError(f"{service.name} is not serving; see {service.log_path}")
 
     def kill(self, name: str) -> None:
-        """SIGKILL one service (its whole process group), as a crash would: no shutdown, no flush."""
+        """SIGKILL one service (its whole process group), as a crash would: no shutdown, no flush.
+
+        The group is killed even when the service itself already died: what it started may still hold its files."""
         service = self.services[name]
-        if service.process.poll() is None:
-            try:
-                os.killpg(service.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        try:
+            os.killpg(service.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         service.process.wait()
 
     def restart(self, name: str) -> ServiceProcess:
         """Start a killed (or stopped) service again on the same port, and wait until it is healthy."""
-        old = self.services[name]
-        if old.process.poll() is None:
+        if self.services[name].process.poll() is None:
             self.kill(name)
-        self.ports[name] = old.port  # the gateway keeps dialing the address it was given
-        service = self._spawn(name)
+        service = self._spawn(name)  # on self.ports[name], the port it bound first: peers keep dialing that address
         service.port = self._read_port(service)
         self._wait_healthy(service)
         return service
@@ -207,3 +211,118 @@ class Stack:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+@dataclasses.dataclass(frozen=True)
+class RestartPolicy:
+    """How a service that exits is restarted: after a back-off that doubles up to a bound, at most `max_restarts`
+    times in any `window_seconds`; one more exit in that window and it is given up as failed."""
+
+    max_restarts: int = 5
+    window_seconds: float = 60.0
+    first_delay_seconds: float = 0.5
+    max_delay_seconds: float = 30.0
+
+    def delay(self, recent_restarts: int) -> float:
+        """Seconds to wait before restarting a service restarted `recent_restarts` times inside the window."""
+        return min(self.max_delay_seconds, self.first_delay_seconds * 2**recent_restarts)
+
+
+def describe_exit(returncode: int) -> str:
+    """How a process ended, from its Popen returncode: "exited with code 1" or "was killed by SIGKILL"."""
+    if returncode >= 0:
+        return f"exited with code {returncode}"
+    try:
+        return f"was killed by {signal.Signals(-returncode).name}"
+    except ValueError:
+        return f"was killed by signal {-returncode}"
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+_STOP = object()
+
+
+class Supervisor:
+    """Keeps a started Stack's services running: reaps a service that exits, logs how it ended, and restarts it on
+    the port it had, following a RestartPolicy. Events arrive on one queue, so no loop polls."""
+
+    def __init__(
+        self, stack: Stack, policy: RestartPolicy = RestartPolicy(), log: Callable[[str], None] = _to_stderr
+    ) -> None:
+        self.stack = stack
+        self.policy = policy
+        self.log = log
+        self._events: queue.SimpleQueue = queue.SimpleQueue()  # SimpleQueue.put is safe inside a signal handler
+        self._restarts: dict[str, list[float]] = {}  # name -> when it was restarted (monotonic), within the window
+        self._due: dict[str, float] = {}  # name -> when to restart it
+
+    def request_stop(self) -> None:
+        """Make run() return; safe to call from a signal handler."""
+        self._events.put(_STOP)
+
+    def run(self) -> str | None:
+        """Supervise until request_stop() (returns None) or until a service fails for good (returns its name)."""
+        for service in self.stack.services.values():
+            self._watch(service)
+        while (event := self._next_event()) is not _STOP:
+            failed = self._restart_due() if event is None else self._on_exit(event)
+            if failed:
+                return failed
+        return None
+
+    def _watch(self, service: ServiceProcess) -> None:
+        def wait() -> None:
+            service.process.wait()  # reaps it at once: no zombie while the launcher runs
+            self._events.put(service)
+
+        threading.Thread(target=wait, daemon=True, name=f"{service.name}-watch").start()
+
+    def _next_event(self):
+        """A ServiceProcess that exited, _STOP, or None when a restart is due."""
+        timeout = max(0.0, min(self._due.values()) - time.monotonic()) if self._due else None
+        try:
+            return self._events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def _on_exit(self, service: ServiceProcess) -> str | None:
+        self.log(f"{service.name} (pid {service.process.pid}) {describe_exit(service.process.returncode)}; "
+                 f"see {service.log_path}")  # fmt: skip
+        self.stack.kill(service.name)  # what it started may outlive it and hold its files
+        return self._schedule(service.name)
+
+    def _schedule(self, name: str) -> str | None:
+        now = time.monotonic()
+        recent = [at for at in self._restarts.get(name, []) if now - at < self.policy.window_seconds]
+        self._restarts[name] = recent
+        if len(recent) >= self.policy.max_restarts:
+            self.log(f"{name} failed: it exited after {len(recent)} restart(s) in {self.policy.window_seconds:g}s, "
+                     f"the most allowed; not restarting it")  # fmt: skip
+            return name
+        delay = self.policy.delay(len(recent))
+        self._due[name] = now + delay
+        self.log(f"{name} restarting on {self.stack.services[name].address} in {delay:g}s")
+        return None
+
+    def _restart_due(self) -> str | None:
+        now = time.monotonic()
+        for name in [name for name, due in self._due.items() if due <= now]:
+            del self._due[name]
+            if failed := self._restart(name):
+                return failed
+        return None
+
+    def _restart(self, name: str) -> str | None:
+        self._restarts[name].append(time.monotonic())
+        try:
+            service = self.stack.restart(name)
+        except LaunchError as error:
+            self.log(f"{name} did not come back: {error}")
+            self.stack.kill(name)  # a half-started one would hold the port
+            return self._schedule(name)
+        self.log(f"{name} restarted on {service.address} (pid {service.process.pid})")
+        self._watch(service)
+        return None

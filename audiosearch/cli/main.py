@@ -6,7 +6,6 @@ import os
 import pathlib
 import signal
 import sys
-import threading
 
 from audiosearch.common import errors
 from audiosearch.common.paths import audio_files
@@ -30,24 +29,27 @@ def _clip_row(clip) -> list:
 
 
 def cmd_up(args) -> int:
-    from audiosearch.launcher import DEFAULT_PORTS, Stack
+    from audiosearch.launcher import DEFAULT_PORTS, RestartPolicy, Stack, Supervisor
 
+    if args.max_restarts < 0 or args.restart_window <= 0:
+        sys.exit("audiosearch up: --max-restarts must be 0 or more and --restart-window more than 0 seconds")
     ports = {name: 0 for name in DEFAULT_PORTS} if args.any_port else dict(DEFAULT_PORTS)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     roots = tuple(str(pathlib.Path(root).resolve()) for root in args.import_root)
     milvus_port = 0 if args.any_port else args.milvus_port
-    with Stack(args.data_dir, ports=ports, import_roots=roots, milvus=args.milvus, milvus_port=milvus_port) as stack:
+    stack = Stack(args.data_dir, ports=ports, import_roots=roots, milvus=args.milvus, milvus_port=milvus_port)
+    supervisor = Supervisor(stack, RestartPolicy(max_restarts=args.max_restarts, window_seconds=args.restart_window))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: supervisor.request_stop())
+    with stack:
         if stack.milvus_server is not None:
             print(f"{'milvus':<10} {stack.milvus_server.uri}   (logs: {stack.milvus_server.log_dir})")
         for name, service in stack.services.items():
-            print(f"{name:<10} {service.address}   (log: {service.log_path})")
+            print(f"{name:<10} {service.address}   pid {service.process.pid}   (log: {service.log_path})")
         print(f"ready: gateway at {stack.gateway_address}; Ctrl-C stops all services", flush=True)
-        stop.wait()
+        failed = supervisor.run()
         print("stopping...", flush=True)
     print("stopped")
-    return 0
+    return 1 if failed else 0
 
 
 def cmd_milvus_server(args) -> int:
@@ -236,6 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="lite: a Milvus Lite file (default); server: start a local Milvus server (pip install milvus==2.3.5)",
     )
     up.add_argument("--milvus-port", type=int, default=19530, help="port of the local Milvus server (--milvus server)")
+    up.add_argument(
+        "--max-restarts", type=int, default=5,
+        help="restart a service that exits at most this often per --restart-window, then stop all (default 5)",
+    )
+    up.add_argument("--restart-window", type=float, default=60.0, help="seconds (default 60)")
     up.set_defaults(func=cmd_up)
 
     milvus = sub.add_parser("milvus-server", help="run a local Milvus server (no Docker) until Ctrl-C")
