@@ -12,6 +12,7 @@ import sys
 import tempfile
 
 from audiosearch.cli.output import Progress
+from audiosearch.evaluation.progress import ProgressLines
 
 DEFAULT_CHART = "audiosearch-eval.png"
 
@@ -39,8 +40,8 @@ def add_parser(sub) -> None:
                         help="near-duplicate perturbation, repeatable (default: noise:20 gain:-6 crop:0.1 "
                         "resample:8000 mp3:64 offset:0.5); kinds: noise, gain, crop, resample, mp3, ogg, offset")
     parser.add_argument("--no-near-duplicates", action="store_true", help="skip the near-duplicate part")
-    parser.add_argument("--limit", type=int, help="use only the first N files")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random perturbations")
+    parser.add_argument("--limit", type=int, help="use a random sample of N files (the same for the same --seed)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the --limit sample and the random perturbations")
     parser.add_argument("--chart", default=DEFAULT_CHART, help=f"PNG chart path (default {DEFAULT_CHART})")
     parser.add_argument("--no-chart", action="store_true")
     parser.add_argument("--address", dest="eval_address", help="use the gateway at this address instead of "
@@ -56,13 +57,15 @@ def cmd_eval(args) -> int:
         perturbations = [] if args.no_near_duplicates else [
             runner.Perturbation.parse(spec) for spec in (args.perturb or runner.DEFAULT_PERTURBATIONS)
         ]
-        items = dataset.load(args.folder, args.label_pattern, args.labels_csv, args.split_halves, args.limit)
+        items = dataset.load(
+            args.folder, args.label_pattern, args.labels_csv, args.split_halves, args.limit, args.seed
+        )
     except (ValueError, OSError) as error:
         sys.exit(f"audiosearch eval: {error}")
     target = runner.Target(args.collection or "", args.model or "logmel", args.window, args.hop)
     bar: dict[str, Progress] = {}
 
-    def progress(stage: str, done: int, total: int) -> None:
+    def progress_bar(stage: str, done: int, total: int) -> None:
         if stage not in bar:
             for previous in bar.values():
                 previous.close()
@@ -70,6 +73,7 @@ def cmd_eval(args) -> int:
             bar[stage] = Progress(total, stage)
         bar[stage].update(done)
 
+    progress = progress_bar if sys.stderr.isatty() else ProgressLines(sys.stderr)
     with _gateway(args) as address, AudioSearchClient(address, timeout_seconds=300) as client:
         result = runner.evaluate(client, items, target, perturbations, args.seed, progress)
     for stage in bar.values():

@@ -59,10 +59,12 @@ def load(
     labels_csv: str | pathlib.Path | None = None,
     split_halves: bool = False,
     limit: int | None = None,
+    seed: int = 0,
 ) -> list[Item]:
     """The labelled clips under `root` (sorted by path). Labels come from the CSV if given, else the pattern if
     given, else the parent folder's name. With split_halves each file becomes two clips (its first and second half)
-    sharing its label, so each half's relevant item is the other half."""
+    sharing its label, so each half's relevant item is the other half. With limit, a random sample of that many
+    files (the same for the same seed)."""
     root = pathlib.Path(root).resolve()
     if labels_csv:
         labels = labels_from_csv(pathlib.Path(labels_csv).resolve(), root)
@@ -72,7 +74,7 @@ def load(
     if not labels:
         raise ValueError(f"no labelled audio files found under {root}")
     items = []
-    for path in sorted(labels)[:limit]:
+    for path in sample(sorted(labels), limit, seed):
         samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
         samples = samples.mean(axis=1)
         name = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
@@ -83,6 +85,16 @@ def load(
         else:
             items.append(Item(name, labels[path], samples, rate, path.read_bytes()))
     return items
+
+
+def sample(paths: list[pathlib.Path], limit: int | None, seed: int) -> list[pathlib.Path]:
+    """`limit` of the paths drawn at random (seeded), in their order; the first N sorted would be whole folders."""
+    if limit is None or limit >= len(paths):
+        return paths
+    if limit < 1:
+        raise ValueError(f"the limit must be at least 1 file, got {limit}")
+    chosen = np.random.default_rng(seed).choice(len(paths), size=limit, replace=False)
+    return [paths[index] for index in sorted(chosen)]
 
 
 def to_wav(samples: np.ndarray, rate: int) -> bytes:

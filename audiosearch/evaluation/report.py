@@ -5,8 +5,32 @@ import pathlib
 from audiosearch.cli.output import print_table
 
 
+# Refused clips listed in the terminal; --json lists them all (thousands, on a set of short words).
+SHOWN_REFUSALS = 20
+
+
 def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def _map_header(labels: dict) -> str:
+    return f"mAP@{labels['mAP_cutoff']}" if labels.get("mAP_cutoff") else "mAP"
+
+
+def _print_refused(refused: list[dict]) -> None:
+    print(f"\n{len(refused)} clips refused by the service, left out of every measure")
+    rows = [[clip["name"], clip["reason"], clip["message"]] for clip in refused[:SHOWN_REFUSALS]]
+    print_table(["clip", "reason", "message"], rows)
+    if len(refused) > SHOWN_REFUSALS:
+        print(f"... and {len(refused) - SHOWN_REFUSALS} more (--json lists them all)")
+
+
+def _print_refused_queries(name: str, refused: list[dict]) -> None:
+    by_reason: dict[str, list[dict]] = {}
+    for clip in refused:
+        by_reason.setdefault(clip["reason"], []).append(clip)
+    for reason, clips in by_reason.items():
+        print(f"{name}: {len(clips)} not measured ({reason}), e.g. {clips[0]['message']}")
 
 
 def print_report(report: dict) -> None:
@@ -17,21 +41,31 @@ def print_report(report: dict) -> None:
         else "one vector per clip"
     )
     kind = "temporary collection" if collection["temporary"] else "collection"
+    refused = f" ({dataset['refused']} refused)" if dataset["refused"] else ""
     print(f"{kind} {collection['name']}: model {collection['model']}, {segments}; "
-          f"{dataset['clips']} clips, {dataset['labels']} labels")
+          f"{dataset['clips']} clips{refused}, {dataset['labels']} labels")
+    if report["refused_clips"]:
+        _print_refused(report["refused_clips"])
     labels = report["label_retrieval"]
     print("\nlabel retrieval (leave-one-out, each clip queried by its id)")
     print_table(
-        ["queries", "precision@1", "precision@5", "precision@10", "mAP"],
+        ["queries", "precision@1", "precision@5", "precision@10", _map_header(labels)],
         [[labels["queries"], *(_fmt(labels[key]) for key in ("precision@1", "precision@5", "precision@10", "mAP"))]],
     )
+    if labels["alone_in_label"]:
+        print(f"{labels['alone_in_label']} clips are the only one of their label: nothing to find, not queried")
+    if labels["mAP_cutoff"]:
+        print(f"mAP counts the first {labels['mAP_cutoff']} results of each query (the service's top_k cap); "
+              "relevant clips ranked lower add 0, so it is a lower bound")
     if report["near_duplicate"]:
         print("\nnear-duplicate retrieval (each clip perturbed, must find its original)")
         rows = [
-            [name, _fmt(row["hit@1"]), _fmt(row["hit@5"]), row["queries"]]
+            [name, _fmt(row["hit@1"]), _fmt(row["hit@5"]), row["queries"], row["refused"]]
             for name, row in report["near_duplicate"].items()
         ]
-        print_table(["perturbation", "hit@1", "hit@5", "queries"], rows)
+        print_table(["perturbation", "hit@1", "hit@5", "queries", "refused"], rows)
+        for name, row in report["near_duplicate"].items():
+            _print_refused_queries(name, row["refused_clips"])
     timing = report["timing_ms"]
     print("\ntime per clip (ms, client-side, through the gateway)")
     print_table(
@@ -53,7 +87,7 @@ def write_chart(report: dict, path: str | pathlib.Path) -> pathlib.Path:
     figure, (left, right) = pyplot.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [1, 2]})
     labels = report["label_retrieval"]
     keys = ["precision@1", "precision@5", "precision@10", "mAP"]
-    left.bar(["P@1", "P@5", "P@10", "mAP"], [labels[key] or 0.0 for key in keys], color="#4C72B0")
+    left.bar(["P@1", "P@5", "P@10", _map_header(labels)], [labels[key] or 0.0 for key in keys], color="#4C72B0")
     left.set_ylim(0, 1.15)
     left.set_title(f"label retrieval ({labels['queries']} queries)")
     names = list(report["near_duplicate"])

@@ -27,6 +27,8 @@ KINDS = {
     "offset": "shifted by this many seconds (positive: silence prepended; negative: start dropped)",
 }
 NEAR_DUPLICATE_TOP_K = 5
+# The gateway's cap on top_k: a ranking is never longer than this.
+SERVICE_MAX_TOP_K = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +60,13 @@ class Perturbation:
         elif self.kind == "crop":
             x = perturb.crop(x, self.value, rng)
         elif self.kind == "resample":
+            if self.value >= rate:
+                # Resampling to the file's own rate or above changes nothing: a perfect score would be a lie.
+                raise errors.InvalidArgument(
+                    f"{self.name} cannot change {item.name}: the file is at {rate} Hz, not above {self.value:g} Hz; "
+                    "ask for a lower rate",
+                    "NO_CHANGE",
+                )
             x = perturb.round_trip(x, rate, int(self.value))
         elif self.kind == "offset":
             x = perturb.offset(x, rate, self.value)
@@ -76,7 +85,10 @@ class Target:
 
 def evaluate(client, items: list[Item], target: Target, perturbations: list[Perturbation], seed: int = 0,
              progress=None) -> dict:
-    """The report (a JSON-ready dict) of one evaluation; leaves no clip or collection behind that it created."""
+    """The report (a JSON-ready dict) of one evaluation; leaves no clip or collection behind that it created.
+
+    Clips the service refuses (too short for the model, undecodable...) are left out and listed under refused_clips;
+    every measure counts only the queries really measured."""
     temporary = not target.collection
     name = target.collection or f"eval_{uuid.uuid4().hex[:12]}"
     if temporary:
@@ -84,7 +96,7 @@ def evaluate(client, items: list[Item], target: Target, perturbations: list[Pert
     collection = next(c for c in client.list_collections() if c.name == name)
     added: list[int] = []
     try:
-        clip_ids, ingest_ms = _ingest(client, name, items, added, progress)
+        measured, clip_ids, refused, ingest_ms = _ingest(client, name, items, added, progress)
         report = {
             "collection": {
                 "name": name,
@@ -93,11 +105,12 @@ def evaluate(client, items: list[Item], target: Target, perturbations: list[Pert
                 "hop_seconds": collection.segments.hop_seconds,
                 "temporary": temporary,
             },
-            "dataset": {"clips": len(items), "labels": len({item.label for item in items})},
+            "dataset": {"clips": len(items), "labels": len({item.label for item in items}), "refused": len(refused)},
+            "refused_clips": refused,
         }
-        report["label_retrieval"], id_ms = _label_retrieval(client, name, items, clip_ids, progress)
+        report["label_retrieval"], id_ms = _label_retrieval(client, name, measured, clip_ids, progress)
         report["near_duplicate"], audio_ms = _near_duplicates(
-            client, name, items, clip_ids, perturbations, seed, progress
+            client, name, measured, clip_ids, perturbations, seed, progress
         )
         report["timing_ms"] = {
             "ingest_per_clip": _mean(ingest_ms),
@@ -117,69 +130,96 @@ def _mean(values: list[float]) -> float | None:
     return round(statistics.fmean(values), 2) if values else None
 
 
-def _ingest(client, collection: str, items: list[Item], added: list[int], progress) -> tuple[list[int], list[float]]:
-    """Each item's clip id (an item already in the collection maps to the existing clip) and ingest times."""
-    clip_ids, times = [], []
+def _refusal(item: Item, error: errors.AudioSearchError) -> dict:
+    """The record of a clip that could not be measured, or the error again when it is not about the clip."""
+    # Errors about one clip (too short, too long, undecodable) skip it; any other (service down...) ends the run.
+    if not (isinstance(error, errors.InvalidArgument) or error.reason == "AUDIO_TOO_LARGE"):
+        raise error
+    return {"name": item.name, "reason": error.reason, "message": error.message}
+
+
+def _ingest(client, collection: str, items: list[Item], added: list[int], progress):
+    """The items the service took, their clip ids (an item already in the collection maps to the existing clip),
+    the refused items' records, and the ingest times."""
+    measured, clip_ids, refused, times = [], [], [], []
     for index, item in enumerate(items):
         started = time.perf_counter()
-        response = client.ingest(item.content, collection, source=item.name, sound_class=item.label)
-        times.append((time.perf_counter() - started) * 1000)
-        clip_ids.append(response.clip.id)
-        if not response.duplicate:
-            added.append(response.clip.id)
+        try:
+            response = client.ingest(item.content, collection, source=item.name, sound_class=item.label)
+        except errors.AudioSearchError as error:
+            refused.append(_refusal(item, error))
+        else:
+            times.append((time.perf_counter() - started) * 1000)
+            measured.append(item)
+            clip_ids.append(response.clip.id)
+            if not response.duplicate:
+                added.append(response.clip.id)
         if progress:
             progress("ingest", index + 1, len(items))
-    return clip_ids, times
+    return measured, clip_ids, refused, times
+
+
+def _ranking_length(client, collection: str, clip_ids: list[int]) -> tuple[int, bool]:
+    """How many results to ask for to rank every other clip, and whether the service's cap cuts that short."""
+    stored = next((s.ready_clips for s in client.stats() if s.name == collection), len(set(clip_ids)))
+    others = max(stored, len(set(clip_ids))) - 1
+    return min(SERVICE_MAX_TOP_K, max(10, others)), others > SERVICE_MAX_TOP_K
 
 
 def _label_retrieval(client, collection, items, clip_ids, progress) -> tuple[dict, list[float]]:
     by_label: dict[str, set[int]] = {}
     for item, clip_id in zip(items, clip_ids, strict=True):
         by_label.setdefault(item.label, set()).add(clip_id)
-    scores = {"precision@1": [], "precision@5": [], "precision@10": [], "mAP": []}
+    scores: dict[str, list[float]] = {"precision@1": [], "precision@5": [], "precision@10": [], "mAP": []}
     times = []
-    # Every other clip, when the collection holds no more than the set (the service caps top_k at 1000).
-    top_k = min(1000, max(10, len(set(clip_ids)) - 1))
+    top_k, truncated = _ranking_length(client, collection, clip_ids)
     queried = set()
     for index, (item, clip_id) in enumerate(zip(items, clip_ids, strict=True)):
         relevant = by_label[item.label] - {clip_id}
-        if not relevant or clip_id in queried:
-            continue
-        queried.add(clip_id)
-        started = time.perf_counter()
-        ranked = [hit.clip.id for hit in client.search(collection, clip_id=clip_id, top_k=top_k).hits]
-        times.append((time.perf_counter() - started) * 1000)
-        for k in (1, 5, 10):
-            scores[f"precision@{k}"].append(metrics.precision_at(ranked, relevant, k))
-        scores["mAP"].append(metrics.average_precision(ranked, relevant))
+        if relevant and clip_id not in queried:
+            queried.add(clip_id)
+            started = time.perf_counter()
+            ranked = [hit.clip.id for hit in client.search(collection, clip_id=clip_id, top_k=top_k).hits]
+            times.append((time.perf_counter() - started) * 1000)
+            for k in (1, 5, 10):
+                scores[f"precision@{k}"].append(metrics.precision_at(ranked, relevant, k))
+            scores["mAP"].append(metrics.average_precision(ranked, relevant))
         if progress:
             progress("label retrieval", index + 1, len(items))
-    result = {name: (round(statistics.fmean(values), 4) if values else None) for name, values in scores.items()}
+    result: dict = {name: (round(statistics.fmean(values), 4) if values else None) for name, values in scores.items()}
     result["queries"] = len(queried)
+    result["alone_in_label"] = sum(1 for clip_ids_of_label in by_label.values() if len(clip_ids_of_label) == 1)
+    # Relevant clips ranked below the cap add 0 to the average precision, so mAP is then a lower bound.
+    result["mAP_cutoff"] = top_k if truncated else None
     return result, times
 
 
 def _near_duplicates(client, collection, items, clip_ids, perturbations, seed, progress):
     results, times = {}, []
     for p_index, perturbation in enumerate(perturbations):
-        hits1, hits5 = [], []
+        hits1, hits5, refused = [], [], []
+        stage = f"near-duplicate {perturbation.name}"
         for index, (item, clip_id) in enumerate(zip(items, clip_ids, strict=True)):
             rng = np.random.default_rng([seed, p_index, index])
-            query = perturbation.apply(item, rng)
-            started = time.perf_counter()
             try:
+                # e.g. a crop left the clip shorter than the model's minimum, or the perturbation would change nothing
+                query = perturbation.apply(item, rng)
+                started = time.perf_counter()
                 hits = client.search(collection, audio=query, top_k=NEAR_DUPLICATE_TOP_K).hits
-            except errors.InvalidArgument:
-                hits = []  # e.g. a crop left the clip shorter than the model's minimum
-            times.append((time.perf_counter() - started) * 1000)
-            ranked = [hit.clip.id for hit in hits]
-            hits1.append(metrics.hit_at(ranked, clip_id, 1))
-            hits5.append(metrics.hit_at(ranked, clip_id, 5))
+            except errors.AudioSearchError as error:
+                refused.append(_refusal(item, error))
+            else:
+                times.append((time.perf_counter() - started) * 1000)
+                ranked = [hit.clip.id for hit in hits]
+                hits1.append(metrics.hit_at(ranked, clip_id, 1))
+                hits5.append(metrics.hit_at(ranked, clip_id, 5))
             if progress:
-                progress(perturbation.name, index + 1, len(items))
+                progress(stage, index + 1, len(items))
         results[perturbation.name] = {
             "hit@1": round(statistics.fmean(hits1), 4) if hits1 else None,
             "hit@5": round(statistics.fmean(hits5), 4) if hits5 else None,
             "queries": len(hits1),
+            "refused": len(refused),
+            "refused_clips": refused,
         }
     return results, times

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from audiosearch import synth
+from audiosearch.common import errors
 from audiosearch.evaluation import dataset, metrics
 from audiosearch.evaluation.runner import Perturbation
 
@@ -43,7 +44,7 @@ def test_labels_from_parent_pattern_and_csv(folder):
 def test_split_halves_gives_two_clips_per_file_with_its_label(folder):
     whole = dataset.load(folder, limit=1)[0]
     halves = dataset.load(folder, split_halves=True, limit=1)
-    assert [(item.name, item.label) for item in halves] == [("a/a0-x0.flac#1", "a"), ("a/a0-x0.flac#2", "a")]
+    assert [(item.name, item.label) for item in halves] == [(whole.name + "#1", whole.label), (whole.name + "#2", whole.label)]
     np.testing.assert_allclose(np.concatenate([h.samples for h in halves]), whole.samples, atol=1e-4)
 
 
@@ -54,3 +55,24 @@ def test_perturbation_specs_parse_and_produce_audio_files(folder):
         assert len(data) > 1000
     with pytest.raises(ValueError, match="kind:value"):
         Perturbation.parse("reverb:3")
+
+
+def test_limit_takes_a_seeded_sample_not_the_first_files(tmp_path):
+    for label in ("a", "b"):
+        for i in range(6):
+            synth.write_clip(tmp_path / label / f"{i}.wav", synth.generate("tone", i, duration_seconds=0.2), 16000)
+    sample = [item.name for item in dataset.load(tmp_path, limit=4)]
+    # The first four sorted files would all be from a/; a sample reaches across the folder.
+    assert len(sample) == 4 and {name[0] for name in sample} == {"a", "b"}
+    assert sample == sorted(sample) == [item.name for item in dataset.load(tmp_path, limit=4, seed=0)]
+    assert len({tuple(item.name for item in dataset.load(tmp_path, limit=4, seed=s)) for s in range(5)}) > 1
+
+
+def test_resampling_to_the_files_own_rate_or_above_is_refused(tmp_path):
+    synth.write_clip(tmp_path / "a" / "low.wav", synth.generate("vowel", 1, sample_rate=8000), 8000)
+    item = dataset.load(tmp_path)[0]
+    for spec in ("resample:8000", "resample:16000"):
+        with pytest.raises(errors.InvalidArgument, match="8000 Hz") as refused:
+            Perturbation.parse(spec).apply(item, np.random.default_rng(0))
+        assert refused.value.reason == "NO_CHANGE"
+    assert len(Perturbation.parse("resample:4000").apply(item, np.random.default_rng(0))) > 1000
