@@ -22,6 +22,17 @@ class EmbeddingSettings:
     max_concurrent_embeds: int = field(
         default=8, metadata={"doc": "embeddings computed at once; beyond it calls get RESOURCE_EXHAUSTED"}
     )
+    max_decoded_samples: int = field(
+        default=600 * 96_000 * 2,
+        metadata={"doc": "most samples one clip may decode to (rate x channels x duration), checked from its header"},
+    )
+    decode_budget_samples: int = field(
+        default=24_000_000,
+        metadata={
+            "doc": "mono samples at the models' rates all calls may hold decoded at once (~40 bytes each with the "
+            "model's work); beyond it calls get RESOURCE_EXHAUSTED"
+        },
+    )
     models: tuple[str, ...] = field(
         default=("logmel", "fingerprint", "ge2e", "ecapa_tdnn", "panns_cnn14", "panns_cnn10", "panns_cnn6"),
         metadata={"doc": "comma-separated models to serve; PaddleSpeech ones without weights are listed unavailable"},

@@ -8,6 +8,7 @@ import numpy as np
 
 from audiosearch.common import domain, errors
 from embedding_service import audio, segments
+from embedding_service.budget import SampleBudget
 from embedding_service.models.registry import ModelRegistry
 
 # Windows per embed_batch call: bounds the memory of one batch on long clips.
@@ -19,6 +20,10 @@ class Limits:
     max_audio_bytes: int = 64 * 1024 * 1024
     max_duration_seconds: float = 600.0
     max_concurrent_embeds: int = 8
+    # Rate x channels x duration one clip may decode to, checked from its header.
+    max_decoded_samples: int = audio.MAX_DECODED_SAMPLES
+    # Mono samples at the models' rates all calls may hold at once: each costs ~40 bytes with the model's work.
+    decode_budget_samples: int = 24_000_000
     # How long a call waits for an embedding slot before it is refused, so overload fails fast.
     queue_wait_seconds: float = 1.0
 
@@ -35,6 +40,7 @@ class EmbeddingCore:
         self.limits = limits
         self.read_uri = read_uri
         self._slots = threading.BoundedSemaphore(limits.max_concurrent_embeds)
+        self._budget = SampleBudget(limits.decode_budget_samples, limits.queue_wait_seconds)
 
     @property
     def max_audio_bytes(self) -> int:
@@ -66,15 +72,18 @@ class EmbeddingCore:
                 raise errors.ResourceExhausted(
                     f"the audio exceeds {self.limits.max_audio_bytes} bytes; send a shorter clip", "AUDIO_TOO_LARGE"
                 )
-            samples, info = audio.decode(data, self.limits.max_duration_seconds)
-            if info.duration_seconds < model.min_duration_seconds:
-                raise errors.InvalidArgument(
-                    f"the audio lasts {info.duration_seconds:.3f} s; model {model.name} needs at least "
-                    f"{model.min_duration_seconds:g} s",
-                    "AUDIO_TOO_SHORT",
-                )
-            samples = audio.resample(samples, info.sample_rate, model.sample_rate)
-            return info, self._segments(model, samples, options.segments)
+            with audio.open_audio(data, self.limits.max_duration_seconds, self.limits.max_decoded_samples) as clip:
+                info = clip.info
+                if info.duration_seconds < model.min_duration_seconds:
+                    raise errors.InvalidArgument(
+                        f"the audio lasts {info.duration_seconds:.3f} s; model {model.name} needs at least "
+                        f"{model.min_duration_seconds:g} s",
+                        "AUDIO_TOO_SHORT",
+                    )
+                # Reserved from the header's promise before decoding, held until the model is done with it.
+                with self._budget.hold(clip.size_at(model.sample_rate)):
+                    samples = clip.read(model.sample_rate)
+                    return info, self._segments(model, samples, options.segments)
         finally:
             self._slots.release()
 

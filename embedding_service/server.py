@@ -17,7 +17,13 @@ SERVICE_NAME = "audiosearch.embedding.v1.EmbeddingService"
 
 
 def build_core(settings: config.EmbeddingSettings, registry: ModelRegistry) -> EmbeddingCore:
-    limits = Limits(settings.max_audio_bytes, settings.max_duration_seconds, settings.max_concurrent_embeds)
+    limits = Limits(
+        settings.max_audio_bytes,
+        settings.max_duration_seconds,
+        settings.max_concurrent_embeds,
+        max_decoded_samples=settings.max_decoded_samples,
+        decode_budget_samples=settings.decode_budget_samples,
+    )
     read_uri = RootedFiles(settings.allowed_roots, settings.max_audio_bytes).read
     return EmbeddingCore(timed_registry(registry), limits, read_uri)
 

@@ -56,7 +56,7 @@ def test_refuses_bytes_that_are_not_audio():
     assert "wav, flac, ogg, mp3" in refusal.message
 
 
-@pytest.mark.parametrize("suffix", [".wav", ".flac", ".mp3"])
+@pytest.mark.parametrize("suffix", [".wav", ".flac", ".ogg", ".mp3"])
 def test_refuses_a_file_cut_short(suffix, tone):
     data = synth.encode(tone, RATE, suffix)
     assert _refusal(data[: len(data) // 2]).reason == "TRUNCATED_AUDIO"
@@ -83,3 +83,48 @@ def test_refuses_non_finite_samples(tone):
     buffer = io.BytesIO()
     soundfile.write(buffer, np.where(np.arange(tone.size) == 100, np.nan, tone), RATE, format="WAV", subtype="FLOAT")
     assert _refusal(buffer.getvalue()).reason == "NON_FINITE_AUDIO"
+
+
+@pytest.fixture(scope="module")
+def vorbis() -> bytes:
+    return synth.encode(synth.generate("vowel", seed=3, duration_seconds=10.0, sample_rate=RATE), RATE, ".ogg")
+
+
+@pytest.mark.parametrize("kept", [0.25, 0.5, 0.75, 0.9, 0.99])
+def test_refuses_an_ogg_file_cut_anywhere(vorbis, kept):
+    # libsndfile counts an Ogg stream's frames from the last page it finds, so a cut file looks like a short clip.
+    refusal = _refusal(vorbis[: int(len(vorbis) * kept)])
+    assert refusal.reason == "TRUNCATED_AUDIO"
+    assert "ogg" in refusal.message
+
+
+def test_accepts_a_complete_ogg_file(vorbis):
+    _, info = audio.decode(vorbis, max_duration_seconds=60)
+    assert info.duration_seconds == pytest.approx(10.0, abs=0.01)
+
+
+def _float_wav(samples: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, RATE, format="WAV", subtype="FLOAT")
+    return buffer.getvalue()
+
+
+def test_refuses_float_samples_far_outside_full_scale(tone):
+    refusal = _refusal(_float_wav(np.where(np.arange(tone.size) == 100, np.float32(1e30), tone)))
+    assert refusal.reason == "AUDIO_OUT_OF_RANGE"
+    assert "1e+30" in refusal.message and f"{audio.MAX_ABS_SAMPLE:g}" in refusal.message
+
+
+def test_accepts_float_audio_written_at_integer_scale(tone):
+    # Some editors write float files unnormalised, at 16-bit scale; that is loud, not broken.
+    samples, _ = audio.decode(_float_wav(tone * 32767 / np.max(np.abs(tone))), max_duration_seconds=60)
+    assert np.isfinite(samples).all() and np.max(np.abs(samples)) == pytest.approx(32767)
+
+
+def test_refuses_from_the_header_audio_that_decodes_to_too_many_samples(tone):
+    stereo = synth.encode(np.stack([tone, tone], axis=1), RATE, ".flac")  # 16000 Hz x 2 channels x 1 s
+    assert audio.decode(stereo, 60, max_decoded_samples=2 * RATE)[0].size == RATE
+    with pytest.raises(errors.ResourceExhausted) as caught:
+        audio.decode(stereo[: len(stereo) // 2], 60, max_decoded_samples=2 * RATE - 1)  # refused before the cut shows
+    assert caught.value.reason == "DECODED_AUDIO_TOO_LARGE"
+    assert "16000 Hz x 2 channels x 1.0 s" in caught.value.message

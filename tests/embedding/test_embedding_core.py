@@ -152,3 +152,20 @@ def test_calls_beyond_the_concurrency_limit_are_refused_not_queued(tmp_path):
     first.join(timeout=10)
     _, [segment] = core.embed(EmbedOptions("blocking"), content=content)
     assert segment.vector == [1.0, 0.0]
+
+
+def test_calls_beyond_the_decode_budget_are_refused_until_it_is_released():
+    model = _BlockingModel()
+    limits = Limits(decode_budget_samples=RATE, queue_wait_seconds=0.01)  # room for one 0.6-s clip, not two
+    core = EmbeddingCore(ModelRegistry([model]), limits, RootedFiles([], 0).read)
+    content = synth.encode(synth.generate("tone", 1, 0.6), RATE)
+    first = threading.Thread(target=core.embed, args=(EmbedOptions("blocking"), content))
+    first.start()
+    assert model.entered.wait(timeout=10)
+    with pytest.raises(errors.ResourceExhausted) as caught:
+        core.embed(EmbedOptions("blocking"), content=content)
+    assert caught.value.reason == "DECODE_BUDGET_EXHAUSTED" and "retry later" in caught.value.message
+    model.release.set()
+    first.join(timeout=10)
+    _, [segment] = core.embed(EmbedOptions("blocking"), content=content)
+    assert segment.vector == [1.0, 0.0]

@@ -111,3 +111,17 @@ def test_stream_chunks_over_one_mib_are_refused(stub):
 def test_stream_over_the_byte_limit_is_refused(stub):
     requests = _stream(OPTIONS, b"\0" * (MAX_AUDIO_BYTES + 1), 1024 * 1024)
     assert _failure(stub.StreamEmbedAudio, requests) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "AUDIO_TOO_LARGE")
+
+
+def _claiming_frames(flac: bytes, frames: int) -> bytes:
+    """The FLAC with its STREAMINFO total-samples field (36 bits at byte 18) set to `frames`."""
+    field = int.from_bytes(flac[18:26], "big")
+    field = (field & ~((1 << 36) - 1)) | frames
+    return flac[:18] + field.to_bytes(8, "big") + flac[26:]
+
+
+def test_audio_promising_too_many_samples_is_refused_from_its_header(stub):
+    # 400 s at 384 kHz: within the duration limit, over the default cap of rate x channels x duration.
+    content = _claiming_frames(synth.encode(synth.generate("tone", 1, 1.0, 384_000), 384_000, ".flac"), 400 * 384_000)
+    request_ = pb2.EmbedAudioRequest(options=OPTIONS, content=content)
+    assert _failure(stub.EmbedAudio, request_) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "DECODED_AUDIO_TOO_LARGE")

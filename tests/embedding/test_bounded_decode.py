@@ -1,0 +1,85 @@
+"""Decoding costs memory in proportion to what the model gets, never to what a file's header promises."""
+
+import io
+import tracemalloc
+
+import numpy as np
+import pytest
+import soundfile
+from scipy import signal
+
+from audiosearch.common import errors
+from embedding_service.core import EmbeddingCore, EmbedOptions, Limits
+from embedding_service.files import RootedFiles
+from embedding_service.models.base import EmbeddingModel
+from embedding_service.models.registry import ModelRegistry
+from embedding_service.resampling import Resampler
+
+MODEL_RATE = 16000
+
+
+def near_silence(seconds: int, rate: int) -> bytes:
+    """A FLAC of zeros but one sample a second: minutes of high-rate audio in a few kilobytes, like a bomb."""
+    buffer = io.BytesIO()
+    second = np.zeros(rate, dtype=np.int16)
+    second[0] = 1
+    with soundfile.SoundFile(buffer, "w", rate, 1, format="FLAC", subtype="PCM_16") as sound:
+        for _ in range(seconds):
+            sound.write(second)
+    return buffer.getvalue()
+
+
+class _Constant(EmbeddingModel):
+    """Keeps the waveform it is given and embeds nothing, so memory measured is the decoder's alone."""
+
+    name, dimension, sample_rate, min_duration_seconds = "constant", 2, MODEL_RATE, 0.1
+
+    def embed_batch(self, waveforms):
+        self.received = waveforms[0]
+        return np.tile(np.float32([1, 0]), (len(waveforms), 1))
+
+
+def test_a_long_high_rate_clip_costs_the_memory_of_its_result_not_of_its_source():
+    seconds, rate = 60, 384_000
+    data = near_silence(seconds, rate)
+    model = _Constant()
+    core = EmbeddingCore(ModelRegistry([model]), Limits(max_duration_seconds=600), RootedFiles([], 0).read)
+    tracemalloc.start()
+    try:
+        core.embed(EmbedOptions("constant"), content=data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    result_bytes = seconds * MODEL_RATE * 4
+    assert model.received.size == seconds * MODEL_RATE
+    # The source at 384 kHz would be 92 MB as float32; the result is 3.8 MB.
+    assert peak < 2 * result_bytes + 8 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+@pytest.mark.parametrize("from_rate, to_rate", [(44100, 16000), (48000, 16000), (384000, 16000), (8000, 32000),
+                                                (22050, 32000), (11025, 16000)])
+def test_resampling_block_by_block_matches_resampling_at_once(from_rate, to_rate):
+    samples = np.random.default_rng(0).standard_normal(3 * from_rate + 123).astype(np.float32)
+    resampler = Resampler(from_rate, to_rate, samples.size)
+    for start in range(0, samples.size, 7919):  # odd block sizes, so joins fall anywhere
+        resampler.push(samples[start : start + 7919])
+    streamed = resampler.finish()
+    ratio = resampler.ratio
+    at_once = signal.resample_poly(samples, ratio.numerator, ratio.denominator)
+    np.testing.assert_array_equal(streamed, at_once)
+
+
+def test_the_resampler_refuses_more_samples_than_promised():
+    resampler = Resampler(48000, 16000, 100)
+    with pytest.raises(ValueError):
+        resampler.push(np.zeros(101, dtype=np.float32))
+
+
+def test_a_clip_over_the_whole_decode_budget_is_refused_before_decoding():
+    core = EmbeddingCore(
+        ModelRegistry([_Constant()]), Limits(decode_budget_samples=MODEL_RATE), RootedFiles([], 0).read
+    )
+    with pytest.raises(errors.ResourceExhausted) as caught:
+        core.embed(EmbedOptions("constant"), content=near_silence(2, 384_000))
+    assert caught.value.reason == "DECODE_BUDGET_EXHAUSTED"
+    assert "32000 samples" in caught.value.message and "16000" in caught.value.message
