@@ -161,3 +161,10 @@ def test_restart_delays_grow_and_stay_bounded():
 
     policy = RestartPolicy(max_restarts=10, window_seconds=60, first_delay_seconds=0.5, max_delay_seconds=4)
     assert [policy.delay(recent) for recent in range(6)] == [0.5, 1, 2, 4, 4, 4]
+
+
+def test_an_exit_is_described_by_its_code_or_its_signal():
+    from audiosearch.launcher import describe_exit
+
+    assert describe_exit(3) == "exited with code 3"
+    assert describe_exit(-signal.SIGKILL) == "was killed by SIGKILL"
