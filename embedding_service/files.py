@@ -1,6 +1,5 @@
 """Reading `uri` audio sources from the server's disk, confined to the configured roots."""
 
-import os
 from collections.abc import Iterable
 from urllib.parse import unquote, urlparse
 
@@ -15,16 +14,7 @@ class RootedFiles:
         self.max_bytes = max_bytes
 
     def read(self, uri: str) -> bytes:
-        real = paths.resolve_inside(_local_path(uri), self.roots)
-        if not real.is_file():
-            raise errors.InvalidArgument(f"{uri} is not a file; name one audio file", "NOT_A_FILE")
-        if os.path.getsize(real) > self.max_bytes:
-            raise errors.ResourceExhausted(
-                f"{uri} exceeds {self.max_bytes} bytes; send a shorter clip", "AUDIO_TOO_LARGE"
-            )
-        with open(real, "rb") as file:
-            return file.read(self.max_bytes + 1)
-
+        return paths.read_regular_file(paths.resolve_inside(_local_path(uri), self.roots), self.max_bytes)
 
 def _local_path(uri: str) -> str:
     parsed = urlparse(uri)

@@ -79,8 +79,9 @@ class SearchClient(_Peer):
         )
         self._call(self.stub.EnsureCollection, request)
 
-    def drop_collection(self, name: str) -> None:
-        self._call(self.stub.DropCollection, search_pb2.DropCollectionRequest(collection=name))
+    def drop_collection(self, name: str) -> bool:
+        """False when there was no such vector collection."""
+        return self._call(self.stub.DropCollection, search_pb2.DropCollectionRequest(collection=name)).dropped
 
     def upsert(self, collection: str, clip: domain.Clip, segments: list[domain.Segment]) -> None:
         vectors = search_pb2.ClipVectors(

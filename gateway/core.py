@@ -6,20 +6,19 @@ and its record is READY; a failed ingest removes whatever it wrote.
 
 import hashlib
 import logging
-import os
-import pathlib
+import math
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from audiosearch.common import domain, errors, paths
+from audiosearch.common import domain, errors, paths, rules
 from audiosearch.common.logs import log_fields
+from gateway.locks import NamedLocks
 from gateway.reconcile import Reconciler
 
 log = logging.getLogger("audiosearch.gateway")
 
-MAX_TOP_K = 1000
-INDEX_TYPES = ("HNSW", "IVF_FLAT", "IVF_SQ8", "FLAT")
 # Best first: what CreateCollection picks when given a purpose instead of a model.
 MODELS_BY_PURPOSE = {
     "SPEAKERS": ("ge2e", "ecapa_tdnn", "logmel"),
@@ -40,7 +39,7 @@ class Embedder(Protocol):
 
 class VectorIndex(Protocol):
     def ensure_collection(self, name: str, dimension: int, metric: str, index_type: str) -> None: ...
-    def drop_collection(self, name: str) -> None: ...
+    def drop_collection(self, name: str) -> bool: ...
     def upsert(self, collection: str, clip: domain.Clip, segments: list[domain.Segment]) -> None: ...
     def delete(self, collection: str, clip_ids: list[int]) -> None: ...
     def search(
@@ -123,6 +122,7 @@ class CollectionStats:
     pending_clips: int
     failed_clips: int
     vectors: int
+    problem: str = ""
 
 
 class GatewayCore:
@@ -141,6 +141,7 @@ class GatewayCore:
         self.import_roots = import_roots
         self.max_upload_bytes = max_upload_bytes
         self.reconciler = Reconciler(catalog, index, reconcile_min_age_seconds)
+        self._names = NamedLocks()
 
     # Models and collections
 
@@ -155,26 +156,26 @@ class GatewayCore:
 
         With no model, `purpose` (SPEAKERS, SOUND_EVENTS, RECORDINGS) picks the best available one.
         """
+        if purpose and purpose not in MODELS_BY_PURPOSE:
+            raise errors.InvalidArgument(
+                f"purpose {purpose!r} is not one of {', '.join(MODELS_BY_PURPOSE)}", "INVALID_PURPOSE"
+            )
         if not model_name and purpose:
             model_name = self._model_for(purpose)
             if purpose == "RECORDINGS" and not segments.enabled:
                 segments = RECORDING_SEGMENTS
-        index_type = (index_type or "HNSW").upper()
-        if index_type not in INDEX_TYPES:
-            raise errors.InvalidArgument(f"index_type {index_type!r} is not one of {', '.join(INDEX_TYPES)}")
-        if segments.window_seconds < 0 or segments.hop_seconds < 0:
-            raise errors.InvalidArgument("segment window and hop must be positive seconds", "BAD_SEGMENTS")
-        if segments.enabled and not 0 < segments.hop_seconds <= segments.window_seconds:
-            raise errors.InvalidArgument("segment hop must be above 0 and at most the window", "BAD_SEGMENTS")
+        index_type = rules.choice(index_type or "HNSW", rules.INDEX_TYPES, "index_type")
         model = self._model(model_name)
-        created = self.catalog.create_collection(
-            domain.Collection(name, model.name, model.dimension, model.metric, segments)
-        )
-        try:
-            self.index.ensure_collection(name, model.dimension, model.metric, index_type)
-        except errors.AudioSearchError:
-            self.catalog.delete_collection(name)
-            raise
+        rules.check_segments(segments, model.min_duration_seconds)
+        with self._names.hold(name):
+            created = self.catalog.create_collection(
+                domain.Collection(name, model.name, model.dimension, model.metric, segments)
+            )
+            try:
+                self.index.ensure_collection(name, model.dimension, model.metric, index_type)
+            except errors.AudioSearchError:
+                self.catalog.delete_collection(name)
+                raise
         return created
 
     def _model_for(self, purpose: str) -> str:
@@ -202,21 +203,35 @@ class GatewayCore:
         return self.catalog.list_collections(page_size, page_token)
 
     def drop_collection(self, name: str) -> int:
-        """Drop the vectors, then the records (the source of truth goes last); returns the clips deleted."""
-        self.catalog.get_collection(name)
-        self.index.drop_collection(name)
-        return self.catalog.delete_collection(name)
+        """Drop the vectors, then the records (the source of truth goes last); returns the clips deleted.
+
+        Vectors whose record is gone (a create or drop cut short) are dropped too, so a stuck name is recovered;
+        NOT_FOUND only when neither store has the collection."""
+        with self._names.hold(name):
+            try:
+                self.catalog.get_collection(name)
+            except errors.NotFound:
+                if self.index.drop_collection(name):
+                    log.warning("dropped vectors that had no collection record", extra=log_fields(collection=name))
+                    return 0
+                raise
+            self.index.drop_collection(name)
+            return self.catalog.delete_collection(name)
 
     # Ingest
 
     def ingest(self, request: IngestRequest) -> IngestResult:
-        """Hash, dedupe, embed, create the record, write vectors, mark READY; undo everything on failure."""
+        """Hash, dedupe, embed, create the record, write vectors, mark READY; undo everything on failure.
+
+        `duplicate` is False only for the call that created the clip's record: of concurrent identical uploads,
+        exactly one says it added the clip."""
         if not request.content:
             raise errors.InvalidArgument("the upload is empty: send the audio file's bytes", "EMPTY_AUDIO")
         if len(request.content) > self.max_upload_bytes:
             raise errors.ResourceExhausted(
                 f"the upload exceeds {self.max_upload_bytes} bytes; send a shorter clip", "AUDIO_TOO_LARGE"
             )
+        labels = rules.valid_labels(request.labels)  # refused before the costly embed, and before any write
         collection = self.catalog.get_collection(request.collection)
         digest = hashlib.sha256(request.content).hexdigest()
         existing = self._find_by_hash(collection.name, digest)
@@ -224,7 +239,7 @@ class GatewayCore:
             return IngestResult(existing, duplicate=True)
         # Embedding first: bad audio is refused before anything is written.
         audio, segments = self.embedder.embed(collection.model, request.content, collection.segments)
-        clip = existing
+        clip, created = existing, False
         if clip is None:
             draft = domain.Clip(
                 id=0,
@@ -232,11 +247,12 @@ class GatewayCore:
                 content_sha256=digest,
                 source=request.source,
                 audio=audio,
-                labels=request.labels,
+                labels=labels,
             )
             clip, created = self.catalog.create_clip(draft, request.request_id)
             if not created and clip.state is domain.ClipState.READY:
                 return IngestResult(clip, duplicate=True)
+        # A record another call created but has not finished: writing its vectors again is idempotent.
         try:
             self.index.upsert(collection.name, clip, segments)
             ready = self.catalog.update_clip_state(clip.id, domain.ClipState.READY, audio, len(segments))
@@ -244,7 +260,7 @@ class GatewayCore:
             self._undo_ingest(collection.name, clip.id)
             raise
         log.info("clip ingested", extra=log_fields(clip_id=ready.id, collection=collection.name))
-        return IngestResult(ready, duplicate=False)
+        return IngestResult(ready, duplicate=not created)
 
     def _find_by_hash(self, collection: str, digest: str) -> domain.Clip | None:
         try:
@@ -275,29 +291,23 @@ class GatewayCore:
             file_labels = replace(labels, sound_class=file.parent.name) if label_from_parent else labels
             try:
                 real = paths.resolve_inside(str(file), self.import_roots)
-                result = self.ingest(
-                    IngestRequest(collection, self._read(real), str(file.relative_to(folder)), file_labels)
-                )
+                content = paths.read_regular_file(real, self.max_upload_bytes)
+                result = self.ingest(IngestRequest(collection, content, str(file.relative_to(folder)), file_labels))
             except errors.AudioSearchError as error:
+                if error.reason == "COLLECTION_NOT_FOUND":
+                    raise  # dropped during the import: no later file can succeed
                 yield ImportProgress(str(file), "FAILED", None, f"{error.code_name}: {error.message}", done, len(files))
                 continue
             outcome = "DUPLICATE" if result.duplicate else "ADDED"
             yield ImportProgress(str(file), outcome, result.clip, "", done, len(files))
 
-    def _read(self, file: pathlib.Path) -> bytes:
-        try:
-            if os.path.getsize(file) > self.max_upload_bytes:
-                raise errors.ResourceExhausted(f"larger than {self.max_upload_bytes} bytes", "AUDIO_TOO_LARGE")
-            return file.read_bytes()
-        except OSError as error:
-            raise errors.FailedPrecondition(f"cannot read {file.name}: {error.strerror}", "UNREADABLE_FILE") from None
-
     # Search
 
     def search(self, query: SearchQuery) -> tuple[str, list[domain.SearchHit]]:
         """The collection's model and the top-k READY clips most similar to the query, best first."""
-        if not 1 <= query.top_k <= MAX_TOP_K:
-            raise errors.InvalidArgument(f"top_k must be between 1 and {MAX_TOP_K}, got {query.top_k}", "BAD_TOP_K")
+        rules.check_top_k(query.top_k)
+        if query.min_score is not None and not math.isfinite(query.min_score):
+            raise errors.InvalidArgument(f"min_score must be a finite number, got {query.min_score}", "INVALID_MIN_SCORE")
         collection = self.catalog.get_collection(query.collection)
         exclude: list[int] = []
         if query.audio is not None:
@@ -323,11 +333,14 @@ class GatewayCore:
         else:
             raise errors.InvalidArgument("set one query: audio, clip_id or vector", "QUERY_REQUIRED")
         # A little headroom: hits whose clip is not READY are dropped below.
-        limit = min(MAX_TOP_K, query.top_k + 16)
-        results = self.index.search(
-            collection.name, vectors, limit, query.search_filter, exclude, query.search_breadth
-        )
-        best = _roll_up(results)
+        limit = min(rules.MAX_TOP_K, query.top_k + 16)
+        roll_up = _RollUp()
+        for first in range(0, len(vectors), rules.MAX_QUERY_VECTORS):
+            batch = vectors[first : first + rules.MAX_QUERY_VECTORS]
+            roll_up.add(
+                self.index.search(collection.name, batch, limit, query.search_filter, exclude, query.search_breadth)
+            )
+        best = roll_up.ranked(len(vectors))[:limit]
         if query.min_score is not None:
             best = [hit for hit in best if hit.score >= query.min_score]
         clips = {clip.id: clip for clip in self.catalog.batch_get_clips([hit.clip_id for hit in best])}
@@ -363,42 +376,56 @@ class GatewayCore:
         return self.reconciler.run(collection, min_age_seconds, dry_run)
 
     def stats(self) -> list[CollectionStats]:
-        """Clip counts by state and vector counts of every collection."""
+        """Clip counts by state and vector counts of every collection; a collection whose counts cannot be read
+        says why in its own row, and the others are still counted."""
         rows = []
         token = ""
         while True:
             collections, token = self.catalog.list_collections(100, token)
-            for collection in collections:
-                counts = self.catalog.count_clips(collection.name)
-                rows.append(
-                    CollectionStats(
-                        name=collection.name,
-                        model=collection.model,
-                        ready_clips=counts.get("READY", 0),
-                        pending_clips=counts.get("PENDING", 0),
-                        failed_clips=counts.get("FAILED", 0),
-                        vectors=self.index.count_vectors(collection.name),
-                    )
-                )
+            rows += [self._collection_stats(collection) for collection in collections]
             if not token:
                 return rows
 
+    def _collection_stats(self, collection: domain.Collection) -> CollectionStats:
+        counts, vectors, problem = {}, 0, ""
+        try:
+            counts = self.catalog.count_clips(collection.name)
+            vectors = self.index.count_vectors(collection.name)
+        except errors.NotFound as error:  # dropped meanwhile, or its vectors are gone (a drop cut short)
+            problem = f"{error.reason}: {error.message}; Reconcile repairs a collection whose vectors are gone"
+        return CollectionStats(
+            name=collection.name,
+            model=collection.model,
+            ready_clips=counts.get("READY", 0),
+            pending_clips=counts.get("PENDING", 0),
+            failed_clips=counts.get("FAILED", 0),
+            vectors=vectors,
+            problem=problem,
+        )
 
-def _roll_up(results: list[list[domain.Hit]]) -> list[domain.Hit]:
+
+class _RollUp:
     """One hit per clip, best first: the mean over query vectors of each one's best score for the clip (0 where
     the clip is not among its hits), so a clip matching the whole query beats one matching a single window; the
-    time range is that of the clip's best single window."""
-    totals: dict[int, float] = {}
-    best: dict[int, domain.Hit] = {}
-    for hits in results:
-        per_query: dict[int, domain.Hit] = {}
-        for hit in hits:
-            if hit.clip_id not in per_query or hit.score > per_query[hit.clip_id].score:
-                per_query[hit.clip_id] = hit
-        for clip_id, hit in per_query.items():
-            totals[clip_id] = totals.get(clip_id, 0.0) + hit.score
-            if clip_id not in best or hit.score > best[clip_id].score:
-                best[clip_id] = hit
-    count = max(1, len(results))
-    rolled = [replace(hit, score=totals[clip_id] / count) for clip_id, hit in best.items()]
-    return sorted(rolled, key=lambda hit: hit.score, reverse=True)
+    time range is that of the clip's best single window. Fed batch by batch, so memory follows the clips found,
+    not the query's length."""
+
+    def __init__(self) -> None:
+        self._totals: dict[int, float] = {}
+        self._best: dict[int, domain.Hit] = {}
+
+    def add(self, results: list[list[domain.Hit]]) -> None:
+        for hits in results:
+            per_query: dict[int, domain.Hit] = {}
+            for hit in hits:
+                if hit.clip_id not in per_query or hit.score > per_query[hit.clip_id].score:
+                    per_query[hit.clip_id] = hit
+            for clip_id, hit in per_query.items():
+                self._totals[clip_id] = self._totals.get(clip_id, 0.0) + hit.score
+                if clip_id not in self._best or hit.score > self._best[clip_id].score:
+                    self._best[clip_id] = hit
+
+    def ranked(self, query_count: int) -> list[domain.Hit]:
+        count = max(1, query_count)
+        rolled = [replace(hit, score=self._totals[clip_id] / count) for clip_id, hit in self._best.items()]
+        return sorted(rolled, key=lambda hit: hit.score, reverse=True)

@@ -20,6 +20,8 @@ PAGE_SIZE = 1000
 BATCH_IDS = 1000
 # Ten years: anything longer means "never touch", and overflows date arithmetic far beyond it.
 MAX_AGE_SECONDS = 10 * 365 * 24 * 3600.0
+# The record does not keep the index type a collection was created with.
+DEFAULT_INDEX_TYPE = "HNSW"
 
 
 class ReconcileCatalog(Protocol):
@@ -33,6 +35,7 @@ class ReconcileCatalog(Protocol):
 
 
 class ReconcileIndex(Protocol):
+    def ensure_collection(self, name: str, dimension: int, metric: str, index_type: str) -> None: ...
     def list_clip_ids(self, collection: str) -> list[int]: ...
     def delete(self, collection: str, clip_ids: list[int]) -> None: ...
     def get_vectors(self, collection: str, clip_id: int) -> list[list[float]]: ...
@@ -46,10 +49,17 @@ class ReconcileReport:
     failed_removed: int = 0
     orphan_vectors_removed: int = 0
     ready_without_vectors: list[int] = dataclasses.field(default_factory=list)
+    vectors_recreated: bool = False
 
     @property
     def changed(self) -> bool:
-        return bool(self.pending_rolled_back or self.deleting_finished or self.failed_removed or self.orphan_vectors_removed)
+        return bool(
+            self.pending_rolled_back
+            or self.deleting_finished
+            or self.failed_removed
+            or self.orphan_vectors_removed
+            or self.vectors_recreated
+        )
 
 
 _COUNTER = {
@@ -76,7 +86,7 @@ class Reconciler:
             )
         names = [self.catalog.get_collection(collection).name] if collection else self._collection_names()
         with self._lock:
-            reports = [self._collection(name, age, dry_run) for name in names]
+            reports = [report for name in names if (report := self._existing_collection(name, age, dry_run))]
         for report in reports:
             if report.changed or report.ready_without_vectors:
                 log.warning("reconciled", extra=log_fields(dry_run=dry_run, **dataclasses.asdict(report)))
@@ -98,6 +108,22 @@ class Reconciler:
             if not token:
                 return clips
 
+    def _existing_collection(self, name: str, age: float, dry_run: bool) -> ReconcileReport | None:
+        """None when the collection was dropped while the run went on."""
+        try:
+            return self._collection(name, age, dry_run)
+        except errors.NotFound as error:
+            if error.reason == "COLLECTION_NOT_FOUND" and not self._collection_exists(name):
+                return None
+            raise
+
+    def _collection_exists(self, name: str) -> bool:
+        try:
+            self.catalog.get_collection(name)
+            return True
+        except errors.NotFound:
+            return False
+
     def _collection(self, name: str, age: float, dry_run: bool) -> ReconcileReport:
         report = ReconcileReport(name)
         cutoff = datetime.now(timezone.utc) - timedelta(seconds=age)
@@ -114,7 +140,7 @@ class Reconciler:
                 setattr(report, counter, getattr(report, counter) + 1)
         # 2. Vectors without a READY record. A record is fetched after the ids were listed, and an ingest creates
         # its record before it writes vectors, so "no record" here means the record is gone for good.
-        vector_ids = self.index.list_clip_ids(name)
+        vector_ids = self._vector_clip_ids(name, report, dry_run, cutoff)
         for start in range(0, len(vector_ids), BATCH_IDS):
             batch = vector_ids[start : start + BATCH_IDS]
             records = {clip.id: clip for clip in self.catalog.batch_get_clips(batch)}
@@ -133,6 +159,21 @@ class Reconciler:
             if clip.id not in have and stale(clip) and not self._has_vectors(name, clip.id):
                 report.ready_without_vectors.append(clip.id)
         return report
+
+    def _vector_clip_ids(self, name: str, report: ReconcileReport, dry_run: bool, cutoff: datetime) -> list[int]:
+        """The clip ids with vectors; a vector collection that is gone while its record stays (a drop cut short,
+        or lost vectors) is created again, empty, so the collection serves and its READY clips are reported.
+        A record younger than the cutoff may belong to a create still in flight: left alone."""
+        try:
+            return self.index.list_clip_ids(name)
+        except errors.NotFound:
+            collection = self.catalog.get_collection(name)
+            if collection.create_time is not None and collection.create_time > cutoff:
+                return []
+            if not dry_run:
+                self.index.ensure_collection(name, collection.dimension, collection.metric, DEFAULT_INDEX_TYPE)
+            report.vectors_recreated = True
+            return []
 
     def _has_vectors(self, collection: str, clip_id: int) -> bool:
         try:

@@ -23,13 +23,12 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
         )
 
     def CreateCollection(self, request, context):
-        purpose = pb2.CreateCollectionRequest.Purpose.Name(request.purpose).removeprefix("PURPOSE_")
         collection = self.core.create_collection(
             request.name,
             request.model,
             convert.segments_from_proto(request.segments),
             request.index_type,
-            "" if purpose == "UNSPECIFIED" else purpose,
+            _purpose(request.purpose),
         )
         return convert.collection_to_proto(collection)
 
@@ -122,6 +121,7 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
                     failed_removed=report.failed_removed,
                     orphan_vectors_removed=report.orphan_vectors_removed,
                     ready_without_vectors=report.ready_without_vectors,
+                    vectors_recreated=report.vectors_recreated,
                 )
                 for report in reports
             ]
@@ -137,7 +137,17 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
                     pending_clips=row.pending_clips,
                     failed_clips=row.failed_clips,
                     vectors=row.vectors,
+                    problem=row.problem,
                 )
                 for row in self.core.stats()
             ]
         )
+
+
+def _purpose(value: int) -> str:
+    """'' when unspecified; a number this build does not know stays a number, for the core to refuse."""
+    purposes = pb2.CreateCollectionRequest.Purpose
+    if value not in purposes.values():
+        return str(value)
+    name = purposes.Name(value).removeprefix("PURPOSE_")
+    return "" if name == "UNSPECIFIED" else name

@@ -5,25 +5,22 @@ import dataclasses
 import math
 import re
 
-from audiosearch.common import domain
-from audiosearch.common.errors import Aborted, AlreadyExists, InvalidArgument, NotFound, require
+from audiosearch.common import domain, rules
+from audiosearch.common.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, require
 from metadata_service.store import MetadataStore
 
 # Milvus collection name rules, so a collection's name can be its vector collection's name too.
 COLLECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-METRICS = ("COSINE", "IP", "L2")
 MAX_DIMENSION = 32768
 MAX_MODEL_CHARS = 128
 MAX_SOURCE_CHARS = 1024
-MAX_LABEL_CHARS = 256
-MAX_TAGS = 32
 MAX_AUDIO_FORMAT_CHARS = 32
 MAX_REQUEST_ID_CHARS = 128
-MAX_FILTER_VALUES = 256
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_BATCH_IDS = 1000
+MAX_CLIP_ID = 2**63 - 1
 
 
 class MetadataCore:
@@ -106,6 +103,13 @@ class MetadataCore:
         if request_id:
             by_request = self.store.find_clip_by_request(clip.collection, request_id)
             if by_request is not None:
+                if by_request.content_sha256 != clip.content_sha256:
+                    raise FailedPrecondition(
+                        f"request_id {request_id!r} was used for other audio (clip {by_request.id}) in collection "
+                        f"{clip.collection!r}; use a new request_id for each different upload",
+                        "REQUEST_ID_REUSED",
+                        collection=clip.collection,
+                    )
                 return by_request
         return self.store.find_clip_by_content(clip.collection, clip.content_sha256)
 
@@ -136,13 +140,15 @@ class MetadataCore:
         """One page of the collection's clips that match the filter and state (None: any), ordered by id, and the
         token of the next page ('' after the last)."""
         self.get_collection(collection)
-        _check_filter(search_filter)
+        rules.check_filter(search_filter)
         size = _page_size(page_size)
         after = _page_after("clip", page_token)
         try:
             after_id = int(after or 0)
         except ValueError:
             raise _invalid_page_token() from None
+        if not 0 <= after_id <= MAX_CLIP_ID:  # ids are int64 in both stores
+            raise _invalid_page_token()
         clips = self.store.list_clips(collection, after_id, size + 1, search_filter, state)
         more = len(clips) > size
         clips = clips[:size]
@@ -215,16 +221,8 @@ def _valid_collection(collection: domain.Collection) -> domain.Collection:
         1 <= collection.dimension <= MAX_DIMENSION,
         f"dimension must be 1..{MAX_DIMENSION}, not {collection.dimension}; use the model's embedding size",
     )
-    metric = collection.metric.upper()
-    require(metric in METRICS, f"metric must be one of {', '.join(METRICS)}, not {collection.metric!r}")
-    window, hop = collection.segments.window_seconds, collection.segments.hop_seconds
-    if window == 0:
-        require(hop == 0, "segments.hop_seconds is set but window_seconds is 0; set both, or neither")
-    else:
-        require(
-            math.isfinite(window) and window > 0 and 0 < hop <= window,
-            f"segments must have window_seconds > 0 and 0 < hop_seconds <= window_seconds, not {window}/{hop}",
-        )
+    metric = rules.choice(collection.metric, rules.METRICS, "metric")
+    rules.check_segments(collection.segments)
     return dataclasses.replace(collection, metric=metric)
 
 
@@ -248,20 +246,6 @@ def _check_audio(audio: domain.AudioInfo) -> None:
     )
 
 
-def _valid_labels(labels: domain.Labels) -> domain.Labels:
-    for name, value in (("speaker", labels.speaker), ("sound_class", labels.sound_class)):
-        require(
-            len(value) <= MAX_LABEL_CHARS, f"labels.{name} has {len(value)} characters; use at most {MAX_LABEL_CHARS}"
-        )
-    tags = tuple(dict.fromkeys(labels.tags))  # a repeated tag means nothing more; keep the first
-    require(len(tags) <= MAX_TAGS, f"{len(tags)} tags given; use at most {MAX_TAGS}")
-    require(
-        all(0 < len(tag) <= MAX_LABEL_CHARS for tag in tags),
-        f"every tag must have 1..{MAX_LABEL_CHARS} characters",
-    )
-    return dataclasses.replace(labels, tags=tags)
-
-
 def _valid_clip(clip: domain.Clip) -> domain.Clip:
     _check_collection_name(clip.collection)
     _check_sha256(clip.content_sha256)
@@ -271,21 +255,7 @@ def _valid_clip(clip: domain.Clip) -> domain.Clip:
     )
     _check_audio(clip.audio)
     require(clip.segment_count >= 0, f"segment_count must be >= 0, not {clip.segment_count}")
-    return dataclasses.replace(clip, labels=_valid_labels(clip.labels))
-
-
-def _check_filter(search_filter: domain.SearchFilter) -> None:
-    for name in ("speakers", "sound_classes", "tags_any"):
-        values = getattr(search_filter, name)
-        require(
-            len(values) <= MAX_FILTER_VALUES, f"filter.{name} has {len(values)} values; use at most {MAX_FILTER_VALUES}"
-        )
-    low, high = search_filter.min_duration_seconds, search_filter.max_duration_seconds
-    require(
-        math.isfinite(low) and math.isfinite(high) and low >= 0 and high >= 0,
-        "filter durations must be numbers >= 0 (0 means no bound)",
-    )
-    require(high == 0 or low <= high, f"filter.min_duration_seconds {low} is above max_duration_seconds {high}")
+    return dataclasses.replace(clip, labels=rules.valid_labels(clip.labels))
 
 
 def _page_size(requested: int) -> int:

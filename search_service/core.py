@@ -2,17 +2,16 @@
 
 import math
 import re
+import threading
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from audiosearch.common import domain, errors
+from audiosearch.common import domain, errors, rules
 from audiosearch.common.errors import require
 from search_service import filters
 from search_service.vectors import (
-    MAX_LABEL_BYTES,
     MAX_RESULT_WINDOW,
-    MAX_TAGS,
     ClipVectors,
     CollectionSpec,
     SegmentHit,
@@ -21,11 +20,7 @@ from search_service.vectors import (
     collection_not_found,
 )
 
-METRICS = ("COSINE", "IP", "L2")
-INDEX_TYPES = ("HNSW", "IVF_FLAT", "IVF_SQ8", "FLAT")
 MAX_DIMENSION = 32768
-MAX_TOP_K = 1000
-MAX_QUERIES = 100
 MAX_SEGMENTS_PER_CLIP = 10_000
 MAX_CLIP_IDS = 10_000
 MAX_BREADTH = 4096
@@ -37,6 +32,8 @@ _COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 class SearchCore:
     def __init__(self, store: VectorStore) -> None:
         self.store = store
+        # Creating and dropping are check-then-act on the store: concurrent calls for one name must not interleave.
+        self._schema = threading.Lock()
 
     def ensure_collection(self, name: str, dimension: int, metric: str = "", index_type: str = "") -> bool:
         """Create the collection if absent (True when created). FAILED_PRECONDITION if it exists with another
@@ -47,12 +44,13 @@ class SearchCore:
             f"dimension must be 1..{MAX_DIMENSION}, got {dimension}",
             "INVALID_DIMENSION",
         )
-        metric = _choice(metric or "COSINE", METRICS, "metric")
-        index_type = _choice(index_type or "HNSW", INDEX_TYPES, "index_type")
-        existing = self.store.describe(name)
-        if existing is None:
-            self.store.create(name, CollectionSpec(dimension, metric, index_type))
-            return True
+        metric = rules.choice(metric or "COSINE", rules.METRICS, "metric")
+        index_type = rules.choice(index_type or "HNSW", rules.INDEX_TYPES, "index_type")
+        with self._schema:
+            existing = self.store.describe(name)
+            if existing is None:
+                self.store.create(name, CollectionSpec(dimension, metric, index_type))
+                return True
         if (existing.dimension, existing.metric) != (dimension, metric):
             raise errors.FailedPrecondition(
                 f"collection {name!r} exists with dimension {existing.dimension} and metric {existing.metric}, "
@@ -64,7 +62,8 @@ class SearchCore:
     def drop_collection(self, name: str) -> bool:
         """Remove the collection and its vectors; False when there was none."""
         _check_name(name)
-        return self.store.drop(name)
+        with self._schema:
+            return self.store.drop(name)
 
     def upsert(self, collection: str, clips: Sequence[ClipVectors]) -> int:
         """Write each clip's vectors, replacing any it had; returns how many vectors were written."""
@@ -100,10 +99,10 @@ class SearchCore:
         """For each query vector, the top_k clips matching the filter, best first, each once with the time range
         of its best window. Scores: higher is more similar (COSINE/IP as is, minus the distance for L2)."""
         _check_name(collection)
-        require(1 <= top_k <= MAX_TOP_K, f"top_k must be 1..{MAX_TOP_K}, got {top_k}", "INVALID_TOP_K")
+        rules.check_top_k(top_k)
         require(
-            1 <= len(queries) <= MAX_QUERIES,
-            f"send 1..{MAX_QUERIES} query vectors per call, got {len(queries)}",
+            1 <= len(queries) <= rules.MAX_QUERY_VECTORS,
+            f"send 1..{rules.MAX_QUERY_VECTORS} query vectors per call, got {len(queries)}",
             "INVALID_QUERY_COUNT",
         )
         require(
@@ -166,12 +165,6 @@ def _check_name(name: str) -> None:
     )
 
 
-def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
-    upper = value.upper()
-    require(upper in allowed, f"{what} must be one of {', '.join(allowed)}; got {value!r}", f"INVALID_{what.upper()}")
-    return upper
-
-
 def _check_clip_ids(clip_ids: Sequence[int], what: str) -> None:
     require(
         len(clip_ids) <= MAX_CLIP_IDS,
@@ -197,14 +190,6 @@ def _checked_vector(values: Iterable[float], spec: CollectionSpec, what: str) ->
     return vector.tolist()
 
 
-def _check_label(value: str, what: str) -> None:
-    require(
-        len(value.encode()) <= MAX_LABEL_BYTES,
-        f"{what} is longer than {MAX_LABEL_BYTES} bytes; shorten it",
-        "LABEL_TOO_LONG",
-    )
-
-
 def _checked_clip(clip: ClipVectors, spec: CollectionSpec) -> ClipVectors:
     what = f"clip {clip.clip_id}"
     require(
@@ -217,15 +202,7 @@ def _checked_clip(clip: ClipVectors, spec: CollectionSpec) -> ClipVectors:
         f"{what} has duration {clip.duration_seconds}; send a finite number of seconds >= 0",
         "INVALID_DURATION",
     )
-    _check_label(clip.labels.speaker, f"{what}: speaker")
-    _check_label(clip.labels.sound_class, f"{what}: sound_class")
-    require(
-        len(clip.labels.tags) <= MAX_TAGS,
-        f"{what} has {len(clip.labels.tags)} tags; at most {MAX_TAGS}",
-        "TOO_MANY_TAGS",
-    )
-    for tag in clip.labels.tags:
-        _check_label(tag, f"{what}: tag")
+    labels = rules.valid_labels(clip.labels)
     segments = []
     for index, segment in enumerate(clip.segments):
         require(
@@ -238,7 +215,7 @@ def _checked_clip(clip: ClipVectors, spec: CollectionSpec) -> ClipVectors:
         )
         vector = _checked_vector(segment.vector, spec, f"{what} segment {index}")
         segments.append(domain.Segment(vector, segment.start_seconds, segment.end_seconds))
-    return ClipVectors(clip.clip_id, clip.labels, clip.duration_seconds, segments)
+    return ClipVectors(clip.clip_id, labels, clip.duration_seconds, segments)
 
 
 def _crowded(hits: Sequence[SegmentHit], top_k: int) -> bool:

@@ -5,12 +5,10 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from audiosearch.common import domain, errors
+from audiosearch.common.rules import MAX_LABEL_BYTES, MAX_TAGS  # noqa: F401 - the schema's field sizes
 
 # Milvus returns at most this many rows from one search or query (its topk / query window cap).
 MAX_RESULT_WINDOW = 16384
-# Schema limits of the label fields (Milvus VARCHAR lengths count UTF-8 bytes).
-MAX_LABEL_BYTES = 256
-MAX_TAGS = 32
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import stat
 from collections.abc import Iterable
 
 from audiosearch.common import errors
@@ -40,3 +41,27 @@ def audio_files(folder: pathlib.Path, recursive: bool = True) -> list[pathlib.Pa
     """The audio files in a folder (by suffix), sorted so imports are repeatable."""
     candidates = folder.rglob("*") if recursive else folder.iterdir()
     return sorted(file for file in candidates if file.suffix.lower() in AUDIO_SUFFIXES and file.is_file())
+
+
+def read_regular_file(path: pathlib.Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`. Opened non-blocking and checked after opening, so a FIFO
+    or device swapped in after a listing is refused instead of pinning a worker until someone writes to it."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        raise errors.FailedPrecondition(f"cannot read {path.name}: {error.strerror}", "UNREADABLE_FILE") from None
+    with os.fdopen(descriptor, "rb") as file:
+        facts = os.fstat(descriptor)
+        if not stat.S_ISREG(facts.st_mode):
+            raise errors.InvalidArgument(f"{path.name} is not a regular file; name an audio file", "NOT_A_FILE")
+        if facts.st_size > max_bytes:
+            raise errors.ResourceExhausted(
+                f"{path.name} is larger than {max_bytes} bytes; send a shorter clip", "AUDIO_TOO_LARGE"
+            )
+        try:
+            data = file.read(max_bytes + 1)
+        except OSError as error:
+            raise errors.FailedPrecondition(f"cannot read {path.name}: {error.strerror}", "UNREADABLE_FILE") from None
+    if len(data) > max_bytes:  # it grew while being read
+        raise errors.ResourceExhausted(f"{path.name} is larger than {max_bytes} bytes", "AUDIO_TOO_LARGE")
+    return data

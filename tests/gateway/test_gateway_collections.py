@@ -87,7 +87,7 @@ def test_bad_index_type_and_segments_are_invalid(gateway):
         )
     request = pb2.CreateCollectionRequest(name="badwindows", model="logmel")
     request.segments.window_seconds, request.segments.hop_seconds = 1.0, 2.0
-    with rpc_error(grpc.StatusCode.INVALID_ARGUMENT, "BAD_SEGMENTS"):
+    with rpc_error(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_SEGMENTS"):
         gateway.CreateCollection(request, timeout=TIMEOUT)
     assert not {"badindex", "badwindows"} & set(listed(gateway))
 

@@ -133,7 +133,7 @@ def test_search_in_an_unknown_collection_is_not_found(gateway, unchanged):
 @pytest.mark.parametrize("top_k", [0, -1, 1001])
 def test_top_k_outside_1_to_1000_is_invalid(gateway, collection, top_k, unchanged):
     request = pb2.SearchAudioRequest(collection=collection, audio=audio_file("tone", 1), top_k=top_k)
-    with rpc_error(INVALID, "BAD_TOP_K") as raised:
+    with rpc_error(INVALID, "INVALID_TOP_K") as raised:
         gateway.SearchAudio(request, timeout=TIMEOUT)
     assert "1000" in raised.value.details()
 

@@ -1,9 +1,15 @@
-"""Roll-up of window hits into one hit per clip (gateway/core.py _roll_up), without servers."""
+"""Roll-up of window hits into one hit per clip (gateway/core.py _RollUp), without servers."""
 
 import pytest
 
 from audiosearch.common import domain
-from gateway.core import _roll_up
+from gateway.core import _RollUp
+
+
+def _roll_up(results):
+    roll_up = _RollUp()
+    roll_up.add(results)
+    return roll_up.ranked(len(results))
 
 
 def test_one_query_vector_keeps_each_clips_best_window():

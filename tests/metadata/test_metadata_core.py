@@ -1,12 +1,13 @@
 """MetadataCore against real stores (SQLite and MariaDB): what a user of the service would notice."""
 
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timezone
 
 import pytest
 
-from audiosearch.common import domain
+from audiosearch.common import domain, errors
 from audiosearch.common.errors import AlreadyExists, InvalidArgument, NotFound
 
 READY = domain.ClipState.READY
@@ -99,9 +100,19 @@ def test_same_content_returns_the_first_clip(core, speakers, clip_of):
 
 def test_request_id_retry_returns_the_same_clip(core, speakers, clip_of):
     first, _ = core.create_clip(clip_of(speakers, "take-1"), request_id="req-42")
-    retried, created = core.create_clip(clip_of(speakers, "take-1-reencoded"), request_id="req-42")
+    retried, created = core.create_clip(clip_of(speakers, "take-1"), request_id="req-42")
 
     assert (retried.id, created) == (first.id, False)
+
+
+def test_request_id_reused_for_other_content_is_refused(core, speakers, clip_of):
+    first, _ = core.create_clip(clip_of(speakers, "take-1"), request_id="req-42")
+    with pytest.raises(errors.FailedPrecondition) as refused:
+        core.create_clip(clip_of(speakers, "take-2"), request_id="req-42")
+
+    assert refused.value.reason == "REQUEST_ID_REUSED"
+    clips, _ = core.list_clips(speakers)
+    assert [clip.id for clip in clips] == [first.id]
 
 
 def test_same_content_in_another_collection_is_another_clip(core, speakers, clip_of):
@@ -288,20 +299,36 @@ def test_count_clips_by_state(core, speakers, clip_of):
         core.count_clips("nowhere")
 
 
-@pytest.mark.parametrize("request_ids", [False, True], ids=["same-content", "same-request-id"])
-def test_concurrent_creates_of_one_clip_make_one_record(core, speakers, clip_of, request_ids):
+@pytest.mark.parametrize("request_id", ["", "retry-me"], ids=["same-content", "same-request-id"])
+def test_concurrent_creates_of_one_clip_make_one_record(core, speakers, clip_of, request_id):
     threads = 8
     start = threading.Barrier(threads)
 
     def create(n):
         start.wait()
-        # Either the same content, or (a retried request) the same request id with differing content.
-        clip = clip_of(speakers, n if request_ids else "same")
-        return core.create_clip(clip, request_id="retry-me" if request_ids else "")
+        return core.create_clip(clip_of(speakers, "same"), request_id=request_id)
 
     with ThreadPoolExecutor(threads) as pool:
         results = list(pool.map(create, range(threads)))
 
     assert len({clip.id for clip, _ in results}) == 1
     assert sum(created for _, created in results) == 1
+    assert core.count_clips(speakers)["PENDING"] == 1
+
+
+def test_concurrent_different_uploads_with_one_request_id_make_one_clip_and_refuse_the_rest(core, speakers, clip_of):
+    threads = 6
+    start = threading.Barrier(threads)
+
+    def create(n):
+        start.wait()
+        try:
+            return core.create_clip(clip_of(speakers, f"take-{n}"), request_id="one-id")[1]
+        except errors.FailedPrecondition as refused:
+            return refused.reason
+
+    with ThreadPoolExecutor(threads) as pool:
+        outcomes = list(pool.map(create, range(threads)))
+
+    assert Counter(outcomes) == {True: 1, "REQUEST_ID_REUSED": threads - 1}
     assert core.count_clips(speakers)["PENDING"] == 1

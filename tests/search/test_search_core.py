@@ -201,7 +201,7 @@ def test_wrong_dimension_message_names_both_numbers(core, library):
 
 def test_upsert_refuses_what_the_store_cannot_hold(core, library):
     with pytest.raises(errors.InvalidArgument, match="tags"):
-        core.upsert(library, [clip(7, unit_vector(7), labels=domain.Labels(tags=tuple("t" * 33)))])
+        core.upsert(library, [clip(7, unit_vector(7), labels=domain.Labels(tags=tuple(f"t{n}" for n in range(33))))])
     with pytest.raises(errors.InvalidArgument, match="segments"):
         core.upsert(library, [clip(7)])
     with pytest.raises(errors.InvalidArgument, match="twice"):

@@ -32,7 +32,6 @@ def test_every_set_field_is_a_clause():
         ('a" or id != "', r'"a\" or id != \""'),
         ("x' OR 1==1", '"x\' OR 1==1"'),
         ("back\\slash", r'"back\\slash"'),
-        ("two\nlines\tand tab", r'"two\nlines\tand tab"'),
         ("é 中", '"é 中"'),
     ],
 )
@@ -40,9 +39,11 @@ def test_strings_are_escaped_literals(value, literal):
     assert string_literal(value) == literal
 
 
-def test_control_characters_are_refused():
+@pytest.mark.parametrize("value", ["a\x00b", "two\nlines", "tab\there", "del\x7f"])
+def test_control_characters_are_refused(value):
+    # The same rule refuses them in labels, so a stored label can always be filtered on.
     with pytest.raises(errors.InvalidArgument, match="control character"):
-        expression(domain.SearchFilter(speakers=("a\x00b",)))
+        expression(domain.SearchFilter(speakers=(value,)))
 
 
 @pytest.mark.parametrize("low, high", [(-1.0, 0.0), (math.nan, 0.0), (0.0, math.inf), (5.0, 2.0)])

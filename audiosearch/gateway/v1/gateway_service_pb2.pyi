@@ -227,20 +227,22 @@ class GetStatsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class CollectionStats(_message.Message):
-    __slots__ = ("name", "model", "ready_clips", "pending_clips", "failed_clips", "vectors")
+    __slots__ = ("name", "model", "ready_clips", "pending_clips", "failed_clips", "vectors", "problem")
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     READY_CLIPS_FIELD_NUMBER: _ClassVar[int]
     PENDING_CLIPS_FIELD_NUMBER: _ClassVar[int]
     FAILED_CLIPS_FIELD_NUMBER: _ClassVar[int]
     VECTORS_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_FIELD_NUMBER: _ClassVar[int]
     name: str
     model: str
     ready_clips: int
     pending_clips: int
     failed_clips: int
     vectors: int
-    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., ready_clips: _Optional[int] = ..., pending_clips: _Optional[int] = ..., failed_clips: _Optional[int] = ..., vectors: _Optional[int] = ...) -> None: ...
+    problem: str
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., ready_clips: _Optional[int] = ..., pending_clips: _Optional[int] = ..., failed_clips: _Optional[int] = ..., vectors: _Optional[int] = ..., problem: _Optional[str] = ...) -> None: ...
 
 class GetStatsResponse(_message.Message):
     __slots__ = ("collections",)
@@ -259,20 +261,22 @@ class ReconcileRequest(_message.Message):
     def __init__(self, collection: _Optional[str] = ..., min_age_seconds: _Optional[float] = ..., dry_run: _Optional[bool] = ...) -> None: ...
 
 class CollectionReconcile(_message.Message):
-    __slots__ = ("name", "pending_rolled_back", "deleting_finished", "failed_removed", "orphan_vectors_removed", "ready_without_vectors")
+    __slots__ = ("name", "pending_rolled_back", "deleting_finished", "failed_removed", "orphan_vectors_removed", "ready_without_vectors", "vectors_recreated")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PENDING_ROLLED_BACK_FIELD_NUMBER: _ClassVar[int]
     DELETING_FINISHED_FIELD_NUMBER: _ClassVar[int]
     FAILED_REMOVED_FIELD_NUMBER: _ClassVar[int]
     ORPHAN_VECTORS_REMOVED_FIELD_NUMBER: _ClassVar[int]
     READY_WITHOUT_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    VECTORS_RECREATED_FIELD_NUMBER: _ClassVar[int]
     name: str
     pending_rolled_back: int
     deleting_finished: int
     failed_removed: int
     orphan_vectors_removed: int
     ready_without_vectors: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, name: _Optional[str] = ..., pending_rolled_back: _Optional[int] = ..., deleting_finished: _Optional[int] = ..., failed_removed: _Optional[int] = ..., orphan_vectors_removed: _Optional[int] = ..., ready_without_vectors: _Optional[_Iterable[int]] = ...) -> None: ...
+    vectors_recreated: bool
+    def __init__(self, name: _Optional[str] = ..., pending_rolled_back: _Optional[int] = ..., deleting_finished: _Optional[int] = ..., failed_removed: _Optional[int] = ..., orphan_vectors_removed: _Optional[int] = ..., ready_without_vectors: _Optional[_Iterable[int]] = ..., vectors_recreated: _Optional[bool] = ...) -> None: ...
 
 class ReconcileResponse(_message.Message):
     __slots__ = ("collections",)

@@ -1,0 +1,111 @@
+"""Rules that more than one service checks (labels, filters, top_k, segments): written once here, so the services
+cannot drift apart and a request is refused by the first service that sees it, before anything is written."""
+
+import dataclasses
+import math
+import re
+
+from audiosearch.common import domain
+from audiosearch.common.errors import require
+
+# Milvus VARCHAR lengths count UTF-8 bytes, so labels are limited in bytes everywhere (about 85 CJK characters).
+MAX_LABEL_BYTES = 256
+MAX_TAGS = 32
+MAX_FILTER_VALUES = 256
+MAX_TOP_K = 1000
+# Query vectors in one search call; the gateway searches longer queries (more windows) in batches of this size.
+MAX_QUERY_VECTORS = 100
+METRICS = ("COSINE", "IP", "L2")
+INDEX_TYPES = ("HNSW", "IVF_FLAT", "IVF_SQ8", "FLAT")
+# Every window is a vector: a hop below this would turn one clip into tens of thousands of vectors.
+MIN_HOP_SECONDS = 0.1
+# Control characters cannot be written into a Milvus filter by both Milvus Lite and the server: labels are plain text.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_text_value(value: str, what: str) -> None:
+    """A label or a filter value: plain text of at most MAX_LABEL_BYTES bytes."""
+    size = len(value.encode("utf-8", "surrogatepass"))
+    require(
+        size <= MAX_LABEL_BYTES,
+        f"{what} is {size} bytes in UTF-8; use at most {MAX_LABEL_BYTES} bytes (about {MAX_LABEL_BYTES // 3} "
+        "CJK characters)",
+        "LABEL_TOO_LONG",
+    )
+    require(
+        not _CONTROL.search(value),
+        f"{what} contains a control character ({_CONTROL.search(value)!r}); labels are plain text",
+        "LABEL_CONTROL_CHARACTER",
+    )
+
+
+def valid_labels(labels: domain.Labels) -> domain.Labels:
+    """The labels with repeated tags removed (a repeated tag means nothing more); InvalidArgument if any breaks
+    a rule."""
+    check_text_value(labels.speaker, "labels.speaker")
+    check_text_value(labels.sound_class, "labels.sound_class")
+    tags = tuple(dict.fromkeys(labels.tags))
+    require(len(tags) <= MAX_TAGS, f"{len(tags)} tags given; use at most {MAX_TAGS}", "TOO_MANY_TAGS")
+    for tag in tags:
+        require(bool(tag), "a tag is empty; leave it out", "EMPTY_TAG")
+        check_text_value(tag, "a tag")
+    return dataclasses.replace(labels, tags=tags)
+
+
+def check_filter(search_filter: domain.SearchFilter) -> None:
+    """The same filter is valid for searching and for listing, or for neither."""
+    for name in ("speakers", "sound_classes", "tags_any"):
+        values = getattr(search_filter, name)
+        require(
+            len(values) <= MAX_FILTER_VALUES,
+            f"filter.{name} has {len(values)} values; use at most {MAX_FILTER_VALUES}",
+            "TOO_MANY_FILTER_VALUES",
+        )
+        for value in values:
+            check_text_value(value, f"a filter.{name} value")
+    low, high = search_filter.min_duration_seconds, search_filter.max_duration_seconds
+    require(
+        math.isfinite(low) and math.isfinite(high) and low >= 0 and high >= 0,
+        f"filter durations must be finite numbers of seconds >= 0 (0 means no bound), got {low} and {high}",
+        "INVALID_FILTER",
+    )
+    require(
+        high == 0 or low <= high,
+        f"filter.min_duration_seconds {low} is above max_duration_seconds {high}; no clip can match",
+        "INVALID_FILTER",
+    )
+
+
+def choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    """`value` upper-cased, if it is one of `allowed` (METRICS, INDEX_TYPES); reason INVALID_<WHAT>."""
+    upper = value.upper()
+    require(upper in allowed, f"{what} must be one of {', '.join(allowed)}; got {value!r}", f"INVALID_{what.upper()}")
+    return upper
+
+
+def check_top_k(top_k: int) -> None:
+    require(1 <= top_k <= MAX_TOP_K, f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}", "INVALID_TOP_K")
+
+
+def check_segments(segments: domain.SegmentOptions, min_window_seconds: float = 0.0) -> None:
+    """Windows a collection cuts its clips into: none (both 0), or a window the model can embed and a hop of at
+    least MIN_HOP_SECONDS that does not skip audio."""
+    window, hop = segments.window_seconds, segments.hop_seconds
+    require(
+        math.isfinite(window) and math.isfinite(hop) and window >= 0 and hop >= 0,
+        f"segments.window_seconds and hop_seconds must be finite seconds >= 0, got {window} and {hop}",
+        "INVALID_SEGMENTS",
+    )
+    if window == 0:
+        require(hop == 0, "segments.hop_seconds is set but window_seconds is 0; set both, or neither", "INVALID_SEGMENTS")
+        return
+    require(
+        window >= min_window_seconds,
+        f"segments.window_seconds {window:g} is below the model's minimum of {min_window_seconds:g} s",
+        "INVALID_SEGMENTS",
+    )
+    require(
+        MIN_HOP_SECONDS <= hop <= window,
+        f"segments.hop_seconds must be {MIN_HOP_SECONDS:g}..window_seconds ({window:g}), got {hop:g}",
+        "INVALID_SEGMENTS",
+    )
