@@ -75,9 +75,13 @@ def load(
         raise ValueError(f"no labelled audio files found under {root}")
     items = []
     for path in sample(sorted(labels), limit, seed):
-        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
-        samples = samples.mean(axis=1)
         name = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+        try:
+            samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+        except soundfile.LibsndfileError as error:
+            raise ValueError(f"cannot read {name} ({error.error_string.rstrip(".")}); fix or remove it, or leave it out of "
+                             "--labels-csv") from None
+        samples = samples.mean(axis=1)
         if split_halves:
             half = samples.size // 2
             for suffix, part in (("#1", samples[:half]), ("#2", samples[half:])):
