@@ -79,8 +79,8 @@ def load(
         try:
             samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
         except soundfile.LibsndfileError as error:
-            raise ValueError(f"cannot read {name} ({error.error_string.rstrip(".")}); fix or remove it, or leave it out of "
-                             "--labels-csv") from None
+            problem = error.error_string.rstrip(".")
+            raise ValueError(f"cannot read {name} ({problem}); fix or remove it, or leave it out of the CSV") from None
         samples = samples.mean(axis=1)
         if split_halves:
             half = samples.size // 2
