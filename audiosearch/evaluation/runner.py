@@ -13,6 +13,7 @@ import uuid
 import numpy as np
 
 from audiosearch.common import errors
+from audiosearch.common.rules import MAX_TOP_K
 from audiosearch.evaluation import codec, metrics, perturb
 from audiosearch.evaluation.dataset import Item, to_wav
 
@@ -27,8 +28,6 @@ KINDS = {
     "offset": "shifted by this many seconds (positive: silence prepended; negative: start dropped)",
 }
 NEAR_DUPLICATE_TOP_K = 5
-# The gateway's cap on top_k: a ranking is never longer than this.
-SERVICE_MAX_TOP_K = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,7 +162,8 @@ def _ranking_length(client, collection: str, clip_ids: list[int]) -> tuple[int, 
     """How many results to ask for to rank every other clip, and whether the service's cap cuts that short."""
     stored = next((s.ready_clips for s in client.stats() if s.name == collection), len(set(clip_ids)))
     others = max(stored, len(set(clip_ids))) - 1
-    return min(SERVICE_MAX_TOP_K, max(10, others)), others > SERVICE_MAX_TOP_K
+    # The service never returns more than MAX_TOP_K results.
+    return min(MAX_TOP_K, max(10, others)), others > MAX_TOP_K
 
 
 def _label_retrieval(client, collection, items, clip_ids, progress) -> tuple[dict, list[float]]:

@@ -5,11 +5,10 @@ import types
 
 import numpy as np
 
+from audiosearch.common.rules import MAX_TOP_K as SERVICE_MAX_TOP_K
 from audiosearch.evaluation import report, runner
 from audiosearch.evaluation.dataset import Item
 from audiosearch.evaluation.progress import ProgressLines
-
-SERVICE_MAX_TOP_K = 1000
 
 
 class CappedGateway:
