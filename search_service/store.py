@@ -185,17 +185,28 @@ class MilvusVectorStore:
         """Write every segment, then delete segments beyond each clip's new count (left from a longer version)."""
         rows = [row for clip in clips for row in _rows(clip)]
         batch = max(1, _FLOATS_PER_UPSERT // max(1, len(rows[0][VECTOR]))) if rows else 1
-        by_count: dict[int, list[str]] = {}
-        for clip in clips:
-            by_count.setdefault(len(clip.segments), []).append(str(int(clip.clip_id)))
-        # One clause per segment count, not per clip: a batch of 2000 one-vector clips stays one short expression.
-        stale = " or ".join(f"(segment >= {count} and clip_id in [{', '.join(ids)}])" for count, ids in by_count.items())
         name = self._name(collection)
         with self._forget_spec_on_error(collection), self._write_lock, _milvus_errors(collection):
             for start in range(0, len(rows), batch):
                 self.client.upsert(name, rows[start : start + batch], timeout=self._timeout())
+            stale = _stale_segments(self._shortened(name, clips) if self._lite else clips)
             if stale:
                 self._reloading(self.client.delete, name, filter=stale, timeout=self._timeout())
+
+    def _shortened(self, name: str, clips: Sequence[ClipVectors]) -> list[ClipVectors]:
+        """The clips that had more segments before this upsert. Milvus Lite runs a delete by filter as a query of
+        every row, so ingest slowed as the collection grew; segments are numbered from 0 without gaps (each upsert
+        writes 0..n-1, then deletes from n), so a clip had more exactly when row "clip_id:n" exists, a key lookup.
+        Only on Lite, where this process makes every write: a server replica could miss another replica's rows."""
+        rows = self._reloading(
+            self.client.query,
+            name,
+            ids=[f"{clip.clip_id}:{len(clip.segments)}" for clip in clips],
+            output_fields=["clip_id"],
+            timeout=self._timeout(),
+        )
+        longer = {int(row["clip_id"]) for row in rows}
+        return [clip for clip in clips if clip.clip_id in longer]
 
     def delete(self, collection: str, clip_ids: Sequence[int]) -> None:
         ids = ", ".join(str(int(clip_id)) for clip_id in clip_ids)
@@ -453,6 +464,15 @@ def _schema(dimension: int):
     )
     schema.add_field(VECTOR, DataType.FLOAT_VECTOR, dim=dimension)
     return schema
+
+
+def _stale_segments(clips: Sequence[ClipVectors]) -> str:
+    """Filter of the segments beyond each clip's count (left from a longer version); empty for no clips."""
+    by_count: dict[int, list[str]] = {}
+    for clip in clips:
+        by_count.setdefault(len(clip.segments), []).append(str(int(clip.clip_id)))
+    # One clause per segment count, not per clip: a batch of 2000 one-vector clips stays one short expression.
+    return " or ".join(f"(segment >= {count} and clip_id in [{', '.join(ids)}])" for count, ids in by_count.items())
 
 
 def _rows(clip: ClipVectors) -> Iterator[dict]:
