@@ -3,7 +3,7 @@
 from audiosearch.common.logs import setup_logging
 from audiosearch.common.server import Registration, RunningServer, create_server, serve
 from audiosearch.embedding.v1.embedding_service_pb2_grpc import add_EmbeddingServiceServicer_to_server
-from embedding_service import config
+from embedding_service import config, memory
 from embedding_service.core import EmbeddingCore, Limits
 from embedding_service.files import RootedFiles
 from embedding_service.metrics import timed_registry
@@ -60,6 +60,7 @@ def build_server(settings: config.EmbeddingSettings, core: EmbeddingCore) -> Run
 def main() -> None:
     settings = config.load()
     setup_logging("embedding", settings.log_level)
+    memory.return_freed_memory()
     core = build_core(settings, build_registry(settings))
     serve(build_server(settings, core), "audiosearch-embedding", settings.grace_seconds)
 

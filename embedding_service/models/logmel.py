@@ -15,6 +15,8 @@ HOP = 160
 N_MELS = 64
 # Levels more than this far below the clip's loudest are clipped: the floor depends on the clip, not on its gain.
 TOP_DB = 80.0
+# Frames transformed at once: bounds the spectrum's memory (and BLAS's work buffers, kept per thread) on long clips.
+FRAMES_PER_BLOCK = 2048
 
 
 def _hz_to_mel(hz):
@@ -55,11 +57,13 @@ class LogMelModel(EmbeddingModel):
         waveform = np.asarray(waveform, dtype=np.float32)
         if waveform.size < N_FFT:
             waveform = np.pad(waveform, (0, N_FFT - waveform.size))
-        frames = np.lib.stride_tricks.sliding_window_view(waveform, N_FFT)[::HOP] * self._window
-        # scipy.fft keeps float32 (numpy's would widen to float64), several times faster here.
-        spectrum = scipy.fft.rfft(frames, axis=1)
-        power = spectrum.real**2 + spectrum.imag**2
-        mel = 10.0 * np.log10(np.maximum(power @ self._filters.T, 1e-20, dtype=np.float32))
+        frames = np.lib.stride_tricks.sliding_window_view(waveform, N_FFT)[::HOP]  # a view: nothing copied
+        energy = np.empty((len(frames), N_MELS), dtype=np.float32)
+        for start in range(0, len(frames), FRAMES_PER_BLOCK):
+            # scipy.fft keeps float32 (numpy's would widen to float64), several times faster here.
+            spectrum = scipy.fft.rfft(frames[start : start + FRAMES_PER_BLOCK] * self._window, axis=1)
+            energy[start : start + FRAMES_PER_BLOCK] = (spectrum.real**2 + spectrum.imag**2) @ self._filters.T
+        mel = 10.0 * np.log10(np.maximum(energy, 1e-20, dtype=np.float32))
         return np.maximum(mel, mel.max() - TOP_DB)
 
     def _features(self, waveform: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ import soundfile
 from scipy import signal
 
 from audiosearch.common import errors
+from embedding_service import memory
 from embedding_service.core import EmbeddingCore, EmbedOptions, Limits
 from embedding_service.files import RootedFiles
 from embedding_service.models.base import EmbeddingModel
@@ -83,3 +84,19 @@ def test_a_clip_over_the_whole_decode_budget_is_refused_before_decoding():
         core.embed(EmbedOptions("constant"), content=near_silence(2, 384_000))
     assert caught.value.reason == "DECODE_BUDGET_EXHAUSTED"
     assert "32000 samples" in caught.value.message and "16000" in caught.value.message
+
+
+def test_logmel_works_on_long_clips_in_blocks_of_frames(logmel):
+    waveform = np.random.default_rng(1).standard_normal(120 * MODEL_RATE).astype(np.float32) * 0.1
+    tracemalloc.start()
+    try:
+        logmel.embed_batch([waveform])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # All frames' spectra at once would be ~75 MB for these 120 s.
+    assert peak < 24 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_the_allocator_is_told_to_return_freed_memory():
+    assert memory.return_freed_memory()  # glibc, as in the service's image
