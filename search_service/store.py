@@ -367,8 +367,8 @@ class LiteEngine:
     """Milvus Lite served inside this process on a unix socket that only this OS user can open.
 
     pymilvus would start it on a 127.0.0.1 TCP port with no auth, around the service's tokens: any local process
-    could list, read and delete vectors. A socket file 0600 in a fresh 0700 folder leaves only this user (who can read
-    the .db files anyway) able to connect; no TCP port is opened."""
+    could list, read and delete vectors. A socket file 0600 in a fresh 0700 folder, and a 0700 .db folder, leave only
+    this OS user able to reach the vectors; no TCP port is opened."""
 
     def __init__(self, database: MilvusLite, server: grpc.Server, folder: str) -> None:
         self._database, self._server, self._folder = database, server, folder
@@ -376,9 +376,14 @@ class LiteEngine:
 
     @classmethod
     def start(cls, path: str, max_message_bytes: int) -> "LiteEngine":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # The .db path is Lite's folder of vector files: owner-only, like its socket.
+            os.makedirs(path, mode=0o700, exist_ok=True)
+            os.chmod(path, 0o700)
             database = MilvusLite(os.path.abspath(path))
+        except OSError as error:
+            raise _cannot_open(path, error.strerror or str(error)) from None
         except MilvusLiteError as error:
             raise _cannot_open(path, str(error)) from None
         # mkdtemp makes the folder 0700; under /tmp, as a socket path must stay under 108 bytes.

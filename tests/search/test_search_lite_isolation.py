@@ -51,11 +51,13 @@ def _unix_socket_paths(pid: int) -> set[Path]:
 
 def test_the_lite_engine_listens_on_no_tcp_port_and_only_on_a_private_socket(tmp_path):
     """With tokens on, the service's port is the only way in: no open TCP port to the vectors, and the engine's
-    socket file is owner-only in an owner-only folder (what another local user could reach without credentials)."""
-    process = start(milvus_uri=str(tmp_path / "data" / "vectors.db"))
+    socket file is owner-only in an owner-only folder, and so is the folder of its files."""
+    files = tmp_path / "data" / "vectors.db"
+    process = start(milvus_uri=str(files))
     try:
         port = int(process.stdout.readline().rsplit(" ", 1)[-1])
         assert _listening_tcp_ports(process.pid) == {port}
+        assert stat.S_IMODE(files.stat().st_mode) == 0o700, "nor can they read the vectors' files"
         sockets = _unix_socket_paths(process.pid)
         assert sockets, "the Lite engine should serve on a unix socket"
         for path in sockets:
