@@ -16,7 +16,7 @@ MAX_CHANNELS = 64
 MAX_DECODED_SAMPLES = 600 * 96_000 * 2
 # Float audio's full scale is 1; beyond 120 dB over it a file is broken, not loud (integer-scale floats pass).
 MAX_ABS_SAMPLE = 1e6
-# Frames per read: nothing is allocated up front from the header, and decoding stops at the first short read.
+# Frames per read: all decoding holds beyond the result (whose pages are touched only as samples arrive).
 BLOCK_FRAMES = 1 << 16
 _READABLE = "not a readable audio file (wav, flac, ogg, mp3)"
 

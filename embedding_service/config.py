@@ -29,7 +29,7 @@ class EmbeddingSettings:
     decode_budget_samples: int = field(
         default=24_000_000,
         metadata={
-            "doc": "mono samples at the models' rates all calls may hold decoded at once (~40 bytes each with the "
+            "doc": "mono samples at the models' rates all calls may hold decoded at once (up to ~40 bytes each with a "
             "model's work); beyond it calls get RESOURCE_EXHAUSTED"
         },
     )

@@ -22,7 +22,7 @@ class Limits:
     max_concurrent_embeds: int = 8
     # Rate x channels x duration one clip may decode to, checked from its header.
     max_decoded_samples: int = audio.MAX_DECODED_SAMPLES
-    # Mono samples at the models' rates all calls may hold at once: each costs ~40 bytes with the model's work.
+    # Mono samples at the models' rates all calls may hold at once: each costs up to ~40 bytes with a model's work.
     decode_budget_samples: int = 24_000_000
     # How long a call waits for an embedding slot before it is refused, so overload fails fast.
     queue_wait_seconds: float = 1.0
