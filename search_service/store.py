@@ -1,9 +1,12 @@
 """The Milvus adapter: the only module that imports pymilvus. Every Milvus failure leaves as a domain error."""
 
 import contextlib
+import errno
+import hashlib
 import logging
 import os
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -101,6 +104,9 @@ class MilvusVectorStore:
                 password=settings.milvus_password,
                 db_name=settings.milvus_db,
                 timeout=settings.milvus_timeout_seconds,
+                # Its own channel, closed by close(): a shared one outlives the client (on Lite, the engine stops
+                # under it and gRPC logs the GOAWAY).
+                dedicated=True,
                 **_tls_options(settings),
             )
         except MilvusException as error:
@@ -386,8 +392,11 @@ class LiteEngine:
             raise _cannot_open(path, error.strerror or str(error)) from None
         except MilvusLiteError as error:
             raise _cannot_open(path, str(error)) from None
-        # mkdtemp makes the folder 0700; under /tmp, as a socket path must stay under 108 bytes.
-        folder = tempfile.mkdtemp(prefix="audiosearch-milvus-")
+        try:
+            folder = _socket_folder(os.path.abspath(path))
+        except OSError as error:
+            database.close()
+            raise _cannot_open(path, error.strerror or str(error)) from None
         server = grpc.server(
             # Writes are serialised by the store; these threads mostly serve concurrent searches.
             futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="milvus-lite"),
@@ -399,6 +408,8 @@ class LiteEngine:
         milvus_pb2_grpc.add_MilvusServiceServicer_to_server(_LiteServicer(database), server)
         engine = cls(database, server, folder)
         try:
+            # Left by a process that was killed: the engine's LOCK, now ours, says nobody serves on it.
+            Path(engine.uri.removeprefix("unix:")).unlink(missing_ok=True)
             server.add_insecure_port(engine.uri)
             os.chmod(engine.uri.removeprefix("unix:"), 0o600)
             server.start()
@@ -411,6 +422,20 @@ class LiteEngine:
         self._server.stop(grace=None)
         self._database.close()
         shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _socket_folder(data_path: str) -> str:
+    """An owner-only folder for the engine's socket, one per .db path (a killed process leaves no new one behind).
+    Under the temp folder, as a socket path must stay under 108 bytes; a folder there that is not ours and 0700
+    (someone else made it, or a link) is refused, not used."""
+    digest = hashlib.sha256(data_path.encode()).hexdigest()[:16]
+    folder = os.path.join(tempfile.gettempdir(), f"audiosearch-milvus-{os.getuid()}-{digest}")
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) != 0o700:
+        raise PermissionError(errno.EPERM, f"{folder} is not a folder of this user with mode 0700; remove it")
+    return folder
 
 
 class _LiteServicer(MilvusServicer):

@@ -82,3 +82,28 @@ def test_creating_a_collection_on_lite_logs_no_error(store, caplog):
         assert [f"{record.name}: {record.getMessage()}" for record in alarming] == []
     finally:
         store.drop("quiet_create")
+
+
+def test_a_killed_service_leaves_a_socket_the_next_start_replaces(tmp_path):
+    files = str(tmp_path / "data" / "vectors.db")
+    killed = start(milvus_uri=files)
+    try:
+        killed.stdout.readline()
+        [socket] = _unix_socket_paths(killed.pid)
+        killed.kill()
+        killed.wait(timeout=30)
+        assert socket.exists()
+    finally:
+        killed.kill()
+        killed.communicate()
+    process = start(milvus_uri=files)
+    try:
+        process.stdout.readline()
+        assert _unix_socket_paths(process.pid) == {socket}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert not socket.parent.exists()
+        assert "goaway" not in process.stderr.read().lower(), "the engine stops after its client"
+    finally:
+        process.kill()
+        process.communicate()
