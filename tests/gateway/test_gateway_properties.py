@@ -16,6 +16,7 @@ import math
 import os
 import re
 import struct
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import numpy as np
@@ -223,12 +224,26 @@ def test_search_audio_random_queries(gateway, target):
     run()
 
 
+def _token(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode("utf-8", "surrogatepass")).decode()
+
+
 def page_tokens():
+    """Every shape: free text, random bytes, each kind with keys of every form (ints past int64, negative, float,
+    padded, non-ASCII, empty), the wrong kind, and base64 cut or unpadded."""
+    keys = st.one_of(
+        short_text,
+        int64s.map(str),
+        st.integers(min_value=2**63).map(str),
+        st.sampled_from(["", "-1", "1.5", " 7", "0x10", "1e3", "99999999999999999999999", "٣", "NaN"]),
+    )
     return st.one_of(
         short_text,
         st.binary(max_size=64).map(lambda raw: base64.urlsafe_b64encode(raw).decode()),
-        st.tuples(st.sampled_from(["clips", "collections", "x"]), short_text).map(
-            lambda parts: base64.urlsafe_b64encode(f"{parts[0]}:{parts[1]}".encode()).decode()
+        st.tuples(st.sampled_from(["clip", "collection", "clips", "x", ""]), keys).map(lambda parts: _token(":".join(parts))),
+        st.tuples(st.sampled_from(["clip", "collection"]), keys).map(lambda parts: _token(":".join(parts)).rstrip("=")),
+        st.tuples(st.sampled_from(["clip", "collection"]), keys, st.integers(0, 8)).map(
+            lambda parts: _token(f"{parts[0]}:{parts[1]}")[: -parts[2] or None]
         ),
     )
 
@@ -345,6 +360,97 @@ def test_stats_and_models(gateway, target):
             check("GetStats", lambda: gateway.GetStats(pb2.GetStatsRequest(), timeout=TIMEOUT))
 
     run()
+
+
+def test_ingest_request_ids_reused_for_any_content(gateway, new_collection):
+    """A request_id names one upload: a retry with the same audio gets its clip, other audio is refused, and audio
+    already stored is a duplicate whatever request_id comes with it."""
+    collection = new_collection("rid")
+    contents = [audio_file(sound_class, 70, ".wav", 0.5) for sound_class in ("tone", "chirp", "siren", "vowel")]
+    stored: dict[int, int] = {}  # content index -> clip id
+    bound: dict[str, int] = {}  # request_id -> content index of the clip it created
+
+    uploads = st.tuples(st.integers(0, len(contents) - 1), st.sampled_from(["", "r1", "r2", "r3"]))
+
+    @given(sequence=st.lists(uploads, min_size=1, max_size=4))
+    @settings(max_examples=min(settings().max_examples, 200))
+    def run(sequence):
+        for content, request_id in sequence:
+            one(content, request_id)
+
+    def one(content, request_id):
+        COUNTS["IngestAudio (request_id)"] += 1
+        try:
+            reply = ingest(gateway, collection, contents[content], request_id=request_id)
+        except grpc.RpcError as error:
+            assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
+            assert content not in stored and bound.get(request_id, content) != content
+            return
+        if content in stored:
+            assert reply.duplicate and reply.clip.id == stored[content]
+            return
+        assert not reply.duplicate and (not request_id or request_id not in bound)
+        stored[content] = reply.clip.id
+        if request_id:
+            bound[request_id] = content
+
+    run()
+
+
+# Concurrent calls on few names and ids may also meet a conflict the caller is told to retry.
+RACING = EXPECTED | {grpc.StatusCode.ABORTED}
+
+
+def test_concurrent_create_drop_ingest_delete_on_the_same_names(gateway, stack):
+    """Random batches of calls on two names and four contents, all at once; afterwards (and after a reconcile of
+    what a crash would have left) the record and the vectors of every collection and every READY clip agree."""
+    names = ("race_a", "race_b")
+    contents = [audio_file("clicks", 80 + seed, ".wav", 0.5) for seed in range(4)]
+    operations = st.tuples(st.sampled_from(["create", "drop", "ingest", "ingest", "delete", "search"]),
+                           st.sampled_from(names), st.integers(0, len(contents) - 1))
+
+    def call(operation):
+        kind, name, content = operation
+        COUNTS[f"race {kind}"] += 1
+        if kind == "create":
+            gateway.CreateCollection(pb2.CreateCollectionRequest(name=name, model="logmel"), timeout=TIMEOUT)
+        elif kind == "drop":
+            gateway.DropCollection(pb2.DropCollectionRequest(name=name), timeout=TIMEOUT)
+        elif kind == "ingest":
+            ingest(gateway, name, contents[content], request_id=f"content-{content}")
+        elif kind == "delete":
+            for clip in gateway.ListClips(pb2.ListClipsRequest(collection=name), timeout=TIMEOUT).clips:
+                gateway.DeleteClip(pb2.DeleteClipRequest(id=clip.id), timeout=TIMEOUT)
+        else:
+            gateway.SearchAudio(pb2.SearchAudioRequest(collection=name, audio=contents[content], top_k=3), timeout=TIMEOUT)
+
+    def outcome(operation):
+        try:
+            call(operation)
+        except grpc.RpcError as error:
+            return error.code(), error.details()
+        return grpc.StatusCode.OK, ""
+
+    @given(batch=st.lists(operations, min_size=2, max_size=8))
+    @settings(max_examples=min(settings().max_examples, 60))
+    def run(batch):
+        with ThreadPoolExecutor(len(batch)) as pool:
+            outcomes = list(pool.map(outcome, batch))
+        assert all(code in RACING for code, _ in outcomes), outcomes
+        for name in names:
+            exists = gateway.ListCollections(pb2.ListCollectionsRequest(page_size=1000), timeout=TIMEOUT).collections
+            has_record = name in {collection.name for collection in exists}
+            assert has_record == (stack.search_core.store.describe(name) is not None), name
+            if not has_record:
+                continue
+            report = gateway.Reconcile(pb2.ReconcileRequest(collection=name, min_age_seconds=1e-9), timeout=TIMEOUT)
+            assert not report.collections[0].ready_without_vectors
+            row = [r for r in gateway.GetStats(pb2.GetStatsRequest(), timeout=TIMEOUT).collections if r.name == name][0]
+            assert row.vectors == row.ready_clips and row.pending_clips == 0 and not row.problem
+
+    run()
+    for name in names:
+        check("DropCollection", lambda: gateway.DropCollection(pb2.DropCollectionRequest(name=name), timeout=TIMEOUT))
 
 
 def test_still_healthy_and_working_afterwards(gateway, target, stack):
