@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from audiosearch.common import domain, errors
+from audiosearch.common import domain, errors, rules
 from embedding_service import audio, segments
 from embedding_service.budget import SampleBudget
 from embedding_service.models.registry import ModelRegistry
@@ -61,7 +61,7 @@ class EmbeddingCore:
         if not options.model:
             raise errors.InvalidArgument("options.model is required; ListModels names the models", "MISSING_MODEL")
         model = self.registry.get(options.model)
-        segments.validate(options.segments, model.min_duration_seconds)
+        rules.check_segments(options.segments, model.min_duration_seconds)
         if (content is None) == (uri is None):
             raise errors.InvalidArgument("send the audio as exactly one of content or uri", "MISSING_AUDIO")
         if not self._slots.acquire(timeout=self.limits.queue_wait_seconds):

@@ -2,29 +2,9 @@
 
 import math
 
-from audiosearch.common import domain, errors
+from audiosearch.common import errors
 
 MAX_WINDOWS = 10_000
-
-
-def validate(options: domain.SegmentOptions, min_window_seconds: float) -> None:
-    """Refuse windows the model cannot embed, and hops that would skip audio or never advance."""
-    if options.window_seconds < 0 or not math.isfinite(options.window_seconds):
-        raise errors.InvalidArgument(
-            "window_seconds must be a finite number >= 0 (0: one vector per clip)", "INVALID_SEGMENTS"
-        )
-    if not options.enabled:
-        return
-    if options.window_seconds < min_window_seconds:
-        raise errors.InvalidArgument(
-            f"window_seconds {options.window_seconds:g} is below the model's minimum of {min_window_seconds:g} s",
-            "INVALID_SEGMENTS",
-        )
-    if not 0 < options.hop_seconds <= options.window_seconds:
-        raise errors.InvalidArgument(
-            f"hop_seconds must be > 0 and <= window_seconds ({options.window_seconds:g}), got {options.hop_seconds:g}",
-            "INVALID_SEGMENTS",
-        )
 
 
 def windows(n_samples: int, sample_rate: int, window_seconds: float, hop_seconds: float) -> list[tuple[int, int]]:

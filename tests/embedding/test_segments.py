@@ -1,6 +1,7 @@
 import pytest
 
 from audiosearch.common import domain, errors
+from audiosearch.common import rules
 from embedding_service import segments
 
 RATE = 16000
@@ -30,13 +31,13 @@ def test_too_many_windows_are_refused():
 
 @pytest.mark.parametrize(
     "window, hop",
-    [(0.05, 0.05), (2.0, 0.0), (2.0, -1.0), (2.0, 3.0), (-1.0, 0.5), (float("nan"), 1.0)],
+    [(0.05, 0.05), (2.0, 0.0), (2.0, -1.0), (2.0, 3.0), (2.0, 0.05), (-1.0, 0.5), (float("nan"), 1.0)],
 )
 def test_invalid_windowing_is_refused(window, hop):
     with pytest.raises(errors.InvalidArgument) as caught:
-        segments.validate(domain.SegmentOptions(window, hop), min_window_seconds=0.1)
+        rules.check_segments(domain.SegmentOptions(window, hop), min_window_seconds=0.1)
     assert caught.value.reason == "INVALID_SEGMENTS"
 
 
 def test_no_window_means_one_vector_per_clip():
-    segments.validate(domain.SegmentOptions(), min_window_seconds=0.1)
+    rules.check_segments(domain.SegmentOptions(), min_window_seconds=0.1)
