@@ -113,3 +113,15 @@ def write_clip(path: str | pathlib.Path, samples: np.ndarray, sample_rate: int) 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(encode(samples, sample_rate, path.suffix))
     return path
+
+
+def near_silence_flac(seconds: int, rate: int) -> bytes:
+    """A FLAC of zeros but one sample a second: minutes of high-rate audio in a few kilobytes, as a decompression
+    bomb is (tests and bench/decode_bomb.py)."""
+    buffer = io.BytesIO()
+    second = np.zeros(rate, dtype=np.int16)
+    second[0] = 1
+    with soundfile.SoundFile(buffer, "w", rate, 1, format="FLAC", subtype="PCM_16") as sound:
+        for _ in range(seconds):
+            sound.write(second)
+    return buffer.getvalue()

@@ -17,7 +17,6 @@ Targets: peak under 1.5 GB; after within 20% of baseline. Not part of the test s
 
 import argparse
 import collections
-import io
 import os
 import pathlib
 import subprocess
@@ -27,8 +26,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
-import numpy as np
-import soundfile
 
 from audiosearch import synth
 from audiosearch.common.rpc_errors import error_info
@@ -43,17 +40,6 @@ SCENARIOS = {
     "default limits": {},
     "decoded": {"AUDIOSEARCH_EMBEDDING_MAX_DECODED_SAMPLES": str(10**9)},
 }
-
-
-def bomb(seconds: int, rate: int) -> bytes:
-    """A FLAC of `seconds` at `rate` Hz: zeros but for one sample per second, so nearly nothing to store."""
-    buffer = io.BytesIO()
-    second = np.zeros(rate, dtype=np.int16)
-    second[0] = 1
-    with soundfile.SoundFile(buffer, "w", rate, 1, format="FLAC", subtype="PCM_16") as sound:
-        for _ in range(seconds):
-            sound.write(second)
-    return buffer.getvalue()
 
 
 def rss_mb(pid: int) -> float:
@@ -150,7 +136,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=384_000)
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), action="append", help="default: all")
     args = parser.parse_args()
-    content = bomb(args.seconds, args.rate)
+    content = synth.near_silence_flac(args.seconds, args.rate)
     print(f"bomb: {len(content) / 1e6:.2f} MB FLAC, {args.seconds} s at {args.rate} Hz, mono")
     with tempfile.TemporaryDirectory() as folder:
         results = [

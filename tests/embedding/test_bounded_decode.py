@@ -1,13 +1,12 @@
 """Decoding costs memory in proportion to what the model gets, never to what a file's header promises."""
 
-import io
 import tracemalloc
 
 import numpy as np
 import pytest
-import soundfile
 from scipy import signal
 
+from audiosearch import synth
 from audiosearch.common import errors
 from embedding_service import memory
 from embedding_service.core import EmbeddingCore, EmbedOptions, Limits
@@ -17,17 +16,6 @@ from embedding_service.models.registry import ModelRegistry
 from embedding_service.resampling import Resampler
 
 MODEL_RATE = 16000
-
-
-def near_silence(seconds: int, rate: int) -> bytes:
-    """A FLAC of zeros but one sample a second: minutes of high-rate audio in a few kilobytes, like a bomb."""
-    buffer = io.BytesIO()
-    second = np.zeros(rate, dtype=np.int16)
-    second[0] = 1
-    with soundfile.SoundFile(buffer, "w", rate, 1, format="FLAC", subtype="PCM_16") as sound:
-        for _ in range(seconds):
-            sound.write(second)
-    return buffer.getvalue()
 
 
 class _Constant(EmbeddingModel):
@@ -42,7 +30,7 @@ class _Constant(EmbeddingModel):
 
 def test_a_long_high_rate_clip_costs_the_memory_of_its_result_not_of_its_source():
     seconds, rate = 60, 384_000
-    data = near_silence(seconds, rate)
+    data = synth.near_silence_flac(seconds, rate)
     model = _Constant()
     core = EmbeddingCore(ModelRegistry([model]), Limits(max_duration_seconds=600), RootedFiles([], 0).read)
     tracemalloc.start()
@@ -81,7 +69,7 @@ def test_a_clip_over_the_whole_decode_budget_is_refused_before_decoding():
         ModelRegistry([_Constant()]), Limits(decode_budget_samples=MODEL_RATE), RootedFiles([], 0).read
     )
     with pytest.raises(errors.ResourceExhausted) as caught:
-        core.embed(EmbedOptions("constant"), content=near_silence(2, 384_000))
+        core.embed(EmbedOptions("constant"), content=synth.near_silence_flac(2, 384_000))
     assert caught.value.reason == "DECODE_BUDGET_EXHAUSTED"
     assert "32000 samples" in caught.value.message and "16000" in caught.value.message
 

@@ -137,34 +137,25 @@ class _BlockingModel(EmbeddingModel):
         return np.tile(np.float32([1, 0]), (len(waveforms), 1))
 
 
-def test_calls_beyond_the_concurrency_limit_are_refused_not_queued(tmp_path):
+@pytest.mark.parametrize(
+    "limits, seconds, reason",
+    [
+        (Limits(max_concurrent_embeds=1, queue_wait_seconds=0.01), 0.5, "EMBEDDING_BUSY"),
+        # room for one 0.6-s clip, not two
+        (Limits(decode_budget_samples=RATE, queue_wait_seconds=0.01), 0.6, "DECODE_BUDGET_EXHAUSTED"),
+    ],
+    ids=["concurrent embeds", "decode budget"],
+)
+def test_calls_beyond_a_limit_are_refused_not_queued_until_it_frees(limits, seconds, reason):
     model = _BlockingModel()
-    limits = Limits(max_concurrent_embeds=1, queue_wait_seconds=0.01)
     core = EmbeddingCore(ModelRegistry([model]), limits, RootedFiles([], 0).read)
-    content = synth.encode(synth.generate("tone", 1, 0.5), RATE)
+    content = synth.encode(synth.generate("tone", 1, seconds), RATE)
     first = threading.Thread(target=core.embed, args=(EmbedOptions("blocking"), content))
     first.start()
     assert model.entered.wait(timeout=10)
     with pytest.raises(errors.ResourceExhausted) as caught:
         core.embed(EmbedOptions("blocking"), content=content)
-    assert "retry later" in caught.value.message
-    model.release.set()
-    first.join(timeout=10)
-    _, [segment] = core.embed(EmbedOptions("blocking"), content=content)
-    assert segment.vector == [1.0, 0.0]
-
-
-def test_calls_beyond_the_decode_budget_are_refused_until_it_is_released():
-    model = _BlockingModel()
-    limits = Limits(decode_budget_samples=RATE, queue_wait_seconds=0.01)  # room for one 0.6-s clip, not two
-    core = EmbeddingCore(ModelRegistry([model]), limits, RootedFiles([], 0).read)
-    content = synth.encode(synth.generate("tone", 1, 0.6), RATE)
-    first = threading.Thread(target=core.embed, args=(EmbedOptions("blocking"), content))
-    first.start()
-    assert model.entered.wait(timeout=10)
-    with pytest.raises(errors.ResourceExhausted) as caught:
-        core.embed(EmbedOptions("blocking"), content=content)
-    assert caught.value.reason == "DECODE_BUDGET_EXHAUSTED" and "retry later" in caught.value.message
+    assert caught.value.reason == reason and "retry later" in caught.value.message
     model.release.set()
     first.join(timeout=10)
     _, [segment] = core.embed(EmbedOptions("blocking"), content=content)
