@@ -1,4 +1,4 @@
-"""Print the configuration table of the README (every env var of every service, with its default)."""
+"""Print the configuration table of docs/configuration.md (every env var of every service, with its default)."""
 
 from audiosearch.common.settings import settings_table
 from embedding_service import config as embedding_config
