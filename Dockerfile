@@ -54,6 +54,7 @@ ENV AUDIOSEARCH_GATEWAY_LISTEN=[::]:50051 \
     AUDIOSEARCH_METADATA_LISTEN=[::]:50054
 EXPOSE 50051 50052 50053 50054 9090
 # gRPC health (grpc.health.v1) of this container's own service.
-HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 CMD ["python", "-m", "audiosearch.healthcheck"]
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-m", "audiosearch.tools.healthcheck"]
 # exec: the service is PID 1 and gets SIGTERM for its graceful shutdown.
 CMD ["sh", "-c", "exec audiosearch-$AUDIOSEARCH_SERVICE"]

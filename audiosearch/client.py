@@ -7,7 +7,7 @@
         for hit in client.search("sounds", audio=open("query.wav", "rb").read(), top_k=5).hits:
             print(hit.clip.source, hit.score)
 
-Calls raise audiosearch.common.errors.AudioSearchError subclasses (NotFound, InvalidArgument, ...), carrying the
+Calls raise audiosearch.sdk.errors.AudioSearchError subclasses (NotFound, InvalidArgument, ...), carrying the
 server's reason. UNAVAILABLE is retried by the channel; every call has a deadline.
 """
 
@@ -18,12 +18,12 @@ from collections.abc import Iterator
 
 import grpc
 
-from audiosearch.common import rpc_errors
-from audiosearch.common.channel import dial
-from audiosearch.common.security import ChannelSecurity
-from audiosearch.common.upload import chunked
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
+from audiosearch.sdk import rpc_errors
+from audiosearch.sdk.channel import dial
+from audiosearch.sdk.security import ChannelSecurity
+from audiosearch.sdk.upload import chunked
 from audiosearch.type.v1 import types_pb2
 
 SERVICE_NAME = "audiosearch.gateway.v1.GatewayService"

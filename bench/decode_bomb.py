@@ -27,11 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 
-from audiosearch import synth
-from audiosearch.common.rpc_errors import error_info
 from audiosearch.embedding.v1 import embedding_service_pb2 as pb2
 from audiosearch.embedding.v1 import embedding_service_pb2_grpc as pb2_grpc
-from audiosearch.launcher import announced_port
+from audiosearch.sdk.rpc_errors import error_info
+from audiosearch.tools import synth
+from audiosearch.tools.launcher import announced_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PEAK_TARGET_MB = 1536

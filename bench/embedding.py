@@ -29,9 +29,9 @@ import time
 import grpc
 import numpy as np
 
-from audiosearch import synth
 from audiosearch.embedding.v1 import embedding_service_pb2 as pb2
 from audiosearch.embedding.v1 import embedding_service_pb2_grpc as pb2_grpc
+from audiosearch.tools import synth
 from embedding_service.models import paddlespeech, weights
 
 MODELS = ("ecapa_tdnn", "panns_cnn14")

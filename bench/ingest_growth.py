@@ -25,9 +25,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from audiosearch import synth  # noqa: E402
 from audiosearch.client import AudioSearchClient  # noqa: E402
-from audiosearch.launcher import SERVICES, Stack  # noqa: E402
+from audiosearch.tools import synth  # noqa: E402
+from audiosearch.tools.launcher import SERVICES, Stack  # noqa: E402
 
 # (service, gRPC method) of the RPCs one ingest makes behind the gateway.
 INGEST_RPCS = (

@@ -24,10 +24,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from audiosearch import synth  # noqa: E402
 from audiosearch.client import AudioSearchClient  # noqa: E402
-from audiosearch.common import errors  # noqa: E402
-from audiosearch.launcher import SERVICES, Stack  # noqa: E402
+from audiosearch.sdk import errors  # noqa: E402
+from audiosearch.tools import synth  # noqa: E402
+from audiosearch.tools.launcher import SERVICES, Stack  # noqa: E402
 
 DELIBERATE = {"RESOURCE_EXHAUSTED"}
 

@@ -28,9 +28,9 @@ import time
 import grpc
 import numpy as np
 
-from audiosearch.milvus_server import LocalMilvusServer
 from audiosearch.search.v1 import search_service_pb2 as pb2
 from audiosearch.search.v1 import search_service_pb2_grpc as pb2_grpc
+from audiosearch.tools.milvus_server import LocalMilvusServer
 
 TOP_K = 10
 UPSERT_BATCH = 2000

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 import numpy as np
 import soundfile
 
-from audiosearch.common import domain, errors
+from audiosearch.runtime import domain
+from audiosearch.sdk import errors
 from embedding_service import containers
 from embedding_service.resampling import Resampler, output_size, rate_ratio, resample
 

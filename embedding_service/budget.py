@@ -4,7 +4,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
-from audiosearch.common import errors
+from audiosearch.sdk import errors
 
 
 class SampleBudget:

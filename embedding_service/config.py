@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from audiosearch.common.settings import load_settings
+from audiosearch.runtime.settings import load_settings
 
 MIB = 1024 * 1024
 PREFIX = "AUDIOSEARCH_EMBEDDING_"

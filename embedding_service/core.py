@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from audiosearch.common import domain, errors, rules
+from audiosearch.runtime import domain, rules
+from audiosearch.sdk import errors
 from embedding_service import audio, segments
 from embedding_service.budget import SampleBudget
 from embedding_service.models.registry import ModelRegistry

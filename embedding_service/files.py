@@ -3,7 +3,8 @@
 from collections.abc import Iterable
 from urllib.parse import unquote, urlparse
 
-from audiosearch.common import errors, paths
+from audiosearch.runtime import paths
+from audiosearch.sdk import errors
 
 
 class RootedFiles:

@@ -5,7 +5,7 @@ import time
 import numpy as np
 from prometheus_client import Histogram
 
-from audiosearch.common.metrics import LATENCY_BUCKETS
+from audiosearch.runtime.metrics import LATENCY_BUCKETS
 from embedding_service.models.registry import ModelRegistry
 
 BATCH_WINDOWS = Histogram(

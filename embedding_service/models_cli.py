@@ -1,7 +1,7 @@
 """What `audiosearch models fetch|import|list` do, on the weights folder the embedding service reads.
 
 The folder is the service's AUDIOSEARCH_EMBEDDING_MODEL_DIR, so the CLI and the service agree on it. Functions
-raise audiosearch.common.errors (WeightsError, NotFound, Unavailable) with messages that say what to do.
+raise audiosearch.sdk.errors (WeightsError, NotFound, Unavailable) with messages that say what to do.
 """
 
 import os

@@ -2,7 +2,7 @@
 
 import math
 
-from audiosearch.common import errors
+from audiosearch.sdk import errors
 
 MAX_WINDOWS = 10_000
 

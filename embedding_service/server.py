@@ -1,8 +1,8 @@
 """Process entry point: `python -m embedding_service.server` (settings from AUDIOSEARCH_EMBEDDING_*)."""
 
-from audiosearch.common.logs import setup_logging
-from audiosearch.common.server import Registration, RunningServer, create_server, serve
 from audiosearch.embedding.v1.embedding_service_pb2_grpc import add_EmbeddingServiceServicer_to_server
+from audiosearch.runtime.logs import setup_logging
+from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
 from embedding_service import config, memory
 from embedding_service.core import EmbeddingCore, Limits
 from embedding_service.files import RootedFiles

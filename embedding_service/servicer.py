@@ -1,9 +1,9 @@
 """EmbeddingService over gRPC: proto <-> domain, nothing else (errors are mapped by the shared interceptor)."""
 
-from audiosearch.common import convert, domain
-from audiosearch.common.upload import assemble_upload
 from audiosearch.embedding.v1 import embedding_service_pb2 as pb2
 from audiosearch.embedding.v1 import embedding_service_pb2_grpc as pb2_grpc
+from audiosearch.runtime import convert, domain
+from audiosearch.runtime.upload import assemble_upload
 from embedding_service.core import EmbeddingCore, EmbedOptions
 
 

@@ -20,7 +20,7 @@ import scipy.signal  # noqa: F401 - imported before instrumentation: only our co
 import soundfile  # noqa: F401
 
 with atheris.instrument_imports(include=["embedding_service", "audiosearch"]):
-    from audiosearch.common import errors
+    from audiosearch.sdk import errors
     from embedding_service import audio
 
 MAX_SECONDS = 30.0

@@ -6,7 +6,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from audiosearch import synth  # noqa: E402
+from audiosearch.tools import synth  # noqa: E402
 
 
 def main() -> None:

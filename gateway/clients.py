@@ -4,15 +4,15 @@ from collections.abc import Iterable
 
 import grpc
 
-from audiosearch.common import context, convert, domain, rpc_errors
-from audiosearch.common.channel import dial
-from audiosearch.common.security import ChannelSecurity
-from audiosearch.common.server import REQUEST_ID_HEADER
-from audiosearch.common.upload import chunked
 from audiosearch.embedding.v1 import embedding_service_pb2 as embedding_pb2
 from audiosearch.embedding.v1 import embedding_service_pb2_grpc as embedding_grpc
 from audiosearch.metadata.v1 import metadata_service_pb2 as metadata_pb2
 from audiosearch.metadata.v1 import metadata_service_pb2_grpc as metadata_grpc
+from audiosearch.runtime import context, convert, domain
+from audiosearch.sdk import rpc_errors
+from audiosearch.sdk.channel import REQUEST_ID_HEADER, dial
+from audiosearch.sdk.security import ChannelSecurity
+from audiosearch.sdk.upload import chunked
 from audiosearch.search.v1 import search_service_pb2 as search_pb2
 from audiosearch.search.v1 import search_service_pb2_grpc as search_grpc
 

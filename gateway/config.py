@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass, field
 
-from audiosearch.common.settings import load_settings
+from audiosearch.runtime.settings import load_settings
 
 PREFIX = "AUDIOSEARCH_GATEWAY_"
-# TLS and the internal token for calls to the three services (audiosearch.common.security.ChannelSecurity).
+# TLS and the internal token for calls to the three services (audiosearch.sdk.security.ChannelSecurity).
 PEER_PREFIX = "AUDIOSEARCH_GATEWAY_PEER_"
 MIB = 1024 * 1024
 

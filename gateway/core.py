@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from audiosearch.common import domain, errors, paths, rules
-from audiosearch.common.logs import log_fields
+from audiosearch.runtime import domain, paths, rules
+from audiosearch.runtime.logs import log_fields
+from audiosearch.sdk import errors
 from gateway.locks import NamedLocks
 from gateway.reconcile import Reconciler
 

@@ -11,8 +11,9 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from audiosearch.common import domain, errors
-from audiosearch.common.logs import log_fields
+from audiosearch.runtime import domain
+from audiosearch.runtime.logs import log_fields
+from audiosearch.sdk import errors
 
 log = logging.getLogger("audiosearch.gateway.reconcile")
 

@@ -1,9 +1,10 @@
 """Gateway process: wires the three peer clients into the core and serves the public API."""
 
-from audiosearch.common.logs import setup_logging
-from audiosearch.common.security import ChannelSecurity, load_channel_security
-from audiosearch.common.server import Registration, RunningServer, create_server, serve
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
+from audiosearch.runtime.logs import setup_logging
+from audiosearch.runtime.security import load_channel_security
+from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
+from audiosearch.sdk.security import ChannelSecurity
 from gateway import clients, config
 from gateway.core import GatewayCore
 from gateway.reconcile import PeriodicReconcile

@@ -1,9 +1,9 @@
 """GatewayService: translates the public proto to the gateway core and back, nothing else."""
 
-from audiosearch.common import convert
-from audiosearch.common.upload import assemble_upload
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
+from audiosearch.runtime import convert
+from audiosearch.runtime.upload import assemble_upload
 from gateway.core import GatewayCore, IngestRequest, SearchQuery
 
 _OUTCOMES = {

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from audiosearch.common.settings import load_settings
+from audiosearch.runtime.settings import load_settings
 
 PREFIX = "AUDIOSEARCH_METADATA_"
 MIB = 1024 * 1024

@@ -5,8 +5,8 @@ import dataclasses
 import math
 import re
 
-from audiosearch.common import domain, rules
-from audiosearch.common.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, require
+from audiosearch.runtime import domain, rules
+from audiosearch.sdk.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, require
 from metadata_service.store import MetadataStore
 
 # Milvus collection name rules, so a collection's name can be its vector collection's name too.

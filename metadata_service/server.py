@@ -3,12 +3,12 @@
 import logging
 import sys
 
-from audiosearch.common import errors
-from audiosearch.common.logs import log_fields, setup_logging
-from audiosearch.common.metrics import TimedStore
-from audiosearch.common.server import Registration, RunningServer, create_server, serve
-from audiosearch.common.settings import SettingsError
 from audiosearch.metadata.v1.metadata_service_pb2_grpc import add_MetadataServiceServicer_to_server
+from audiosearch.runtime.logs import log_fields, setup_logging
+from audiosearch.runtime.metrics import TimedStore
+from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
+from audiosearch.sdk import errors
+from audiosearch.sdk.errors import SettingsError
 from metadata_service import config
 from metadata_service.config import MetadataSettings
 from metadata_service.core import MetadataCore

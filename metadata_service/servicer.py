@@ -1,8 +1,8 @@
 """MetadataService over gRPC: proto -> domain -> core -> proto, nothing else (errors are mapped by the server)."""
 
-from audiosearch.common import convert
 from audiosearch.metadata.v1 import metadata_service_pb2 as pb2
 from audiosearch.metadata.v1 import metadata_service_pb2_grpc as pb2_grpc
+from audiosearch.runtime import convert
 from metadata_service.core import MetadataCore
 
 

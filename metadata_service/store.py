@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from audiosearch.common import domain, errors
-from audiosearch.common.logs import log_fields
-from audiosearch.common.settings import SettingsError
+from audiosearch.runtime import domain
+from audiosearch.runtime.logs import log_fields
+from audiosearch.sdk import errors
+from audiosearch.sdk.errors import SettingsError
 
 log = logging.getLogger("audiosearch.metadata.store")
 

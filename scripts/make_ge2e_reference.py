@@ -1,7 +1,7 @@
 """Reference vectors for the `ge2e` model, computed with resemblyzer's own code (torch, librosa): test data.
 
 Not run in CI. It needs a throwaway environment with the reference implementation, then writes
-tests/embedding/data/ge2e_reference.json (clip recipes for audiosearch.synth plus resemblyzer's vectors):
+tests/embedding/data/ge2e_reference.json (clip recipes for audiosearch.tools.synth plus resemblyzer's vectors):
 
     python3 -m venv /tmp/refenv
     /tmp/refenv/bin/pip install torch==2.13.0 resemblyzer==0.1.4 librosa webrtcvad soundfile "setuptools<81"
@@ -22,7 +22,7 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from audiosearch import synth  # noqa: E402
+from audiosearch.tools import synth  # noqa: E402
 from embedding_service.models.ge2e import trim_long_silences  # noqa: E402
 
 OUTPUT = ROOT / "tests" / "embedding" / "data" / "ge2e_reference.json"
@@ -65,7 +65,7 @@ def main() -> None:
         json.dumps(
             {
                 "about": "resemblyzer VoiceEncoder.embed_utterance(trim_long_silences(normalize_volume(clip, -30, "
-                "increase_only=True))), clip = audiosearch.synth.generate(sound_class, seed, duration_seconds, "
+                "increase_only=True))), clip = audiosearch.tools.synth.generate(sound_class, seed, duration_seconds, "
                 "16000) * gain with gap_seconds of silence in the middle; "
                 "made by scripts/make_ge2e_reference.py",
                 "versions": versions,

@@ -1,6 +1,6 @@
 """Print the configuration table of docs/configuration.md (every env var of every service, with its default)."""
 
-from audiosearch.common.settings import settings_table
+from audiosearch.runtime.settings import settings_table
 from embedding_service import config as embedding_config
 from gateway import config as gateway_config
 from metadata_service import config as metadata_config

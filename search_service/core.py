@@ -7,8 +7,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from audiosearch.common import domain, errors, rules
-from audiosearch.common.errors import require
+from audiosearch.runtime import domain, rules
+from audiosearch.sdk import errors
+from audiosearch.sdk.errors import require
 from search_service import filters
 from search_service.vectors import (
     MAX_RESULT_WINDOW,

@@ -6,7 +6,7 @@ backslash and quote escaped, numbers formatted from int/float. A value never bec
 
 from collections.abc import Sequence
 
-from audiosearch.common import domain, rules
+from audiosearch.runtime import domain, rules
 
 # rules.check_filter has refused control characters, so a backslash and a quote are all there is to escape.
 _ESCAPES = {"\\": "\\\\", '"': '\\"'}

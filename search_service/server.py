@@ -3,11 +3,11 @@
 import logging
 import sys
 
-from audiosearch.common import errors
-from audiosearch.common.logs import log_fields, setup_logging
-from audiosearch.common.metrics import TimedStore
-from audiosearch.common.server import Registration, RunningServer, create_server, serve
-from audiosearch.common.settings import SettingsError
+from audiosearch.runtime.logs import log_fields, setup_logging
+from audiosearch.runtime.metrics import TimedStore
+from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
+from audiosearch.sdk import errors
+from audiosearch.sdk.errors import SettingsError
 from audiosearch.search.v1 import search_service_pb2_grpc as pb2_grpc
 from search_service import config
 from search_service.config import SearchSettings

@@ -1,6 +1,6 @@
 """SearchService: translates the proto to the search core and back, nothing else."""
 
-from audiosearch.common import convert, domain
+from audiosearch.runtime import convert, domain
 from audiosearch.search.v1 import search_service_pb2 as pb2
 from audiosearch.search.v1 import search_service_pb2_grpc as pb2_grpc
 from search_service.core import SearchCore

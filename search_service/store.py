@@ -26,7 +26,8 @@ from pymilvus.client.utils import check_status
 from pymilvus.exceptions import ErrorCode, MilvusException
 from pymilvus.grpc_gen import milvus_pb2, milvus_pb2_grpc
 
-from audiosearch.common import context, domain, errors
+from audiosearch.runtime import context, domain
+from audiosearch.sdk import errors
 from search_service.config import SearchSettings
 from search_service.vectors import (
     MAX_LABEL_BYTES,
@@ -84,6 +85,10 @@ class MilvusVectorStore:
         self.consistency_level = consistency_level
         self.timeout_seconds = timeout_seconds
         self._specs: dict[str, tuple[float, CollectionSpec]] = {}
+        # Counts creates and drops: a describe that overlapped one must not cache what it saw, or a dropped
+        # collection would still look present and a create of the same name would be skipped.
+        self._schema_changes = 0
+        self._schema_lock = threading.Lock()
         # Milvus Lite's engine is single-writer per collection: concurrent writes interleave in its write-ahead log,
         # and a restart then drops every row after the first torn record (acknowledged upserts lost). A server is
         # safe under concurrency, so it gets no lock.
@@ -131,10 +136,21 @@ class MilvusVectorStore:
         cached = self._specs.get(collection)
         if cached is not None and time.monotonic() - cached[0] < _SPEC_TTL_SECONDS:
             return cached[1]
+        changes = self._schema_changes
         spec = self._describe(collection)
-        if spec is not None:
-            self._specs[collection] = (time.monotonic(), spec)
+        with self._schema_lock:
+            if spec is not None and changes == self._schema_changes:
+                self._specs[collection] = (time.monotonic(), spec)
         return spec
+
+    @contextlib.contextmanager
+    def _changing_schema(self, collection: str) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            with self._schema_lock:
+                self._schema_changes += 1
+                self._specs.pop(collection, None)
 
     def _describe(self, collection: str) -> CollectionSpec | None:
         name = self._name(collection)
@@ -158,7 +174,6 @@ class MilvusVectorStore:
         return CollectionSpec(int(vector["params"]["dim"]), index["metric_type"], index["index_type"])
 
     def create(self, collection: str, spec: CollectionSpec) -> None:
-        self._specs.pop(collection, None)
         index_params = self.client.prepare_index_params()
         index_params.add_index(
             field_name=VECTOR,
@@ -166,7 +181,7 @@ class MilvusVectorStore:
             metric_type=spec.metric,
             params=_INDEX_PARAMS[spec.index_type],
         )
-        with self._write_lock, _milvus_errors(collection):
+        with self._changing_schema(collection), self._write_lock, _milvus_errors(collection):
             self.client.create_collection(
                 self._name(collection),
                 schema=_schema(spec.dimension),
@@ -179,9 +194,8 @@ class MilvusVectorStore:
             self.client.load_collection(self._name(collection), timeout=self._timeout())
 
     def drop(self, collection: str) -> bool:
-        self._specs.pop(collection, None)
         name = self._name(collection)
-        with self._write_lock, _milvus_errors(collection):
+        with self._changing_schema(collection), self._write_lock, _milvus_errors(collection):
             if not self.client.has_collection(name, timeout=self._timeout()):
                 return False
             self.client.drop_collection(name, timeout=self._timeout())

@@ -4,8 +4,9 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Protocol
 
-from audiosearch.common import domain, errors
-from audiosearch.common.rules import MAX_LABEL_BYTES, MAX_TAGS  # noqa: F401 - the schema's field sizes
+from audiosearch.runtime import domain
+from audiosearch.runtime.rules import MAX_LABEL_BYTES, MAX_TAGS  # noqa: F401 - the schema's field sizes
+from audiosearch.sdk import errors
 
 # Milvus returns at most this many rows from one search or query (its topk / query window cap).
 MAX_RESULT_WINDOW = 16384

@@ -4,7 +4,7 @@ import abc
 
 import numpy as np
 
-from audiosearch.common import domain
+from audiosearch.runtime import domain
 
 
 class EmbeddingModel(abc.ABC):

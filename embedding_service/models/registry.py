@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from audiosearch.common import errors
+from audiosearch.sdk import errors
 from embedding_service.models.base import EmbeddingModel
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from audiosearch.common import errors
+from audiosearch.sdk import errors
 
 MANIFEST = "manifest.json"
 # Paddle writes this key into every saved state dict (structured name -> parameter name); it holds no weights.

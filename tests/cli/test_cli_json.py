@@ -5,9 +5,9 @@ import json
 
 from google.protobuf import timestamp_pb2
 
-from audiosearch.cli.output import print_json, to_jsonable
 from audiosearch.gateway.v1 import gateway_service_pb2 as gateway_pb2
 from audiosearch.metadata.v1 import metadata_service_pb2 as metadata_pb2
+from audiosearch.tools.output import print_json, to_jsonable
 from audiosearch.type.v1 import types_pb2
 
 BIG_ID = 2**52 + 1  # above 2^32: a string under plain ProtoJSON

@@ -10,8 +10,8 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from audiosearch.common.settings import env_name
-from audiosearch.launcher import announced_port
+from audiosearch.runtime.settings import env_name
+from audiosearch.tools.launcher import announced_port
 from embedding_service import config as embedding_config
 from gateway import config as gateway_config
 from metadata_service import config as metadata_config
@@ -32,7 +32,8 @@ def known_env(service: str) -> set[str]:
     cls, prefix = SERVICES[service]
     names = {env_name(prefix, field.name) for field in dataclasses.fields(cls)}
     try:  # TLS/token settings are read by the server bootstrap with the same prefix (and PEER_ for the gateway)
-        from audiosearch.common.security import ChannelSecurity, ServerSecurity
+        from audiosearch.runtime.security import ServerSecurity
+        from audiosearch.sdk.security import ChannelSecurity
     except ImportError:
         return names
     names |= {env_name(prefix, field.name) for field in dataclasses.fields(ServerSecurity)}

@@ -74,7 +74,7 @@ def test_compose_service_is_built_from_the_one_dockerfile_with_health_and_restar
     assert spec["build"]["args"]["SERVICE"] == service and spec["build"]["context"] == "."
     assert spec["restart"] in ("unless-stopped", "always", "on-failure")
     test = spec["healthcheck"]["test"]
-    assert test[:4] == ["CMD", "python", "-m", "audiosearch.healthcheck"]
+    assert test[:4] == ["CMD", "python", "-m", "audiosearch.tools.healthcheck"]
     assert test[4].endswith(f":{GRPC_PORTS[service]}")
 
 

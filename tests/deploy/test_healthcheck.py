@@ -1,16 +1,16 @@
-"""`python -m audiosearch.healthcheck`, the container health check: 0 only while the server says SERVING."""
+"""`python -m audiosearch.tools.healthcheck`, the container health check: 0 only while the server says SERVING."""
 
 import subprocess
 import sys
 
 from deploy_support import ROOT, free_port, scrape
 
-from audiosearch import healthcheck
-from audiosearch.common.server import create_server
+from audiosearch.runtime.server import create_server
+from audiosearch.tools import healthcheck
 
 
 def _run(*args: str) -> int:
-    command = [sys.executable, "-m", "audiosearch.healthcheck", *args]
+    command = [sys.executable, "-m", "audiosearch.tools.healthcheck", *args]
     return subprocess.run(command, cwd=ROOT, capture_output=True, timeout=30).returncode
 
 

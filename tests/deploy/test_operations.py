@@ -10,8 +10,8 @@ import pytest
 from deploy_support import rpc_counts, start
 from dns_server import LoopbackDns
 
-from audiosearch import synth
 from audiosearch.client import AudioSearchClient
+from audiosearch.tools import synth
 
 EMBEDDING = "audiosearch.embedding.v1.EmbeddingService"
 GATEWAY = "audiosearch.gateway.v1.GatewayService"

@@ -11,10 +11,10 @@ import sys
 import numpy as np
 import pytest
 
-from audiosearch import synth
 from audiosearch.client import AudioSearchClient
-from audiosearch.common import errors
-from audiosearch.launcher import Stack
+from audiosearch.sdk import errors
+from audiosearch.tools import synth
+from audiosearch.tools.launcher import Stack
 from milvus_support import require_milvus_server_package
 
 CLASSES = ("tone", "white_noise", "vowel", "clicks")
@@ -98,7 +98,7 @@ def test_bad_upload_leaves_nothing_behind(client, collection):
 
 
 def _cli(stack, *args) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "audiosearch.cli", "--address", stack.gateway_address, *args]
+    command = [sys.executable, "-m", "audiosearch.tools.cli", "--address", stack.gateway_address, *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
@@ -121,7 +121,7 @@ def test_cli_reports_an_unknown_collection_clearly(stack, tmp_path):
 
 def test_demo_command_ranks_every_class_first(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "audiosearch.cli", "demo", "--data-dir", str(tmp_path), "--clips-per-class", "8"],
+        [sys.executable, "-m", "audiosearch.tools.cli", "demo", "--data-dir", str(tmp_path), "--clips-per-class", "8"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -224,7 +224,8 @@ def test_a_purpose_picks_the_best_available_model(client, stack):
 
 
 def test_sigterm_to_the_demo_stops_the_services_it_started(tmp_path):
-    command = [sys.executable, "-m", "audiosearch.cli", "demo", "--data-dir", str(tmp_path), "--clips-per-class", "4"]
+    command = [sys.executable, "-m", "audiosearch.tools.cli", "demo", "--data-dir", str(tmp_path)]
+    command += ["--clips-per-class", "4"]
     demo = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in demo.stdout:
         if line.startswith("services up"):

@@ -19,7 +19,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from audiosearch.client import AudioSearchClient
-from audiosearch.common import errors
+from audiosearch.sdk import errors
 
 START_SECONDS = 120.0
 _SERVICE_LINE = re.compile(r"^(\w+)\s+(127\.0\.0\.1:\d+)\s+pid (\d+)")
@@ -29,7 +29,8 @@ class Up:
     """`audiosearch up --any-port` as a child process; its output read line by line with deadlines."""
 
     def __init__(self, data_dir: pathlib.Path, *options: str) -> None:
-        command = [sys.executable, "-m", "audiosearch.cli", "up", "--any-port", "--data-dir", str(data_dir), *options]
+        command = [sys.executable, "-m", "audiosearch.tools.cli", "up", "--any-port", "--data-dir", str(data_dir)]
+        command += options
         self.popen = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
@@ -157,14 +158,14 @@ def test_a_service_that_keeps_dying_is_reported_failed_and_up_stops_everything(u
 
 
 def test_restart_delays_grow_and_stay_bounded():
-    from audiosearch.launcher import RestartPolicy
+    from audiosearch.tools.launcher import RestartPolicy
 
     policy = RestartPolicy(max_restarts=10, window_seconds=60, first_delay_seconds=0.5, max_delay_seconds=4)
     assert [policy.delay(recent) for recent in range(6)] == [0.5, 1, 2, 4, 4, 4]
 
 
 def test_an_exit_is_described_by_its_code_or_its_signal():
-    from audiosearch.launcher import describe_exit
+    from audiosearch.tools.launcher import describe_exit
 
     assert describe_exit(3) == "exited with code 3"
     assert describe_exit(-signal.SIGKILL) == "was killed by SIGKILL"

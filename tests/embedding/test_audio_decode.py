@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from audiosearch import synth
-from audiosearch.common import errors
+from audiosearch.sdk import errors
+from audiosearch.tools import synth
 from embedding_service import audio
 
 RATE = 16000

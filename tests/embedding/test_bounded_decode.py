@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from audiosearch import synth
-from audiosearch.common import errors
+from audiosearch.sdk import errors
+from audiosearch.tools import synth
 from embedding_service import memory
 from embedding_service.core import EmbeddingCore, EmbedOptions, Limits
 from embedding_service.files import RootedFiles

@@ -4,8 +4,9 @@ import threading
 import numpy as np
 import pytest
 
-from audiosearch import synth
-from audiosearch.common import domain, errors
+from audiosearch.runtime import domain
+from audiosearch.sdk import errors
+from audiosearch.tools import synth
 from embedding_service.core import EmbeddingCore, EmbedOptions, Limits
 from embedding_service.files import RootedFiles
 from embedding_service.models.base import EmbeddingModel

@@ -2,11 +2,11 @@ import grpc
 import numpy as np
 import pytest
 
-from audiosearch import synth
-from audiosearch.common.rpc_errors import error_info
-from audiosearch.common.upload import chunked
 from audiosearch.embedding.v1 import embedding_service_pb2 as pb2
 from audiosearch.embedding.v1 import embedding_service_pb2_grpc as pb2_grpc
+from audiosearch.sdk.rpc_errors import error_info
+from audiosearch.sdk.upload import chunked
+from audiosearch.tools import synth
 from audiosearch.type.v1 import types_pb2
 from embedding_service.config import EmbeddingSettings
 from embedding_service.models.logmel import LogMelModel

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from audiosearch import synth
-from audiosearch.evaluation import codec, perturb
+from audiosearch.tools import synth
+from audiosearch.tools.evaluation import codec, perturb
 from embedding_service.config import EmbeddingSettings
 from embedding_service.models.fingerprint import FingerprintModel
 from embedding_service.server import build_registry

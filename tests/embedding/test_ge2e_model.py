@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from audiosearch import synth
-from audiosearch.common import errors
-from audiosearch.common.settings import load_settings
+from audiosearch.runtime.settings import load_settings
+from audiosearch.sdk import errors
+from audiosearch.tools import synth
 from embedding_service import config, server
 from embedding_service.models import ge2e_weights
 from embedding_service.models.ge2e import Ge2eModel, trim_long_silences
@@ -69,7 +69,7 @@ def test_a_clip_embeds_the_same_alone_and_in_a_batch(ge2e):
 @needs_weights
 def test_embedding_never_imports_torch():
     code = (
-        "import sys; from embedding_service.models.ge2e import Ge2eModel; from audiosearch import synth; "
+        "import sys; from embedding_service.models.ge2e import Ge2eModel; from audiosearch.tools import synth; "
         "m = Ge2eModel(); assert m.available, m.unavailable_reason; m.embed_batch([synth.generate('vowel', 1)]); "
         "print(sorted(name for name in sys.modules if name.split('.')[0] in ('torch', 'resemblyzer', 'librosa')))"
     )

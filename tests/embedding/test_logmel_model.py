@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from audiosearch import synth
-from audiosearch.common import errors
+from audiosearch.sdk import errors
+from audiosearch.tools import synth
 from embedding_service.models.base import EmbeddingModel
 from embedding_service.models.logmel import LogMelModel
 from embedding_service.models.registry import ModelRegistry

@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("paddle")
 
-from audiosearch import synth  # noqa: E402
+from audiosearch.tools import synth  # noqa: E402
 from embedding_service.models import paddlespeech  # noqa: E402
 
 

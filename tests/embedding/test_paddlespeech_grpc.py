@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("paddle")
 
-from audiosearch import synth  # noqa: E402
-from audiosearch.common.rpc_errors import error_info  # noqa: E402
+from audiosearch.tools import synth  # noqa: E402
+from audiosearch.sdk.rpc_errors import error_info  # noqa: E402
 from audiosearch.embedding.v1 import embedding_service_pb2 as pb2  # noqa: E402
 from audiosearch.embedding.v1 import embedding_service_pb2_grpc as pb2_grpc  # noqa: E402
 from embedding_service.config import EmbeddingSettings  # noqa: E402

@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("paddle")
 
-from audiosearch import synth  # noqa: E402
+from audiosearch.tools import synth  # noqa: E402
 from embedding_service.core import EmbeddingCore, EmbedOptions, Limits  # noqa: E402
 from embedding_service.models import paddlespeech  # noqa: E402
 from embedding_service.models.registry import ModelRegistry  # noqa: E402

@@ -12,7 +12,7 @@ pytest.importorskip("paddle")
 
 import ps_archives  # noqa: E402
 
-from audiosearch.common import errors  # noqa: E402
+from audiosearch.sdk import errors  # noqa: E402
 from embedding_service import models_cli  # noqa: E402
 from embedding_service.models import paddlespeech, weights  # noqa: E402
 

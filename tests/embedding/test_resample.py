@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from audiosearch import synth
+from audiosearch.tools import synth
 from embedding_service import audio
 
 TARGET = 16000

@@ -1,7 +1,7 @@
 import pytest
 
-from audiosearch.common import domain, errors
-from audiosearch.common import rules
+from audiosearch.runtime import domain, rules
+from audiosearch.sdk import errors
 from embedding_service import segments
 
 RATE = 16000

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from audiosearch import synth
 from audiosearch.client import AudioSearchClient
-from audiosearch.launcher import Stack
+from audiosearch.tools import synth
+from audiosearch.tools.launcher import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ def stack(tmp_path_factory):
 
 
 def run_eval(*args: str, cwd) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "audiosearch.cli", *args]
+    command = [sys.executable, "-m", "audiosearch.tools.cli", *args]
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=240, check=False)
 
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from audiosearch import synth
-from audiosearch.common import errors
-from audiosearch.evaluation import dataset, metrics
-from audiosearch.evaluation.runner import Perturbation
+from audiosearch.sdk import errors
+from audiosearch.tools import synth
+from audiosearch.tools.evaluation import dataset, metrics
+from audiosearch.tools.evaluation.runner import Perturbation
 
 
 def test_precision_and_average_precision():

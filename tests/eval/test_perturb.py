@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from audiosearch import synth
-from audiosearch.evaluation import codec, perturb
+from audiosearch.tools import synth
+from audiosearch.tools.evaluation import codec, perturb
 
 RATE = 16000
 

@@ -5,10 +5,10 @@ import types
 
 import numpy as np
 
-from audiosearch.common.rules import MAX_TOP_K as SERVICE_MAX_TOP_K
-from audiosearch.evaluation import report, runner
-from audiosearch.evaluation.dataset import Item
-from audiosearch.evaluation.progress import ProgressLines
+from audiosearch.runtime.rules import MAX_TOP_K as SERVICE_MAX_TOP_K
+from audiosearch.tools.evaluation import report, runner
+from audiosearch.tools.evaluation.dataset import Item
+from audiosearch.tools.evaluation.progress import ProgressLines
 
 
 class CappedGateway:

@@ -7,10 +7,10 @@ import grpc
 import numpy as np
 import pytest
 
-from audiosearch import synth
-from audiosearch.common.rpc_errors import error_info
-from audiosearch.common.server import RunningServer
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.runtime.server import RunningServer
+from audiosearch.sdk.rpc_errors import error_info
+from audiosearch.tools import synth
 from audiosearch.type.v1 import types_pb2
 from gateway.config import GatewaySettings
 from gateway.core import GatewayCore

@@ -14,9 +14,9 @@ import grpc
 import numpy as np
 import pytest
 
-from audiosearch import synth
-from audiosearch.common import paths
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.runtime import paths
+from audiosearch.tools import synth
 from audiosearch.type.v1 import types_pb2
 
 from gateway_support import TIMEOUT, all_clips, audio_file, footprint, ingest, rpc_error, stats_of

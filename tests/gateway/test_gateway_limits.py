@@ -4,8 +4,8 @@ one step beyond it, with INVALID_ARGUMENT and a reason, leaving nothing behind."
 import grpc
 import pytest
 
-from audiosearch.common import rules
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.runtime import rules
 from audiosearch.type.v1 import types_pb2
 
 from gateway_support import TIMEOUT, audio_file, footprint, rpc_error, upload

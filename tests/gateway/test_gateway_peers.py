@@ -8,9 +8,9 @@ import contextlib
 import grpc
 import pytest
 
-from audiosearch.common.rpc_errors import error_info
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
+from audiosearch.sdk.rpc_errors import error_info
 from audiosearch.type.v1 import types_pb2
 from embedding_service import server as embedding_server
 from embedding_service.config import EmbeddingSettings

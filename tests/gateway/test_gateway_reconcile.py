@@ -2,8 +2,8 @@
 
 import hashlib
 
-from audiosearch.common import domain
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.runtime import domain
 from audiosearch.search.v1 import search_service_pb2 as search_pb2
 from audiosearch.search.v1 import search_service_pb2_grpc as search_grpc
 from search_service.vectors import ClipVectors

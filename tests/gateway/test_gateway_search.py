@@ -3,9 +3,9 @@
 import grpc
 import pytest
 
-from audiosearch import synth
-from audiosearch.common import domain
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.runtime import domain
+from audiosearch.tools import synth
 from audiosearch.type.v1 import types_pb2
 from embedding_service.core import EmbedOptions
 

@@ -9,7 +9,8 @@ import dataclasses
 
 import pytest
 
-from audiosearch.common import domain, errors
+from audiosearch.runtime import domain
+from audiosearch.sdk import errors
 from gateway.core import GatewayCore, IngestRequest
 
 COLLECTION = domain.Collection("c", "m", 2)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from audiosearch.common import domain
+from audiosearch.runtime import domain
 from gateway.core import _RollUp
 
 

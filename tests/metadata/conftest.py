@@ -11,7 +11,7 @@ import uuid
 import pymysql
 import pytest
 
-from audiosearch.common import domain
+from audiosearch.runtime import domain
 from metadata_service.core import MetadataCore
 from metadata_service.store import open_store
 

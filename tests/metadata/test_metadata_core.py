@@ -7,8 +7,9 @@ from datetime import timezone
 
 import pytest
 
-from audiosearch.common import domain, errors
-from audiosearch.common.errors import AlreadyExists, InvalidArgument, NotFound
+from audiosearch.runtime import domain
+from audiosearch.sdk import errors
+from audiosearch.sdk.errors import AlreadyExists, InvalidArgument, NotFound
 
 READY = domain.ClipState.READY
 

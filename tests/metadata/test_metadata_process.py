@@ -9,9 +9,9 @@ from pathlib import Path
 import grpc
 import pytest
 
-from audiosearch.common.settings import load_settings
 from audiosearch.metadata.v1 import metadata_service_pb2 as pb2
 from audiosearch.metadata.v1 import metadata_service_pb2_grpc as pb2_grpc
+from audiosearch.runtime.settings import load_settings
 from metadata_service.config import PREFIX, MetadataSettings
 
 REPO = Path(__file__).resolve().parents[2]

@@ -5,9 +5,9 @@ import hashlib
 import grpc
 import pytest
 
-from audiosearch.common.rpc_errors import error_info
 from audiosearch.metadata.v1 import metadata_service_pb2 as pb2
 from audiosearch.metadata.v1 import metadata_service_pb2_grpc as pb2_grpc
+from audiosearch.sdk.rpc_errors import error_info
 from audiosearch.type.v1 import types_pb2
 from metadata_service.config import MetadataSettings
 from metadata_service.core import MetadataCore

@@ -5,9 +5,8 @@ import sys
 
 import pytest
 
-from audiosearch.common import domain
-from audiosearch.common.errors import FailedPrecondition, Unavailable
-from audiosearch.common.settings import SettingsError
+from audiosearch.runtime import domain
+from audiosearch.sdk.errors import FailedPrecondition, SettingsError, Unavailable
 from metadata_service.store import SCHEMA_VERSION, open_store
 
 

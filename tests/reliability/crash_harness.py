@@ -32,12 +32,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from audiosearch import synth  # noqa: E402
 from audiosearch.client import AudioSearchClient  # noqa: E402
-from audiosearch.common import errors  # noqa: E402
-from audiosearch.launcher import SERVICES, Stack  # noqa: E402
+from audiosearch.sdk import errors  # noqa: E402
 from audiosearch.search.v1 import search_service_pb2 as search_pb2  # noqa: E402
 from audiosearch.search.v1 import search_service_pb2_grpc as search_grpc  # noqa: E402
+from audiosearch.tools import synth  # noqa: E402
+from audiosearch.tools.launcher import SERVICES, Stack  # noqa: E402
 from audiosearch.type.v1 import types_pb2  # noqa: E402
 
 COLLECTION = "crash"

@@ -154,7 +154,7 @@ def test_acknowledged_writes_survive_a_milvus_server_kill(tmp_path):
     """SIGKILL the Milvus server right after the writes were acknowledged; the same search service (not restarted)
     answers UNAVAILABLE while it is down, and sees every acknowledged write once the server is back."""
     require_milvus_server_package()
-    from audiosearch.milvus_server import LocalMilvusServer
+    from audiosearch.tools.milvus_server import LocalMilvusServer
 
     with LocalMilvusServer(tmp_path / "milvus", port=0) as milvus:
         service = SearchProcess(milvus.uri, tmp_path / "search.log").start()

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from audiosearch.common import domain
+from audiosearch.runtime import domain
 from search_service.vectors import ClipVectors
 
 DIMENSION = 8

@@ -4,8 +4,10 @@ import math
 
 import pytest
 
-from audiosearch.common import domain, errors
+from audiosearch.runtime import domain
+from audiosearch.sdk import errors
 from search_service.config import SearchSettings
+from search_service.core import SearchCore
 from search_service.store import MilvusVectorStore
 
 from search_data import DIMENSION, clip, unit_vector
@@ -223,3 +225,25 @@ def test_unreachable_milvus_is_unavailable():
     with pytest.raises(errors.Unavailable) as raised:
         MilvusVectorStore.open(SearchSettings(milvus_uri="http://127.0.0.1:1"))
     assert raised.value.reason == "VECTOR_STORE_UNAVAILABLE"
+
+
+def test_a_describe_that_overlaps_a_drop_leaves_nothing_cached(store, monkeypatch):
+    """A search or upsert describing a collection while it is dropped used to cache it as present, so a create of
+    the same name right after was skipped and the collection had a record but no vectors."""
+    core = SearchCore(store)
+    core.ensure_collection("overlap", 4)
+    described = store._describe
+
+    def dropped_meanwhile(collection):
+        spec = described(collection)
+        store.drop(collection)
+        return spec
+
+    monkeypatch.setattr(store, "_describe", dropped_meanwhile)
+    assert store.describe("overlap") is not None  # what that describe saw
+    monkeypatch.undo()
+
+    assert store.describe("overlap") is None
+    assert core.ensure_collection("overlap", 4) is True
+    assert store.describe("overlap") is not None
+    core.drop_collection("overlap")

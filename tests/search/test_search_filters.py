@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from audiosearch.common import domain, errors
+from audiosearch.runtime import domain
+from audiosearch.sdk import errors
 from search_service.filters import expression, string_literal
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from audiosearch.common import domain
+from audiosearch.runtime import domain
 from search_service.config import SearchSettings
 from search_service.core import SearchCore
 from search_service.store import MilvusVectorStore

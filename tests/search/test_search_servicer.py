@@ -3,7 +3,7 @@
 import grpc
 import pytest
 
-from audiosearch.common.rpc_errors import error_info
+from audiosearch.sdk.rpc_errors import error_info
 from audiosearch.search.v1 import search_service_pb2 as pb2
 from audiosearch.search.v1 import search_service_pb2_grpc as pb2_grpc
 from audiosearch.type.v1 import types_pb2

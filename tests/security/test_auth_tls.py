@@ -10,17 +10,18 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from audiosearch.client import AudioSearchClient
-from audiosearch.common import errors
-from audiosearch.common.auth import TokenTable, required_role
-from audiosearch.common.channel import dial
-from audiosearch.common.rpc_errors import error_info
-from audiosearch.common.security import ChannelSecurity, ServerSecurity, load_server_security
-from audiosearch.common.server import Registration, create_server
-from audiosearch.common.settings import SettingsError
 from audiosearch.embedding.v1 import embedding_service_pb2 as embedding_pb2
 from audiosearch.embedding.v1 import embedding_service_pb2_grpc as embedding_grpc
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
+from audiosearch.runtime.auth import TokenTable, required_role
+from audiosearch.runtime.security import ServerSecurity, load_server_security
+from audiosearch.runtime.server import Registration, create_server
+from audiosearch.sdk import errors
+from audiosearch.sdk.channel import dial
+from audiosearch.sdk.errors import SettingsError
+from audiosearch.sdk.rpc_errors import error_info
+from audiosearch.sdk.security import ChannelSecurity
 from certs import make_pki
 from embedding_service import server as embedding_server
 from embedding_service.config import EmbeddingSettings
@@ -124,7 +125,7 @@ def test_token_table_from_env_and_file(tmp_path):
 
 
 def load_server_security_from(environ):
-    from audiosearch.common.settings import load_settings
+    from audiosearch.runtime.settings import load_settings
 
     return load_settings(ServerSecurity, "AUDIOSEARCH_GATEWAY_", environ)
 

@@ -2,21 +2,18 @@
 
 import argparse
 import dataclasses
-import os
 import pathlib
 import signal
 import sys
 
-from audiosearch.common import errors
-from audiosearch.common.paths import audio_files
-
-DEFAULT_ADDRESS = os.environ.get("AUDIOSEARCH_ADDRESS", "localhost:50051")
+from audiosearch.runtime.paths import audio_files
+from audiosearch.sdk import errors
+from audiosearch.tools.cli import DEFAULT_ADDRESS
 
 
 def _client(args):
     from audiosearch.client import AudioSearchClient
-
-    from audiosearch.common.security import load_channel_security
+    from audiosearch.runtime.security import load_channel_security
 
     # Token and TLS from AUDIOSEARCH_CLIENT_TOKEN, _TLS_CA_FILE, _TLS_CERT_FILE, _TLS_KEY_FILE, _TLS_SERVER_NAME.
     return AudioSearchClient(args.address, security=load_channel_security("AUDIOSEARCH_CLIENT_"))
@@ -29,7 +26,7 @@ def _clip_row(clip) -> list:
 
 
 def cmd_up(args) -> int:
-    from audiosearch.launcher import DEFAULT_PORTS, RestartPolicy, Stack, Supervisor
+    from audiosearch.tools.launcher import DEFAULT_PORTS, RestartPolicy, Stack, Supervisor
 
     if args.max_restarts < 0 or args.restart_window <= 0:
         sys.exit("audiosearch up: --max-restarts must be 0 or more and --restart-window more than 0 seconds")
@@ -53,14 +50,14 @@ def cmd_up(args) -> int:
 
 
 def cmd_milvus_server(args) -> int:
-    from audiosearch import milvus_server
+    from audiosearch.tools import milvus_server
 
     return milvus_server.run(args)
 
 
 def cmd_models(args) -> int:
     """`models` lists what the running service offers; fetch/import/installed manage weights on this host."""
-    from audiosearch.cli.output import print_json, print_table
+    from audiosearch.tools.output import print_json, print_table
 
     if args.action in ("fetch", "import", "installed"):
         from embedding_service import models_cli
@@ -88,7 +85,7 @@ def cmd_models(args) -> int:
 
 
 def cmd_collections(args) -> int:
-    from audiosearch.cli.output import print_json, print_table
+    from audiosearch.tools.output import print_json, print_table
 
     client = _client(args)
     if args.action == "create":
@@ -116,7 +113,7 @@ def _expand(paths: list[str]) -> list[pathlib.Path]:
 
 
 def cmd_ingest(args) -> int:
-    from audiosearch.cli.output import Progress, print_json
+    from audiosearch.tools.output import Progress, print_json
 
     client = _client(args)
     if args.model and args.collection not in {c.name for c in client.list_collections()}:
@@ -147,7 +144,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from audiosearch.cli.output import print_json, print_table
+    from audiosearch.tools.output import print_json, print_table
 
     query = {"clip_id": int(args.query)} if args.query.isdigit() else {"audio": args.query}
     response = _client(args).search(
@@ -171,7 +168,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from audiosearch.cli.output import print_json, print_table
+    from audiosearch.tools.output import print_json, print_table
 
     clips = list(_client(args).list_clips(args.collection, sound_classes=tuple(args.sound_class)))
     if args.json:
@@ -189,7 +186,7 @@ def cmd_delete(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from audiosearch.cli.output import print_json, print_table
+    from audiosearch.tools.output import print_json, print_table
 
     stats = _client(args).stats()
     if args.json:
@@ -201,7 +198,7 @@ def cmd_stats(args) -> int:
 
 
 def cmd_reconcile(args) -> int:
-    from audiosearch.cli.output import print_json, print_table
+    from audiosearch.tools.output import print_json, print_table
 
     reports = _client(args).reconcile(args.collection, args.min_age, args.dry_run)
     if args.json:
@@ -218,7 +215,7 @@ def cmd_reconcile(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from audiosearch.cli.demo import run_demo
+    from audiosearch.tools.cli.demo import run_demo
 
     return run_demo(args.data_dir, args.clips_per_class)
 
@@ -246,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
 
     milvus = sub.add_parser("milvus-server", help="run a local Milvus server (no Docker) until Ctrl-C")
-    from audiosearch.milvus_server import add_arguments as add_milvus_arguments
+    from audiosearch.tools.milvus_server import add_arguments as add_milvus_arguments
 
     add_milvus_arguments(milvus)
     milvus.set_defaults(func=cmd_milvus_server)
@@ -319,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--clips-per-class", type=int, default=16)
     demo.set_defaults(func=cmd_demo)
 
-    from audiosearch.cli import evaluate
+    from audiosearch.tools.cli import evaluate
 
     evaluate.add_parser(sub)
     return parser

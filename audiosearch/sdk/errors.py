@@ -1,4 +1,4 @@
-"""Domain errors. Raised anywhere; mapped to gRPC status codes in one place (audiosearch.common.rpc_errors).
+"""Domain errors. Raised anywhere; mapped to gRPC status codes in one place (audiosearch.sdk.rpc_errors).
 
 Each error carries a machine-readable reason (google.rpc.ErrorInfo.reason, UPPER_SNAKE) and a message that says
 what was wrong and what to do.
@@ -77,6 +77,10 @@ ERRORS_BY_CODE_NAME = {
         Internal,
     )
 }
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed (a client's TLS files, a service's env): fixed before start."""
 
 
 def require(condition: bool, message: str, reason: str = "INVALID_ARGUMENT") -> None:

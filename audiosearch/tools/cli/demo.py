@@ -9,10 +9,10 @@ import pathlib
 import tempfile
 import time
 
-from audiosearch import synth
-from audiosearch.cli.output import Progress, print_table
 from audiosearch.client import AudioSearchClient
-from audiosearch.launcher import Stack
+from audiosearch.tools import synth
+from audiosearch.tools.launcher import Stack
+from audiosearch.tools.output import Progress, print_table
 
 FORMATS = (".wav", ".flac", ".ogg", ".mp3")
 SAMPLE_RATES = (16000, 22050, 44100, 48000)

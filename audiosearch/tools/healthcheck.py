@@ -1,4 +1,4 @@
-"""`python -m audiosearch.healthcheck [ADDRESS] [SERVICE]`: exit 0 when the server's grpc.health.v1 says SERVING.
+"""`python -m audiosearch.tools.healthcheck [ADDRESS] [SERVICE]`: exit 0 when the server's grpc.health.v1 says SERVING.
 
 The container health check of docker-compose (grpc_health_probe is not on PyPI). ADDRESS defaults to the
 service's own listen address, read from AUDIOSEARCH_<SERVICE>_LISTEN when AUDIOSEARCH_SERVICE names it, with a

@@ -4,8 +4,18 @@ import json
 
 import grpc
 
-from audiosearch.common.security import ChannelSecurity
-from audiosearch.common.server import message_options
+from audiosearch.sdk.security import ChannelSecurity
+
+# Sent on every internal call so one request's logs can be followed across services.
+REQUEST_ID_HEADER = "x-request-id"
+
+
+def message_options(max_message_bytes: int) -> list[tuple[str, int]]:
+    """The gRPC options that raise both message size limits to `max_message_bytes` (channels and servers alike)."""
+    return [
+        ("grpc.max_receive_message_length", max_message_bytes),
+        ("grpc.max_send_message_length", max_message_bytes),
+    ]
 
 
 def _service_config(service_names: list[str], load_balancing: str) -> str:

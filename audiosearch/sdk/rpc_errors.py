@@ -5,7 +5,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from audiosearch.common import errors
+from audiosearch.sdk import errors
 
 DOMAIN = "audiosearch"
 

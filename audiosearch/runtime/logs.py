@@ -5,7 +5,7 @@ import logging
 import sys
 import time
 
-from audiosearch.common import context
+from audiosearch.runtime import context
 
 
 class JsonFormatter(logging.Formatter):

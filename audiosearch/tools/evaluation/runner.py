@@ -12,10 +12,10 @@ import uuid
 
 import numpy as np
 
-from audiosearch.common import errors
-from audiosearch.common.rules import MAX_TOP_K
-from audiosearch.evaluation import codec, metrics, perturb
-from audiosearch.evaluation.dataset import Item, to_wav
+from audiosearch.runtime.rules import MAX_TOP_K
+from audiosearch.sdk import errors
+from audiosearch.tools.evaluation import codec, metrics, perturb
+from audiosearch.tools.evaluation.dataset import Item, to_wav
 
 DEFAULT_PERTURBATIONS = ("noise:20", "gain:-6", "crop:0.1", "resample:8000", "mp3:64", "offset:0.5")
 KINDS = {

@@ -1,4 +1,4 @@
-"""Bearer-token authentication with per-token roles: a server interceptor, and the client side that sends the token.
+"""Bearer-token authentication with per-token roles: the server interceptor (audiosearch.sdk.security sends the token).
 
 Roles are ordered: read < write < admin, and a token of one role may call everything the roles below it may.
 Health and reflection stay open, so probes and grpcurl `list` work without a token. Tokens are never logged:
@@ -12,9 +12,9 @@ from collections.abc import Iterable
 
 import grpc
 
-from audiosearch.common import errors, rpc_errors
+from audiosearch.sdk import errors, rpc_errors
+from audiosearch.sdk.security import AUTHORIZATION_HEADER
 
-AUTHORIZATION_HEADER = "authorization"
 ROLES = ("read", "write", "admin")
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
 
@@ -181,41 +181,3 @@ class AuthInterceptor(grpc.ServerInterceptor):
         except errors.AudioSearchError as error:
             return _denier(handler, error)
         return handler
-
-
-class _ClientCallDetails(grpc.ClientCallDetails):
-    def __init__(self, details, metadata) -> None:
-        self.method = details.method
-        self.timeout = details.timeout
-        self.metadata = metadata
-        self.credentials = details.credentials
-        self.wait_for_ready = details.wait_for_ready
-        self.compression = getattr(details, "compression", None)
-
-
-class BearerTokenInterceptor(
-    grpc.UnaryUnaryClientInterceptor,
-    grpc.UnaryStreamClientInterceptor,
-    grpc.StreamUnaryClientInterceptor,
-    grpc.StreamStreamClientInterceptor,
-):
-    """Adds `authorization: Bearer <token>` to every call (plaintext or TLS; call credentials need TLS)."""
-
-    def __init__(self, token: str) -> None:
-        self._header = (AUTHORIZATION_HEADER, f"Bearer {token}")
-
-    def _details(self, details):
-        return _ClientCallDetails(details, [*(details.metadata or ()), self._header])
-
-    def intercept_unary_unary(self, continuation, details, request):
-        return continuation(self._details(details), request)
-
-    def intercept_unary_stream(self, continuation, details, request):
-        return continuation(self._details(details), request)
-
-    def intercept_stream_unary(self, continuation, details, request_iterator):
-        return continuation(self._details(details), request_iterator)
-
-    def intercept_stream_stream(self, continuation, details, request_iterator):
-        return continuation(self._details(details), request_iterator)
-

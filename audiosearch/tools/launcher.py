@@ -95,7 +95,7 @@ class Stack:
         self.extra_env = extra_env or {}
         self.start_timeout = start_timeout
         self.services: dict[str, ServiceProcess] = {}
-        # "lite": a Milvus Lite file; "server": a local Milvus server (audiosearch.milvus_server) started first.
+        # "lite": a Milvus Lite file; "server": a local Milvus server (audiosearch.tools.milvus_server) started first.
         if milvus not in ("lite", "server"):
             raise ValueError(f"milvus must be 'lite' or 'server', got {milvus!r}")
         self.milvus = milvus
@@ -111,7 +111,7 @@ class Stack:
         (self.data_dir / "logs").mkdir(exist_ok=True)
         try:
             if self.milvus == "server":
-                from audiosearch.milvus_server import LocalMilvusServer
+                from audiosearch.tools.milvus_server import LocalMilvusServer
 
                 self.milvus_server = LocalMilvusServer(self.data_dir / "milvus", port=self.milvus_port).start()
             # The three peers start in parallel; the gateway, which needs their ports, last.

@@ -1,4 +1,4 @@
-"""Terminal output: aligned tables, a progress bar on stderr, and JSON for scripts."""
+"""Terminal output of the CLI and the evaluation report: aligned tables, a stderr progress bar, JSON for scripts."""
 
 import json
 import sys

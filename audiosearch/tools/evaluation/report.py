@@ -2,7 +2,7 @@
 
 import pathlib
 
-from audiosearch.cli.output import print_table
+from audiosearch.tools.output import print_table
 
 
 # Refused clips listed in the terminal; --json lists them all (thousands, on a set of short words).

@@ -9,11 +9,9 @@ import typing
 from collections.abc import Mapping
 from typing import TypeVar
 
+from audiosearch.sdk.errors import SettingsError
+
 T = TypeVar("T")
-
-
-class SettingsError(ValueError):
-    """A configuration value is missing or malformed."""
 
 
 def env_name(prefix: str, field_name: str) -> str:

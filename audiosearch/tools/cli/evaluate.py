@@ -11,8 +11,9 @@ import json
 import sys
 import tempfile
 
-from audiosearch.cli.output import Progress
-from audiosearch.evaluation.progress import ProgressLines
+from audiosearch.tools.cli import DEFAULT_ADDRESS
+from audiosearch.tools.evaluation.progress import ProgressLines
+from audiosearch.tools.output import Progress
 
 DEFAULT_CHART = "audiosearch-eval.png"
 
@@ -51,7 +52,7 @@ def add_parser(sub) -> None:
 
 def cmd_eval(args) -> int:
     from audiosearch.client import AudioSearchClient
-    from audiosearch.evaluation import dataset, report, runner
+    from audiosearch.tools.evaluation import dataset, report, runner
 
     try:
         perturbations = [] if args.no_near_duplicates else [
@@ -91,13 +92,11 @@ def cmd_eval(args) -> int:
 
 @contextlib.contextmanager
 def _gateway(args):
-    from audiosearch.cli.main import DEFAULT_ADDRESS
-
     address = args.eval_address or (args.address if args.address != DEFAULT_ADDRESS else None)
     if address:
         yield address
         return
-    from audiosearch.launcher import Stack
+    from audiosearch.tools.launcher import Stack
 
     with tempfile.TemporaryDirectory(prefix="audiosearch-eval-") as scratch, Stack(scratch, ports={}) as stack:
         if not args.json:

@@ -5,7 +5,7 @@ import pathlib
 import stat
 from collections.abc import Iterable
 
-from audiosearch.common import errors
+from audiosearch.sdk import errors
 
 
 def resolve_inside(path: str, roots: Iterable[str]) -> pathlib.Path:

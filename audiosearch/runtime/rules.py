@@ -5,8 +5,8 @@ import dataclasses
 import math
 import re
 
-from audiosearch.common import domain
-from audiosearch.common.errors import require
+from audiosearch.runtime import domain
+from audiosearch.sdk.errors import require
 
 # Milvus VARCHAR lengths count UTF-8 bytes, so labels are limited in bytes everywhere (about 85 CJK characters).
 MAX_LABEL_BYTES = 256

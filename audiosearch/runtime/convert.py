@@ -3,7 +3,7 @@
 import dataclasses
 from datetime import timezone
 
-from audiosearch.common import domain
+from audiosearch.runtime import domain
 from audiosearch.type.v1 import types_pb2
 
 _STATE_TO_PROTO = {

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import soundfile
 
-from audiosearch.common.paths import audio_files
+from audiosearch.runtime.paths import audio_files
 
 
 @dataclasses.dataclass

@@ -1,10 +1,12 @@
-"""Reassembly of client-streamed uploads: the first message carries options, the next ones bounded chunks."""
+"""Reassembly of client-streamed uploads: the first message carries options, the next ones bounded chunks.
+
+Clients split them with audiosearch.sdk.upload.chunked.
+"""
 
 from collections.abc import Iterable
 
-from audiosearch.common import errors
-
-MAX_CHUNK_BYTES = 1024 * 1024
+from audiosearch.sdk import errors
+from audiosearch.sdk.upload import MAX_CHUNK_BYTES
 
 
 def assemble_upload(messages: Iterable, options_field: str, max_total_bytes: int):
@@ -37,9 +39,3 @@ def assemble_upload(messages: Iterable, options_field: str, max_total_bytes: int
             )
         parts.append(message.chunk)
     return options, b"".join(parts)
-
-
-def chunked(content: bytes, size: int = MAX_CHUNK_BYTES):
-    """Split content into stream chunks of at most `size` bytes."""
-    for offset in range(0, len(content), size):
-        yield content[offset : offset + size]

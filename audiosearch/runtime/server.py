@@ -13,13 +13,13 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from audiosearch.common import context, errors, metrics, rpc_errors
-from audiosearch.common.logs import log_fields
-from audiosearch.common.security import ServerSecurity, security_from_env
+from audiosearch.runtime import context, metrics
+from audiosearch.runtime.logs import log_fields
+from audiosearch.runtime.security import ServerSecurity, security_from_env
+from audiosearch.sdk import errors, rpc_errors
+from audiosearch.sdk.channel import REQUEST_ID_HEADER, message_options
 
 log = logging.getLogger("audiosearch.server")
-
-REQUEST_ID_HEADER = "x-request-id"
 
 
 @dataclasses.dataclass
@@ -122,13 +122,6 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
         return grpc.stream_stream_rpc_method_handler(_wrap_stream_response(handler.stream_stream, method), **common)
 
 
-def message_options(max_message_bytes: int) -> list[tuple[str, int]]:
-    return [
-        ("grpc.max_receive_message_length", max_message_bytes),
-        ("grpc.max_send_message_length", max_message_bytes),
-    ]
-
-
 def create_server(
     address: str,
     registrations: Iterable[Registration],
@@ -141,7 +134,7 @@ def create_server(
     """Bind `address` (port 0 picks a free one); health starts NOT_SERVING until set_serving(True).
 
     A metrics_port serves Prometheus /metrics on the address's host (0: off). Without `security`, token auth and
-    TLS come from the service's env (AUDIOSEARCH_<SERVICE>_AUTH_*, _TLS_*; see audiosearch.common.security).
+    TLS come from the service's env (AUDIOSEARCH_<SERVICE>_AUTH_*, _TLS_*; see audiosearch.runtime.security).
     """
     registrations = list(registrations)
     if security is None:
@@ -150,7 +143,7 @@ def create_server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
         interceptors=[
             metrics.RequestMetricsInterceptor(),
-            *security.interceptors(),  # token auth (audiosearch.common.auth), first to refuse
+            *security.interceptors(),  # token auth (audiosearch.runtime.auth), first to refuse
             *interceptors,
             ErrorMappingInterceptor(),
         ],

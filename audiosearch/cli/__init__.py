@@ -1,1 +1,0 @@
-"""The `audiosearch` command line."""

@@ -1,3 +1,0 @@
-from audiosearch.cli.main import main
-
-main()

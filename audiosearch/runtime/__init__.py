@@ -1,0 +1,1 @@
+"""The server runtime of every service: bootstrap, auth, metrics, logs, settings, the domain model and its rules."""

@@ -1,0 +1,3 @@
+from audiosearch.tools.cli.main import main
+
+main()
