@@ -90,7 +90,9 @@ class AudioSearchClient:
         """Every collection (pages are fetched as you iterate)."""
         token = ""
         while True:
-            response = self._call(self.stub.ListCollections, pb2.ListCollectionsRequest(page_size=100, page_token=token))
+            response = self._call(
+                self.stub.ListCollections, pb2.ListCollectionsRequest(page_size=100, page_token=token)
+            )
             yield from response.collections
             token = response.next_page_token
             if not token:

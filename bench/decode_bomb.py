@@ -81,7 +81,11 @@ class Service:
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "embedding_service.server"],
-                stdout=subprocess.PIPE, stderr=log, env=env, text=True, cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=env,
+                text=True,
+                cwd=ROOT,
             )
         port = announced_port("embedding", self.process, log_path, timeout=120)
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", -1)])

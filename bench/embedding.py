@@ -5,7 +5,7 @@
 - gRPC, 1 client and 8 clients: EmbedAudio on the embedding service started as its own process
   (`python -m embedding_service.server`, fast path on), clips sent as 16-bit WAV at the model's rate.
 
-    .venv/bin/python -m bench.embedding                      # random weights (built here; speed does not depend on them)
+    .venv/bin/python -m bench.embedding                      # random weights (built here; speed does not need them)
     .venv/bin/python -m bench.embedding --model-dir DIR      # installed weights (`audiosearch models fetch`)
     .venv/bin/python -m bench.embedding --rounds 5 --seconds 8
 
@@ -101,7 +101,11 @@ class Service:
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "embedding_service.server"],
-                stdout=subprocess.PIPE, stderr=log, env=env, text=True, cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=env,
+                text=True,
+                cwd=ROOT,
             )
         port = None
         for line in self.process.stdout:
@@ -113,7 +117,9 @@ class Service:
         threading.Thread(target=self.process.stdout.read, daemon=True).start()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self.stub = pb2_grpc.EmbeddingServiceStub(self.channel)
-        models = {m.name: m for m in self.stub.ListModels(pb2.ListModelsRequest(), timeout=120, wait_for_ready=True).models}
+        models = {
+            m.name: m for m in self.stub.ListModels(pb2.ListModelsRequest(), timeout=120, wait_for_ready=True).models
+        }
         for name in MODELS:
             if not models[name].available:
                 raise RuntimeError(f"{name} is unavailable in the service: {models[name].unavailable_reason}")
@@ -141,8 +147,10 @@ def main() -> None:
     args = parser.parse_args()
     scratch = tempfile.TemporaryDirectory()
     store = weights.WeightStore(args.model_dir) if args.model_dir else _random_store(pathlib.Path(scratch.name))
-    print(f"{os.cpu_count()} cores; {CLIP_SECONDS:g}-s clips; {args.rounds} rounds of {args.seconds:g} s per path; "
-          f"weights: {args.model_dir or 'random, in the published layout'}")
+    print(
+        f"{os.cpu_count()} cores; {CLIP_SECONDS:g}-s clips; {args.rounds} rounds of {args.seconds:g} s per path; "
+        f"weights: {args.model_dir or 'random, in the published layout'}"
+    )
     print(f"load average (1, 5, 15 min) at start: {_load()}", flush=True)
 
     models, calls = {}, {}
@@ -169,9 +177,11 @@ def main() -> None:
                 "eager": lambda e=eager, c=clip: _sequential(lambda: e.embed_batch([c]), args.seconds),
                 "fast, in process": lambda f=fast, c=clip: _sequential(lambda: f.embed_batch([c]), args.seconds),
                 "gRPC, 1 client": lambda r=request: _sequential(
-                    lambda: service.stub.EmbedAudio(r, timeout=120), args.seconds),
+                    lambda: service.stub.EmbedAudio(r, timeout=120), args.seconds
+                ),
                 "gRPC, 8 clients": lambda r=request: _concurrent(
-                    lambda: service.stub.EmbedAudio(r, timeout=120), 8, args.seconds),
+                    lambda: service.stub.EmbedAudio(r, timeout=120), 8, args.seconds
+                ),
             }
             for _ in range(2):  # warm-up: first calls build kernels and caches
                 eager.embed_batch([clip])
@@ -215,8 +225,9 @@ def main() -> None:
         if name == "ecapa_tdnn":
             one = 1000 / median["gRPC, 1 client"]
             verdicts.insert(
-                0, f"ecapa_tdnn: gRPC 1 client {one:.0f} ms per clip (target <= {ECAPA_TARGET_MS:.0f} ms): "
-                f"{_mark(one <= ECAPA_TARGET_MS)}"
+                0,
+                f"ecapa_tdnn: gRPC 1 client {one:.0f} ms per clip (target <= {ECAPA_TARGET_MS:.0f} ms): "
+                f"{_mark(one <= ECAPA_TARGET_MS)}",
             )
     print()
     for verdict in verdicts:

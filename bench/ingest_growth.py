@@ -37,7 +37,7 @@ INGEST_RPCS = (
     ("search", "Upsert"),
     ("metadata", "UpdateClipState"),
 )
-_SAMPLE = re.compile(r'^grpc_server_handling_seconds_(sum|count)\{([^}]*)\} (\S+)$')
+_SAMPLE = re.compile(r"^grpc_server_handling_seconds_(sum|count)\{([^}]*)\} (\S+)$")
 
 
 def free_port() -> int:
@@ -91,8 +91,10 @@ def run(address: str, metrics_ports: dict[str, int], clips: int, window: int, mo
                 row = {
                     "clips": len(latencies),
                     "ingest_p50_ms": round(statistics.median(latencies[-window:]) * 1000, 2),
-                    **{f"{service}.{method}_mean_ms": mean_ms(start_totals, totals, (service, method))
-                       for service, method in INGEST_RPCS},
+                    **{
+                        f"{service}.{method}_mean_ms": mean_ms(start_totals, totals, (service, method))
+                        for service, method in INGEST_RPCS
+                    },
                 }
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr, flush=True)

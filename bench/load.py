@@ -76,9 +76,9 @@ class Load:
                     return
                 content = clip(seed)
                 if seed % 2:
-                    self._timed("ingest", lambda: client.ingest(content, "load", source=f"{seed}.wav"))
+                    self._timed("ingest", lambda c=content, s=seed: client.ingest(c, "load", source=f"{s}.wav"))
                 else:
-                    self._timed("search", lambda: client.search("load", audio=content, top_k=10))
+                    self._timed("search", lambda c=content: client.search("load", audio=c, top_k=10))
 
     def run(self) -> dict:
         with AudioSearchClient(self.address) as client:
@@ -139,7 +139,8 @@ def main() -> None:
         for kind in ("ingest", "search"):
             if kind in result:
                 row = result[kind]
-                print(f"  {kind:<7} {row['count']:>6} ok  {row['per_s']:>7}/s  p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms")
+                rate = f"{row['per_s']:>7}/s"
+                print(f"  {kind:<7} {row['count']:>6} ok  {rate}  p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms")
         print(f"  errors: {result['errors'] or 'none'}")
     sys.exit(1 if result["unexpected_errors"] else 0)
 

@@ -52,7 +52,14 @@ def speaker_embeddings(count: int, queries: int, dimension: int, speakers: int, 
 
 
 def recall_at_k(found: list[list[int]], truth: np.ndarray) -> float:
-    return float(np.mean([len(set(row[:TOP_K]) & set(exact[:TOP_K].tolist())) / TOP_K for row, exact in zip(found, truth)]))
+    return float(
+        np.mean(
+            [
+                len(set(row[:TOP_K]) & set(exact[:TOP_K].tolist())) / TOP_K
+                for row, exact in zip(found, truth, strict=True)
+            ]
+        )
+    )
 
 
 def latency_stats(seconds: list[float]) -> dict:
@@ -113,7 +120,9 @@ def faiss_hnsw(data: np.ndarray, queries: np.ndarray, truth: np.ndarray, efs: li
             seconds.append(time.perf_counter() - start)
             found.append(ids[0].tolist())
         rows.append({"ef": ef, "recall": recall_at_k(found, truth), **latency_stats(seconds)})
-        print(f"  faiss HNSW ef={ef:<4} recall@10 {rows[-1]['recall']:.4f}  p50 {rows[-1]['p50_ms']:.3f} ms", flush=True)
+        print(
+            f"  faiss HNSW ef={ef:<4} recall@10 {rows[-1]['recall']:.4f}  p50 {rows[-1]['p50_ms']:.3f} ms", flush=True
+        )
     return {"build_s": build, "build_threads": build_threads, "index_mib": size_mib, "points": rows}
 
 
@@ -143,7 +152,7 @@ class SearchServiceProcess:
                 line = lines.get(timeout=1)
             except queue.Empty:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"search service exited; see {log_path}")
+                    raise RuntimeError(f"search service exited; see {log_path}") from None
                 continue
             if match := re.search(r"listening on port (\d+)", line):
                 self.address = f"127.0.0.1:{match.group(1)}"
@@ -273,7 +282,9 @@ def plot(results: dict, path: pathlib.Path) -> None:
     ):
         axes.plot([p["p50_ms"] for p in points], [p["recall"] for p in points], style, label=label)
         for p in points:
-            axes.annotate(f"ef {p['ef']}", (p["p50_ms"], p["recall"]), fontsize=7, xytext=(3, -9), textcoords="offset points")
+            axes.annotate(
+                f"ef {p['ef']}", (p["p50_ms"], p["recall"]), fontsize=7, xytext=(3, -9), textcoords="offset points"
+            )
     brute = results["brute_force"]
     axes.plot([brute["p50_ms"]], [1.0], "k*", markersize=10, label="brute force (faiss flat), 1 thread")
     if results.get("lite"):
@@ -291,13 +302,19 @@ def plot(results: dict, path: pathlib.Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bench.search", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="bench.search", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--vectors", type=int, default=650_000)
     parser.add_argument("--queries", type=int, default=10_000)
     parser.add_argument("--dimension", type=int, default=192)
     parser.add_argument("--speakers", type=int, default=10_000)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply vectors, queries and speakers (quick run)")
-    parser.add_argument("--efs", default="10,16,24,32,48,64,96,128", help="search breadths (HNSW ef) to measure; Milvus raises ef below top_k to top_k")
+    parser.add_argument(
+        "--efs",
+        default="10,16,24,32,48,64,96,128",
+        help="search breadths (HNSW ef) to measure; Milvus raises ef below top_k to top_k",
+    )
     parser.add_argument("--brute-queries", type=int, default=1000, help="queries timed one by one on brute force")
     parser.add_argument("--lite-vectors", type=int, default=20_000)
     parser.add_argument("--lite-queries", type=int, default=300)
@@ -323,7 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     threads = os.cpu_count() or 1
     results: dict = {"vectors": count, "dimension": args.dimension, "queries": query_count, "cpus": threads}
 
-    print(f"data: {count:,} x {args.dimension}-d in {speakers:,} speakers, {query_count:,} queries; {threads} CPUs", flush=True)
+    print(
+        f"data: {count:,} x {args.dimension}-d in {speakers:,} speakers, {query_count:,} queries; {threads} CPUs",
+        flush=True,
+    )
     data, queries = speaker_embeddings(count, query_count, args.dimension, speakers)
 
     # Milvus first: its index build and compactions must be over before anything is timed, faiss included.
@@ -356,8 +376,11 @@ def main(argv: list[str] | None = None) -> int:
             points = []
             for ef in efs:
                 points.append(service_search(service, "bench", queries, truth, ef))
-                print(f"  service ef={ef:<4} recall@10 {points[-1]['recall']:.4f}  p50 {points[-1]['p50_ms']:.3f} ms  "
-                      f"p99 {points[-1]['p99_ms']:.3f} ms  {points[-1]['qps']:.0f} QPS", flush=True)
+                print(
+                    f"  service ef={ef:<4} recall@10 {points[-1]['recall']:.4f}  p50 {points[-1]['p50_ms']:.3f} ms  "
+                    f"p99 {points[-1]['p99_ms']:.3f} ms  {points[-1]['qps']:.0f} QPS",
+                    flush=True,
+                )
             results["service"] = {
                 "upsert_s": load_s,
                 "index_and_compaction_s": index_s,
@@ -395,21 +418,28 @@ def main(argv: list[str] | None = None) -> int:
             "service_over_faiss_hnsw_p50": raw and target["p50_ms"] / raw["p50_ms"],
         }
         results["summary"] = summary
-        print(f"  SearchService: recall@10 {target['recall']:.4f} at ef={target['ef']}: p50 {target['p50_ms']:.2f} ms, "
-              f"p99 {target['p99_ms']:.2f} ms, {target['qps']:.0f} QPS (one client, sequential)")
-        print(f"  brute force, 1 thread: p50 {brute['p50_ms']:.2f} ms -> the service is "
-              f"{summary['speedup_vs_brute_force_p50']:.1f}x faster")
+        print(
+            f"  SearchService: recall@10 {target['recall']:.4f} at ef={target['ef']}: p50 {target['p50_ms']:.2f} ms, "
+            f"p99 {target['p99_ms']:.2f} ms, {target['qps']:.0f} QPS (one client, sequential)"
+        )
+        print(
+            f"  brute force, 1 thread: p50 {brute['p50_ms']:.2f} ms -> the service is "
+            f"{summary['speedup_vs_brute_force_p50']:.1f}x faster"
+        )
         if raw:
-            print(f"  raw faiss HNSW at recall >= {target['recall']:.4f} (ef={raw['ef']}): p50 {raw['p50_ms']:.3f} ms -> "
-                  f"the service costs {summary['service_over_faiss_hnsw_p50']:.1f}x (gRPC + Milvus proxy + Python)")
-        print(f"  done-when: recall@10 >= 0.97 at p50 <= 2.5 ms: "
-              f"{'MET' if target['p50_ms'] <= 2.5 else 'NOT MET'}")
+            print(
+                f"  raw faiss HNSW at recall >= {target['recall']:.4f} (ef={raw['ef']}): p50 {raw['p50_ms']:.3f} ms -> "
+                f"the service costs {summary['service_over_faiss_hnsw_p50']:.1f}x (gRPC + Milvus proxy + Python)"
+            )
+        print(f"  done-when: recall@10 >= 0.97 at p50 <= 2.5 ms: {'MET' if target['p50_ms'] <= 2.5 else 'NOT MET'}")
     hnsw = results["faiss_hnsw"]
     service = results["service"]
     upsert = "reused" if service["upsert_s"] is None else f"after a {service['upsert_s']:.0f} s upsert"
-    print(f"  index build: Milvus {service['index_and_compaction_s']:.0f} s to a steady index ({upsert}; "
-          f"RSS {service['milvus_rss_mib']:.0f} MiB, idle {service['milvus_idle_rss_mib']:.0f} MiB); "
-          f"faiss HNSW {hnsw['build_s']:.0f} s ({hnsw['index_mib']:.0f} MiB)")
+    print(
+        f"  index build: Milvus {service['index_and_compaction_s']:.0f} s to a steady index ({upsert}; "
+        f"RSS {service['milvus_rss_mib']:.0f} MiB, idle {service['milvus_idle_rss_mib']:.0f} MiB); "
+        f"faiss HNSW {hnsw['build_s']:.0f} s ({hnsw['index_mib']:.0f} MiB)"
+    )
     if results.get("lite"):
         lite = results["lite"]
         print(f"  Milvus Lite at {lite['vectors']:,}: p50 {lite['p50_ms']:.1f} ms, recall@10 {lite['recall']:.3f}")

@@ -44,7 +44,9 @@ class EmbeddingSettings:
     model_threads: int = field(default=0, metadata={"doc": "CPU threads per model forward (0: one per core)"})
     fast_inference: bool = field(
         default=True,
-        metadata={"doc": "run PaddleSpeech models as Paddle Inference static graphs (exported once, cached in model_dir)"},
+        metadata={
+            "doc": "run PaddleSpeech models as Paddle Inference static graphs (exported once, cached in model_dir)"
+        },
     )
     grace_seconds: float = field(default=5.0, metadata={"doc": "time in-flight calls get to finish on shutdown"})
     log_level: str = field(default="INFO", metadata={"doc": "DEBUG, INFO, WARNING or ERROR"})

@@ -17,6 +17,7 @@ class RootedFiles:
     def read(self, uri: str) -> bytes:
         return paths.read_regular_file(paths.resolve_inside(_local_path(uri), self.roots), self.max_bytes)
 
+
 def _local_path(uri: str) -> str:
     parsed = urlparse(uri)
     if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):

@@ -14,7 +14,6 @@ The corpus folder is created by make_corpus.py; libFuzzer adds what it finds to 
 import sys
 
 import atheris
-
 import numpy as np
 import scipy.signal  # noqa: F401 - imported before instrumentation: only our code gets coverage hooks
 import soundfile  # noqa: F401

@@ -12,7 +12,9 @@ from audiosearch.tools import synth  # noqa: E402
 def main() -> None:
     folder = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "fuzz" / "corpus")
     folder.mkdir(parents=True, exist_ok=True)
-    for index, (suffix, rate) in enumerate([(".wav", 8000), (".wav", 44100), (".flac", 16000), (".ogg", 22050), (".mp3", 32000)]):
+    for index, (suffix, rate) in enumerate(
+        [(".wav", 8000), (".wav", 44100), (".flac", 16000), (".ogg", 22050), (".mp3", 32000)]
+    ):
         content = synth.encode(synth.generate(synth.CLASSES[index], index, 0.3, rate), rate, suffix)
         (folder / f"seed{index}{suffix}").write_bytes(content)
         (folder / f"cut{index}{suffix}").write_bytes(content[: len(content) // 2])

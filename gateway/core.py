@@ -7,7 +7,6 @@ and its record is READY; a failed ingest removes whatever it wrote.
 import hashlib
 import logging
 import math
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -197,7 +196,9 @@ class GatewayCore:
         if model is None:
             raise errors.NotFound(f"unknown model {name!r}; known models: {', '.join(sorted(models))}", "UNKNOWN_MODEL")
         if not model.available:
-            raise errors.FailedPrecondition(f"model {name} is unavailable: {model.unavailable_reason}", "MODEL_UNAVAILABLE")
+            raise errors.FailedPrecondition(
+                f"model {name} is unavailable: {model.unavailable_reason}", "MODEL_UNAVAILABLE"
+            )
         return model
 
     def list_collections(self, page_size: int, page_token: str) -> tuple[list[domain.Collection], str]:
@@ -308,7 +309,9 @@ class GatewayCore:
         """The collection's model and the top-k READY clips most similar to the query, best first."""
         rules.check_top_k(query.top_k)
         if query.min_score is not None and not math.isfinite(query.min_score):
-            raise errors.InvalidArgument(f"min_score must be a finite number, got {query.min_score}", "INVALID_MIN_SCORE")
+            raise errors.InvalidArgument(
+                f"min_score must be a finite number, got {query.min_score}", "INVALID_MIN_SCORE"
+            )
         collection = self.catalog.get_collection(query.collection)
         exclude: list[int] = []
         if query.audio is not None:
@@ -320,7 +323,9 @@ class GatewayCore:
         elif query.clip_id is not None:
             clip = self.catalog.get_clip(query.clip_id)
             if clip.collection != collection.name:
-                raise errors.InvalidArgument(f"clip {clip.id} belongs to collection {clip.collection!r}", "WRONG_COLLECTION")
+                raise errors.InvalidArgument(
+                    f"clip {clip.id} belongs to collection {clip.collection!r}", "WRONG_COLLECTION"
+                )
             vectors = self.index.get_vectors(collection.name, clip.id)
             exclude = [clip.id]
         elif query.vector is not None:

@@ -8,7 +8,7 @@ record are removed. Only clips not updated for `min_age_seconds` are touched, so
 import dataclasses
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from audiosearch.runtime import domain
@@ -78,7 +78,9 @@ class Reconciler:
         # One run at a time: the periodic run and a Reconcile RPC must not race each other.
         self._lock = threading.Lock()
 
-    def run(self, collection: str = "", min_age_seconds: float | None = None, dry_run: bool = False) -> list[ReconcileReport]:
+    def run(
+        self, collection: str = "", min_age_seconds: float | None = None, dry_run: bool = False
+    ) -> list[ReconcileReport]:
         """Reconcile one collection, or all; returns what was (or, with dry_run, would be) done in each."""
         age = self.min_age_seconds if not min_age_seconds else min_age_seconds
         if not 0 <= age <= MAX_AGE_SECONDS:  # also refuses NaN
@@ -127,7 +129,7 @@ class Reconciler:
 
     def _collection(self, name: str, age: float, dry_run: bool) -> ReconcileReport:
         report = ReconcileReport(name)
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=age)
+        cutoff = datetime.now(UTC) - timedelta(seconds=age)
 
         def stale(clip: domain.Clip) -> bool:
             return clip.update_time is None or clip.update_time <= cutoff

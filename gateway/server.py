@@ -21,7 +21,9 @@ def build_core(settings: config.GatewaySettings, peers: ChannelSecurity | None =
             settings.embedding_address, clients.EmbeddingClient, settings.embed_timeout_seconds, peers
         ),
         index=clients.connect(settings.search_address, clients.SearchClient, settings.call_timeout_seconds, peers),
-        catalog=clients.connect(settings.metadata_address, clients.MetadataClient, settings.call_timeout_seconds, peers),
+        catalog=clients.connect(
+            settings.metadata_address, clients.MetadataClient, settings.call_timeout_seconds, peers
+        ),
         import_roots=settings.import_roots,
         max_upload_bytes=settings.max_upload_bytes,
         reconcile_min_age_seconds=settings.reconcile_min_age_seconds,

@@ -18,9 +18,7 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
         self.core = core
 
     def ListModels(self, request, context):
-        return pb2.ListModelsResponse(
-            models=[convert.model_to_proto(model) for model in self.core.list_models()]
-        )
+        return pb2.ListModelsResponse(models=[convert.model_to_proto(model) for model in self.core.list_models()])
 
     def CreateCollection(self, request, context):
         collection = self.core.create_collection(

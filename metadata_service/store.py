@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -190,8 +190,7 @@ class _MysqlConnections:
         with self._pymysql.connect(**params) as server:
             # An identifier cannot be a bound parameter; the name was checked against _DATABASE_NAME.
             server.cursor().execute(
-                f"CREATE DATABASE IF NOT EXISTS `{self._params['database']}`"
-                " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                f"CREATE DATABASE IF NOT EXISTS `{self._params['database']}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
             )
         log.info("created database", extra=log_fields(database=self._params["database"]))
 
@@ -256,17 +255,17 @@ def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _time_to_db(value: datetime) -> str:
     # Naive UTC text with microseconds: sorts correctly in SQLite and is what DATETIME(6) accepts.
-    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def _time_from_db(value: datetime | str) -> datetime:
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=timezone.utc)
+    return parsed.replace(tzinfo=UTC)
 
 
 def _collection_from_row(row: Sequence) -> domain.Collection:
@@ -380,8 +379,15 @@ class MetadataStore:
             self._transaction(
                 lambda sql: sql.execute(
                     f"INSERT INTO collections ({_COLLECTION_COLUMNS}) VALUES ({_marks(7)})",
-                    (stored.name, stored.model, stored.dimension, stored.metric, segments.window_seconds,
-                     segments.hop_seconds, _time_to_db(stored.create_time)),
+                    (
+                        stored.name,
+                        stored.model,
+                        stored.dimension,
+                        stored.metric,
+                        segments.window_seconds,
+                        segments.hop_seconds,
+                        _time_to_db(stored.create_time),
+                    ),
                 )  # fmt: skip
             )
         except self._dialect.conflict:
@@ -390,9 +396,7 @@ class MetadataStore:
 
     def get_collection(self, name: str) -> domain.Collection | None:
         row = self._transaction(
-            lambda sql: sql.execute(
-                f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE name = ?", (name,)
-            ).fetchone()
+            lambda sql: sql.execute(f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE name = ?", (name,)).fetchone()
         )
         return _collection_from_row(row) if row else None
 

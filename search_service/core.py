@@ -122,9 +122,14 @@ class SearchCore:
         if crowded:
             limit = min(MAX_RESULT_WINDOW, top_k * WINDOWS_PER_CLIP)
             again = self.store.search(
-                collection, spec, [vectors[index] for index in crowded], limit, expression, breadth or max(64, 2 * limit)
+                collection,
+                spec,
+                [vectors[index] for index in crowded],
+                limit,
+                expression,
+                breadth or max(64, 2 * limit),
             )
-            for index, hits in zip(crowded, again):
+            for index, hits in zip(crowded, again, strict=True):
                 results[index] = hits
         return [_best_per_clip(hits, spec.metric, top_k) for hits in results]
 

@@ -51,9 +51,7 @@ print("\\n".join(sorted(sys.modules)))
 
 
 def test_importing_the_client_loads_nothing_of_the_servers():
-    result = subprocess.run(
-        [sys.executable, "-c", IMPORT_CLIENT], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-c", IMPORT_CLIENT], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, f"`import audiosearch.client` needs a server-side package:\n{result.stderr}"
     loaded = result.stdout.split()
     assert "audiosearch.sdk.channel" in loaded

@@ -12,9 +12,7 @@ FIX = "run `python scripts/gen_protos.py` and commit the regenerated stubs"
 def stubs_under(root: pathlib.Path) -> dict[str, bytes]:
     package = root / "audiosearch"
     return {
-        str(path.relative_to(root)): path.read_bytes()
-        for pattern in STUB_PATTERNS
-        for path in package.rglob(pattern)
+        str(path.relative_to(root)): path.read_bytes() for pattern in STUB_PATTERNS for path in package.rglob(pattern)
     }
 
 

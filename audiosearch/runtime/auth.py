@@ -107,9 +107,7 @@ class TokenTable:
                 continue
             parts = line.split()
             if len(parts) != 2:
-                raise errors.InvalidArgument(
-                    f"line {number} of the tokens file is not `role token`", "BAD_AUTH_TOKEN"
-                )
+                raise errors.InvalidArgument(f"line {number} of the tokens file is not `role token`", "BAD_AUTH_TOKEN")
             entries.append((parts[0], parts[1]))
         return cls(entries)
 

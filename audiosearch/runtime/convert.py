@@ -1,7 +1,7 @@
 """proto <-> domain conversions for the shared audiosearch.type.v1 messages (the one place they are written)."""
 
 import dataclasses
-from datetime import timezone
+from datetime import UTC
 
 from audiosearch.runtime import domain
 from audiosearch.type.v1 import types_pb2
@@ -60,11 +60,11 @@ def segments_from_proto(message: types_pb2.SegmentOptions) -> domain.SegmentOpti
 
 def _set_time(field, value) -> None:
     if value is not None:
-        field.FromDatetime(value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc))
+        field.FromDatetime(value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC))
 
 
 def _get_time(message, name: str):
-    return getattr(message, name).ToDatetime(tzinfo=timezone.utc) if message.HasField(name) else None
+    return getattr(message, name).ToDatetime(tzinfo=UTC) if message.HasField(name) else None
 
 
 def clip_to_proto(clip: domain.Clip) -> types_pb2.Clip:

@@ -97,7 +97,9 @@ def check_segments(segments: domain.SegmentOptions, min_window_seconds: float = 
         "INVALID_SEGMENTS",
     )
     if window == 0:
-        require(hop == 0, "segments.hop_seconds is set but window_seconds is 0; set both, or neither", "INVALID_SEGMENTS")
+        require(
+            hop == 0, "segments.hop_seconds is set but window_seconds is 0; set both, or neither", "INVALID_SEGMENTS"
+        )
         return
     require(
         window >= min_window_seconds,

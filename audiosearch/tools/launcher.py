@@ -164,7 +164,9 @@ class Stack:
             try:
                 response = stub.Check(health_pb2.HealthCheckRequest(), timeout=self.start_timeout, wait_for_ready=True)
             except grpc.RpcError as error:
-                raise LaunchError(f"{service.name} health check failed: {error.details()}; see {service.log_path}")
+                raise LaunchError(
+                    f"{service.name} health check failed: {error.details()}; see {service.log_path}"
+                ) from None
         if response.status != health_pb2.HealthCheckResponse.SERVING:
             raise LaunchError(f"{service.name} is not serving; see {service.log_path}")
 

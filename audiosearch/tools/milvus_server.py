@@ -170,7 +170,10 @@ class LocalMilvusServer:
             "LD_LIBRARY_PATH": ":".join(filter(None, [str(bin_dir), os.environ.get("LD_LIBRARY_PATH", "")])),
         }
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_dir / "milvus-stdout.log", "ab") as out, open(self.log_dir / "milvus-stderr.log", "ab") as err:
+        with (
+            open(self.log_dir / "milvus-stdout.log", "ab") as out,
+            open(self.log_dir / "milvus-stderr.log", "ab") as err,
+        ):
             self.process = subprocess.Popen(
                 [str(bin_dir / "milvus"), "run", "standalone"],
                 cwd=self.data_dir,
@@ -260,7 +263,9 @@ def run(args) -> int:
     try:
         server = LocalMilvusServer(args.data_dir, port=args.port, stop_timeout=args.stop_timeout)
         with server:
-            print(f"milvus server ready at {server.uri} (data and logs: {server.data_dir}); Ctrl-C stops it", flush=True)
+            print(
+                f"milvus server ready at {server.uri} (data and logs: {server.data_dir}); Ctrl-C stops it", flush=True
+            )
             stop.wait()
             print("stopping milvus...", flush=True)
     except MilvusServerError as error:

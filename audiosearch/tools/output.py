@@ -51,10 +51,10 @@ def print_json(value) -> None:
 def print_table(headers: list[str], rows: list[list]) -> None:
     cells = [[str(cell) for cell in row] for row in rows]
     widths = [max([len(header), *(len(row[i]) for row in cells)]) for i, header in enumerate(headers)]
-    print("  ".join(header.ljust(width) for header, width in zip(headers, widths)).rstrip())
+    print("  ".join(header.ljust(width) for header, width in zip(headers, widths, strict=True)).rstrip())
     print("  ".join("-" * width for width in widths))
     for row in cells:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 class Progress:

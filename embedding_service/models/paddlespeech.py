@@ -481,9 +481,7 @@ class PannsModel(PaddleSpeechModel):
         config_path = folder / spec.config_file
         config = _read_yaml(config_path, fix)
         feature = config.get("feature", {})
-        _check_features(
-            feature, PANNS_FEATURES, {"sample_rate": "sr", "window_length": "win_length"}, config_path, fix
-        )
+        _check_features(feature, PANNS_FEATURES, {"sample_rate": "sr", "window_length": "win_length"}, config_path, fix)
         f = PANNS_FEATURES
         self._extractor = LogMelSpectrogram(
             sr=f["sample_rate"],

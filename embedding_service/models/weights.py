@@ -372,7 +372,9 @@ def _download(url: str, target: pathlib.Path, progress, timeout: float) -> None:
         if error.code == 416 and have:
             partial.rename(target)  # the range starts at the end: the download was already complete
             return
-        raise errors.Unavailable(f"downloading {url} failed: HTTP {error.code}; retry later", "DOWNLOAD_FAILED")
+        raise errors.Unavailable(
+            f"downloading {url} failed: HTTP {error.code}; retry later", "DOWNLOAD_FAILED"
+        ) from None
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         raise errors.Unavailable(
             f"downloading {url} failed ({error}); rerun to resume, or when offline download it elsewhere and use "

@@ -12,6 +12,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+
 from deploy_support import ROOT, SERVICES, known_env
 
 K8S_VERSION = "1.31"
@@ -132,7 +133,7 @@ def test_dockerfile_is_multi_stage_non_root_and_sets_only_known_settings():
 
 def test_k8s_manifests_match_the_kubernetes_schemas(manifests):
     kinds = []
-    for name, doc in manifests:
+    for _, doc in manifests:
         if doc["kind"] == "Kustomization":
             continue
         kubernetes_validate.validate(doc, K8S_VERSION, strict=True)

@@ -3,10 +3,10 @@
 import subprocess
 import sys
 
-from deploy_support import ROOT, free_port, scrape
-
 from audiosearch.runtime.server import create_server
 from audiosearch.tools import healthcheck
+
+from deploy_support import ROOT, free_port, scrape
 
 
 def _run(*args: str) -> int:

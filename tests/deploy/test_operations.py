@@ -7,11 +7,12 @@ gives, without touching /etc/hosts.
 """
 
 import pytest
-from deploy_support import rpc_counts, start
-from dns_server import LoopbackDns
 
 from audiosearch.client import AudioSearchClient
 from audiosearch.tools import synth
+
+from deploy_support import rpc_counts, start
+from dns_server import LoopbackDns
 
 EMBEDDING = "audiosearch.embedding.v1.EmbeddingService"
 GATEWAY = "audiosearch.gateway.v1.GatewayService"

@@ -10,9 +10,9 @@ import signal
 import subprocess
 import sys
 
-from deploy_support import ROOT
-
 from audiosearch.tools import synth
+
+from deploy_support import ROOT
 
 PACKAGES = ("audiosearch", "embedding_service", "search_service", "metadata_service", "gateway")
 

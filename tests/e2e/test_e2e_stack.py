@@ -15,6 +15,7 @@ from audiosearch.client import AudioSearchClient
 from audiosearch.sdk import errors
 from audiosearch.tools import synth
 from audiosearch.tools.launcher import Stack
+
 from milvus_support import require_milvus_server_package
 
 CLASSES = ("tone", "white_noise", "vowel", "clicks")
@@ -23,7 +24,7 @@ CLASSES = ("tone", "white_noise", "vowel", "clicks")
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
     root = tmp_path_factory.mktemp("library")
-    for class_index, sound_class in enumerate(CLASSES):
+    for sound_class in CLASSES:
         for i in range(6):
             suffix = (".wav", ".flac", ".ogg", ".mp3")[i % 4]
             synth.write_clip(root / sound_class / f"{sound_class}-{i}{suffix}", synth.generate(sound_class, i), 16000)
@@ -35,7 +36,9 @@ def stack(request, tmp_path_factory, library):
     """The four services on Milvus Lite, then on a local Milvus server that the launcher starts and stops."""
     if request.param == "server":
         require_milvus_server_package()
-    with Stack(tmp_path_factory.mktemp("stack"), ports={}, import_roots=(str(library),), milvus=request.param) as running:
+    with Stack(
+        tmp_path_factory.mktemp("stack"), ports={}, import_roots=(str(library),), milvus=request.param
+    ) as running:
         yield running
 
 
@@ -215,7 +218,9 @@ def test_each_fresh_ingest_is_found_by_the_next_search(client):
 def test_a_purpose_picks_the_best_available_model(client, stack):
     available = {model.name for model in client.list_models() if model.available}
     speakers = client.create_collection(f"speakers_{stack.milvus}", purpose="speakers")
-    assert speakers.model == ("ge2e" if "ge2e" in available else "ecapa_tdnn" if "ecapa_tdnn" in available else "logmel")
+    assert speakers.model == (
+        "ge2e" if "ge2e" in available else "ecapa_tdnn" if "ecapa_tdnn" in available else "logmel"
+    )
     recordings = client.create_collection(f"recordings_{stack.milvus}", purpose="recordings")
     assert recordings.model == "fingerprint"
     assert (recordings.segments.window_seconds, recordings.segments.hop_seconds) == (3.0, 0.25)

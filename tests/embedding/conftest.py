@@ -26,14 +26,17 @@ def ps_archives(tmp_path_factory):
     import ps_archives
 
     into = tmp_path_factory.mktemp("ps_archives")
-    return {name: ps_archives.make_archive(name, into) for name in ("ecapa_tdnn", "panns_cnn6", "panns_cnn10", "panns_cnn14")}
+    return {
+        name: ps_archives.make_archive(name, into)
+        for name in ("ecapa_tdnn", "panns_cnn6", "panns_cnn10", "panns_cnn14")
+    }
 
 
 @pytest.fixture(scope="session")
 def ps_store(ps_archives, tmp_path_factory):
-    import ps_archives as helpers
-
     from embedding_service.models import weights
+
+    import ps_archives as helpers
 
     store = weights.WeightStore(tmp_path_factory.mktemp("models"), helpers.specs_for(*ps_archives.values()))
     for archive in ps_archives.values():

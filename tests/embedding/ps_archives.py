@@ -7,8 +7,8 @@ numpy: He-scaled weights, zero biases, unit batch-norm, so activations neither e
 import dataclasses
 import gzip
 import hashlib
-import pickle
 import pathlib
+import pickle
 import tarfile
 
 import numpy as np
@@ -141,4 +141,3 @@ def corrupt(path: pathlib.Path, into: pathlib.Path) -> pathlib.Path:
     out = into / f"cut-{path.name}"
     out.write_bytes(data[: len(data) // 2])
     return out
-

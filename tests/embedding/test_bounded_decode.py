@@ -45,8 +45,10 @@ def test_a_long_high_rate_clip_costs_the_memory_of_its_result_not_of_its_source(
     assert peak < 2 * result_bytes + 8 * 2**20, f"peak {peak / 2**20:.1f} MiB"
 
 
-@pytest.mark.parametrize("from_rate, to_rate", [(44100, 16000), (48000, 16000), (384000, 16000), (8000, 32000),
-                                                (22050, 32000), (11025, 16000)])
+@pytest.mark.parametrize(
+    "from_rate, to_rate",
+    [(44100, 16000), (48000, 16000), (384000, 16000), (8000, 32000), (22050, 32000), (11025, 16000)],
+)
 def test_resampling_block_by_block_matches_resampling_at_once(from_rate, to_rate):
     samples = np.random.default_rng(0).standard_normal(3 * from_rate + 123).astype(np.float32)
     resampler = Resampler(from_rate, to_rate, samples.size)

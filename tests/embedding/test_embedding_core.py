@@ -32,7 +32,11 @@ def core(logmel, library_root):
 def test_lists_the_models_it_serves(core):
     [model] = core.list_models()
     assert (model.name, model.dimension, model.sample_rate, model.metric, model.available) == (
-        "logmel", 192, 16000, "COSINE", True
+        "logmel",
+        192,
+        16000,
+        "COSINE",
+        True,
     )
 
 

@@ -48,7 +48,11 @@ def _stream(options, content, chunk_bytes):
 def test_list_models(stub):
     [model] = stub.ListModels(pb2.ListModelsRequest(), timeout=10).models
     assert (model.name, model.dimension, model.sample_rate, model.metric, model.available) == (
-        "logmel", 192, 16000, "COSINE", True
+        "logmel",
+        192,
+        16000,
+        "COSINE",
+        True,
     )
     assert model.min_duration_seconds == pytest.approx(0.1) and model.description
 

@@ -6,10 +6,10 @@ import pytest
 
 pytest.importorskip("paddle")
 
-from audiosearch.tools import synth  # noqa: E402
-from audiosearch.sdk.rpc_errors import error_info  # noqa: E402
 from audiosearch.embedding.v1 import embedding_service_pb2 as pb2  # noqa: E402
 from audiosearch.embedding.v1 import embedding_service_pb2_grpc as pb2_grpc  # noqa: E402
+from audiosearch.sdk.rpc_errors import error_info  # noqa: E402
+from audiosearch.tools import synth  # noqa: E402
 from embedding_service.config import EmbeddingSettings  # noqa: E402
 from embedding_service.server import build_core, build_registry, build_server  # noqa: E402
 
@@ -42,9 +42,9 @@ def test_list_models_shows_paddlespeech_and_logmel(stub):
     assert models["ecapa_tdnn"].min_duration_seconds == pytest.approx(0.1)
 
 
-@pytest.mark.parametrize("name, dimension", [
-    ("ecapa_tdnn", 192), ("panns_cnn14", 2048), ("panns_cnn10", 512), ("panns_cnn6", 512)
-])
+@pytest.mark.parametrize(
+    "name, dimension", [("ecapa_tdnn", 192), ("panns_cnn14", 2048), ("panns_cnn10", 512), ("panns_cnn6", 512)]
+)
 def test_each_model_embeds_a_clip(stub, name, dimension):
     content = synth.encode(synth.generate("vowel", 4, 1.5, 44100), 44100, ".flac")
     response = stub.EmbedAudio(pb2.EmbedAudioRequest(options=pb2.EmbedOptions(model=name), content=content), timeout=60)
@@ -54,7 +54,8 @@ def test_each_model_embeds_a_clip(stub, name, dimension):
 
 
 def test_missing_weights_listed_unavailable_and_refused(tmp_path):
-    settings = EmbeddingSettings(listen="127.0.0.1:0", model_dir=str(tmp_path), models=("logmel", "panns_cnn6"), fast_inference=False
+    settings = EmbeddingSettings(
+        listen="127.0.0.1:0", model_dir=str(tmp_path), models=("logmel", "panns_cnn6"), fast_inference=False
     )
     running = _serve(settings)
     try:

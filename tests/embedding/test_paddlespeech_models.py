@@ -19,9 +19,10 @@ def core(ps_models):
     return EmbeddingCore(ModelRegistry(ps_models.values()), Limits(), read_uri=lambda uri: b"")
 
 
-@pytest.mark.parametrize("name, dimension, rate", [
-    ("ecapa_tdnn", 192, 16000), ("panns_cnn6", 512, 32000), ("panns_cnn10", 512, 32000), ("panns_cnn14", 2048, 32000)
-])
+@pytest.mark.parametrize(
+    "name, dimension, rate",
+    [("ecapa_tdnn", 192, 16000), ("panns_cnn6", 512, 32000), ("panns_cnn10", 512, 32000), ("panns_cnn14", 2048, 32000)],
+)
 def test_dimension_rate_and_unit_norm(ps_models, name, dimension, rate):
     model = ps_models[name]
     assert model.available, model.unavailable_reason

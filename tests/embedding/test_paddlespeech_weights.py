@@ -10,11 +10,11 @@ import pytest
 
 pytest.importorskip("paddle")
 
-import ps_archives  # noqa: E402
-
 from audiosearch.sdk import errors  # noqa: E402
 from embedding_service import models_cli  # noqa: E402
 from embedding_service.models import paddlespeech, weights  # noqa: E402
+
+import ps_archives  # noqa: E402
 
 NAME = "panns_cnn6"
 
@@ -33,12 +33,17 @@ def test_import_archive_then_load(cnn6, tmp_path):
     store = _store(tmp_path, cnn6)
     folder = store.import_(NAME, cnn6.path)
     assert sorted(path.name for path in folder.iterdir()) == [
-        "audioset_labels.txt", "cnn6.pdparams", "manifest.json", "panns.yaml"
+        "audioset_labels.txt",
+        "cnn6.pdparams",
+        "manifest.json",
+        "panns.yaml",
     ]
     [row] = [row for row in store.list_installed() if row.model == NAME]
     assert row.installed and row.archive_md5 == cnn6.md5 and row.size_bytes > 10_000_000
     assert {row.model for row in store.list_installed() if not row.installed} == {
-        "ecapa_tdnn", "panns_cnn10", "panns_cnn14"
+        "ecapa_tdnn",
+        "panns_cnn10",
+        "panns_cnn14",
     }
     model = paddlespeech.Cnn6Model(store)
     assert model.available, model.unavailable_reason
@@ -59,7 +64,10 @@ def test_models_cli_uses_the_service_model_dir(cnn6, tmp_path, monkeypatch):
     assert models_cli.store().root == tmp_path / "cache"
     rows = models_cli.list_installed()
     assert [(row.model, row.installed) for row in rows] == [
-        ("ecapa_tdnn", False), ("panns_cnn14", False), ("panns_cnn10", False), ("panns_cnn6", False)
+        ("ecapa_tdnn", False),
+        ("panns_cnn14", False),
+        ("panns_cnn10", False),
+        ("panns_cnn6", False),
     ]
     with pytest.raises(weights.WeightsError, match="published panns_cnn6.tar.gz"):
         models_cli.import_(NAME, cnn6.path)  # the test archive is not the published one
@@ -96,7 +104,9 @@ def test_corrupted_archive_is_refused(cnn6, tmp_path):
     cut = ps_archives.corrupt(cnn6.path, tmp_path)
     spec = ps_archives.specs_for(cnn6)[NAME]
     # The registry agrees with the file's md5, so the failure is in reading the archive itself.
-    store = weights.WeightStore(tmp_path / "models", {NAME: type(spec)(**{**spec.__dict__, "md5": weights.md5_of(cut)})})
+    store = weights.WeightStore(
+        tmp_path / "models", {NAME: type(spec)(**{**spec.__dict__, "md5": weights.md5_of(cut)})}
+    )
     with pytest.raises(weights.WeightsError) as caught:
         store.import_(NAME, cut)
     assert caught.value.reason == "WEIGHTS_ARCHIVE" and str(cut) in caught.value.message
@@ -154,7 +164,7 @@ def test_weights_changed_after_install_are_refused(cnn6, tmp_path):
 
 class _Boom:
     def __reduce__(self):
-        return (exec, ("import pathlib; pathlib.Path(r'%s').write_text('ran')" % _Boom.marker,))
+        return (exec, (f"import pathlib; pathlib.Path(r'{_Boom.marker}').write_text('ran')",))
 
 
 def test_checkpoint_pickle_cannot_run_code(tmp_path):

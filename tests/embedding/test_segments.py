@@ -10,7 +10,11 @@ RATE = 16000
 def test_windows_step_by_the_hop_and_the_last_ends_with_the_clip():
     ranges = segments.windows(int(5.5 * RATE), RATE, window_seconds=2.0, hop_seconds=1.0)
     assert [(start / RATE, end / RATE) for start, end in ranges] == [
-        (0.0, 2.0), (1.0, 3.0), (2.0, 4.0), (3.0, 5.0), (3.5, 5.5)
+        (0.0, 2.0),
+        (1.0, 3.0),
+        (2.0, 4.0),
+        (3.0, 5.0),
+        (3.5, 5.5),
     ]
 
 

@@ -40,8 +40,20 @@ def run_eval(*args: str, cwd) -> subprocess.CompletedProcess:
 def test_eval_on_a_running_gateway_reports_json_and_leaves_nothing_behind(stack, folder, tmp_path):
     chart = tmp_path / "chart.png"
     done = run_eval(
-        "--json", "eval", str(folder), "--address", stack.gateway_address, "--model", "logmel",
-        "--perturb", "gain:-6", "--perturb", "crop:0.1", "--chart", str(chart), cwd=tmp_path,
+        "--json",
+        "eval",
+        str(folder),
+        "--address",
+        stack.gateway_address,
+        "--model",
+        "logmel",
+        "--perturb",
+        "gain:-6",
+        "--perturb",
+        "crop:0.1",
+        "--chart",
+        str(chart),
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -64,8 +76,19 @@ def test_eval_on_a_running_gateway_reports_json_and_leaves_nothing_behind(stack,
 
 def test_eval_starts_its_own_services_and_prints_the_table(folder, tmp_path):
     done = run_eval(
-        "eval", str(folder), "--model", "fingerprint", "--window", "2", "--hop", "0.25",
-        "--perturb", "noise:20", "--perturb", "mp3:64", cwd=tmp_path,
+        "eval",
+        str(folder),
+        "--model",
+        "fingerprint",
+        "--window",
+        "2",
+        "--hop",
+        "0.25",
+        "--perturb",
+        "noise:20",
+        "--perturb",
+        "mp3:64",
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -82,8 +105,15 @@ def test_eval_refuses_a_pattern_without_a_label_group(folder, tmp_path):
 
 def test_eval_without_near_duplicates_prints_label_retrieval_only(stack, folder, tmp_path):
     done = run_eval(
-        "eval", str(folder), "--address", stack.gateway_address, "--model", "logmel", "--no-near-duplicates",
-        "--no-chart", cwd=tmp_path,
+        "eval",
+        str(folder),
+        "--address",
+        stack.gateway_address,
+        "--model",
+        "logmel",
+        "--no-near-duplicates",
+        "--no-chart",
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     assert "precision@1" in done.stdout and "near-duplicate retrieval" not in done.stdout
@@ -109,8 +139,19 @@ def table_row(out: str, first_cell: str) -> list[str]:
 
 
 def test_eval_skips_and_names_what_it_could_not_measure(stack, awkward_folder, tmp_path):
-    common = ("eval", str(awkward_folder), "--address", stack.gateway_address, "--model", "logmel", "--no-chart",
-              "--perturb", "offset:-0.05", "--perturb", "resample:8000")
+    common = (
+        "eval",
+        str(awkward_folder),
+        "--address",
+        stack.gateway_address,
+        "--model",
+        "logmel",
+        "--no-chart",
+        "--perturb",
+        "offset:-0.05",
+        "--perturb",
+        "resample:8000",
+    )
     done = run_eval("--json", *common, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)

@@ -24,18 +24,24 @@ def test_precision_and_average_precision():
 def folder(tmp_path):
     for label in ("a", "b"):
         for i in range(2):
-            synth.write_clip(tmp_path / label / f"{label}{i}-x{i}.flac", synth.generate("tone", i * 7 + ord(label)), 16000)
+            synth.write_clip(
+                tmp_path / label / f"{label}{i}-x{i}.flac", synth.generate("tone", i * 7 + ord(label)), 16000
+            )
     return tmp_path
 
 
 def test_labels_from_parent_pattern_and_csv(folder):
     assert [(item.name, item.label) for item in dataset.load(folder)] == [
-        ("a/a0-x0.flac", "a"), ("a/a1-x1.flac", "a"), ("b/b0-x0.flac", "b"), ("b/b1-x1.flac", "b")
+        ("a/a0-x0.flac", "a"),
+        ("a/a1-x1.flac", "a"),
+        ("b/b0-x0.flac", "b"),
+        ("b/b1-x1.flac", "b"),
     ]
     assert [item.label for item in dataset.load(folder, label_pattern=r"-(?P<label>x\d)")] == ["x0", "x1", "x0", "x1"]
     (folder / "labels.csv").write_text("path,label\na/a0-x0.flac,one\nb/b1-x1.flac,two\n")
     assert [(item.name, item.label) for item in dataset.load(folder, labels_csv=folder / "labels.csv")] == [
-        ("a/a0-x0.flac", "one"), ("b/b1-x1.flac", "two")
+        ("a/a0-x0.flac", "one"),
+        ("b/b1-x1.flac", "two"),
     ]
     with pytest.raises(ValueError, match="named group"):
         dataset.load(folder, label_pattern=r"\d")

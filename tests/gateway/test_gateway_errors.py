@@ -145,8 +145,13 @@ def test_top_k_1000_is_allowed(gateway, collection):
 
 @pytest.mark.parametrize(
     ("values", "reason"),
-    [([0.1] * 191, "DIMENSION_MISMATCH"), ([0.1] * 193, "DIMENSION_MISMATCH"), ([], "DIMENSION_MISMATCH"),
-     ([0.0] * 192, "ZERO_VECTOR"), ([float("nan")] * 192, "NON_FINITE_VECTOR")],
+    [
+        ([0.1] * 191, "DIMENSION_MISMATCH"),
+        ([0.1] * 193, "DIMENSION_MISMATCH"),
+        ([], "DIMENSION_MISMATCH"),
+        ([0.0] * 192, "ZERO_VECTOR"),
+        ([float("nan")] * 192, "NON_FINITE_VECTOR"),
+    ],
     ids=["191", "193", "empty", "zeros", "nan"],
 )
 def test_a_bad_query_vector_is_invalid(gateway, collection, values, reason, unchanged):

@@ -71,22 +71,30 @@ def test_of_concurrent_identical_uploads_exactly_one_says_it_added_the_clip(gate
 
 def _recording(seed: int, seconds: int = 60, rate: int = 16000) -> np.ndarray:
     """Ten-second stretches of different sound classes, so every window of the recording is its own."""
-    parts = [synth.generate(synth.CLASSES[(seed + part) % len(synth.CLASSES)], seed * 100 + part, 10.0, rate)
-             for part in range(seconds // 10)]
+    parts = [
+        synth.generate(synth.CLASSES[(seed + part) % len(synth.CLASSES)], seed * 100 + part, 10.0, rate)
+        for part in range(seconds // 10)
+    ]
     return np.concatenate(parts)
 
 
 def test_long_queries_and_long_clips_search_a_windowed_collection(gateway, new_collection):
     collection = new_collection("long", segments=types_pb2.SegmentOptions(window_seconds=3.0, hop_seconds=0.25))
     recordings = {seed: _recording(seed) for seed in (1, 4)}
-    clips = {seed: ingest(gateway, collection, synth.encode(samples, 16000)).clip for seed, samples in recordings.items()}
+    clips = {
+        seed: ingest(gateway, collection, synth.encode(samples, 16000)).clip for seed, samples in recordings.items()
+    }
     assert clips[1].segment_count == 229  # more windows than one search call takes
 
     excerpt = synth.encode(recordings[1][15 * 16000 : 45 * 16000], 16000)
-    by_excerpt = gateway.SearchAudio(pb2.SearchAudioRequest(collection=collection, audio=excerpt, top_k=2), timeout=TIMEOUT)
+    by_excerpt = gateway.SearchAudio(
+        pb2.SearchAudioRequest(collection=collection, audio=excerpt, top_k=2), timeout=TIMEOUT
+    )
     whole = synth.encode(recordings[4], 16000)
     by_whole = gateway.SearchAudio(pb2.SearchAudioRequest(collection=collection, audio=whole, top_k=2), timeout=TIMEOUT)
-    by_id = gateway.SearchAudio(pb2.SearchAudioRequest(collection=collection, clip_id=clips[1].id, top_k=2), timeout=TIMEOUT)
+    by_id = gateway.SearchAudio(
+        pb2.SearchAudioRequest(collection=collection, clip_id=clips[1].id, top_k=2), timeout=TIMEOUT
+    )
 
     assert by_excerpt.hits[0].clip.id == clips[1].id
     assert 15.0 <= by_excerpt.hits[0].start_seconds <= 45.0
@@ -111,12 +119,14 @@ def test_an_unknown_purpose_is_invalid(gateway):
 def test_concurrent_creates_and_drops_of_one_name_leave_the_stores_agreeing(stack, gateway):
     name = "race_create_drop"
 
+    def drop():
+        return gateway.DropCollection(pb2.DropCollectionRequest(name=name), timeout=TIMEOUT)
+
+    def create():
+        return gateway.CreateCollection(pb2.CreateCollectionRequest(name=name, model="logmel"), timeout=TIMEOUT)
+
     def create_or_drop(n):
-        if n % 2:
-            call = lambda: gateway.DropCollection(pb2.DropCollectionRequest(name=name), timeout=TIMEOUT)
-        else:
-            call = lambda: gateway.CreateCollection(pb2.CreateCollectionRequest(name=name, model="logmel"), timeout=TIMEOUT)
-        outcome = _outcome(call)
+        outcome = _outcome(drop if n % 2 else create)
         return outcome if isinstance(outcome, grpc.StatusCode) else grpc.StatusCode.OK
 
     for _ in range(3):
@@ -167,7 +177,9 @@ def test_a_fifo_swapped_into_an_import_is_refused_without_hanging(stack, gateway
     os.mkfifo(folder / "b.wav")  # listed as a file, then swapped for a FIFO nobody writes to
     monkeypatch.setattr(paths, "audio_files", lambda *_: listed)
 
-    progress = list(gateway.ImportDirectory(pb2.ImportDirectoryRequest(collection=collection, path=str(folder)), timeout=TIMEOUT))
+    progress = list(
+        gateway.ImportDirectory(pb2.ImportDirectoryRequest(collection=collection, path=str(folder)), timeout=TIMEOUT)
+    )
 
     outcomes = {pathlib_name(item.path): (item.outcome, item.error) for item in progress}
     assert outcomes["a.wav"][0] == pb2.ImportDirectoryProgress.OUTCOME_ADDED
@@ -184,7 +196,9 @@ def test_an_import_into_a_collection_dropped_meanwhile_ends_not_found(stack, gat
     folder.mkdir()
     for seed in range(40):
         (folder / f"clip_{seed:02}.wav").write_bytes(audio_file("clicks", 300 + seed, duration_seconds=0.5))
-    stream = gateway.ImportDirectory(pb2.ImportDirectoryRequest(collection=collection, path=str(folder)), timeout=TIMEOUT)
+    stream = gateway.ImportDirectory(
+        pb2.ImportDirectoryRequest(collection=collection, path=str(folder)), timeout=TIMEOUT
+    )
     received = [next(stream)]
     gateway.DropCollection(pb2.DropCollectionRequest(name=collection), timeout=TIMEOUT)
 

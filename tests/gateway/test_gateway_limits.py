@@ -27,14 +27,30 @@ def collection(new_collection):
 @pytest.mark.parametrize(
     "name, at_limit, beyond, reason",
     [
-        ("speaker, ASCII", {"labels": types_pb2.Labels(speaker="s" * 256)},
-         {"labels": types_pb2.Labels(speaker="s" * 257)}, "LABEL_TOO_LONG"),
-        ("speaker, CJK", {"labels": types_pb2.Labels(speaker=CJK * 85)},
-         {"labels": types_pb2.Labels(speaker=CJK * 86)}, "LABEL_TOO_LONG"),
-        ("tag bytes", {"labels": types_pb2.Labels(tags=["t" * 256])},
-         {"labels": types_pb2.Labels(tags=["t" * 257])}, "LABEL_TOO_LONG"),
-        ("tag count", {"labels": types_pb2.Labels(tags=[f"t{n}" for n in range(rules.MAX_TAGS)])},
-         {"labels": types_pb2.Labels(tags=[f"t{n}" for n in range(rules.MAX_TAGS + 1)])}, "TOO_MANY_TAGS"),
+        (
+            "speaker, ASCII",
+            {"labels": types_pb2.Labels(speaker="s" * 256)},
+            {"labels": types_pb2.Labels(speaker="s" * 257)},
+            "LABEL_TOO_LONG",
+        ),
+        (
+            "speaker, CJK",
+            {"labels": types_pb2.Labels(speaker=CJK * 85)},
+            {"labels": types_pb2.Labels(speaker=CJK * 86)},
+            "LABEL_TOO_LONG",
+        ),
+        (
+            "tag bytes",
+            {"labels": types_pb2.Labels(tags=["t" * 256])},
+            {"labels": types_pb2.Labels(tags=["t" * 257])},
+            "LABEL_TOO_LONG",
+        ),
+        (
+            "tag count",
+            {"labels": types_pb2.Labels(tags=[f"t{n}" for n in range(rules.MAX_TAGS)])},
+            {"labels": types_pb2.Labels(tags=[f"t{n}" for n in range(rules.MAX_TAGS + 1)])},
+            "TOO_MANY_TAGS",
+        ),
         ("source", {"source": "s" * 1024}, {"source": "s" * 1025}, None),
         ("request_id", {"request_id": "r" * 128}, {"request_id": "r" * 129}, None),
     ],
@@ -58,7 +74,10 @@ def test_search_and_list_limits(gateway, collection):
     search.top_k = rules.MAX_TOP_K + 1
     with rpc_error(INVALID, "INVALID_TOP_K"):
         gateway.SearchAudio(search, timeout=TIMEOUT)
-    assert len(gateway.ListClips(pb2.ListClipsRequest(collection=collection, page_size=2**31 - 1), timeout=TIMEOUT).clips) >= 1
+    assert (
+        len(gateway.ListClips(pb2.ListClipsRequest(collection=collection, page_size=2**31 - 1), timeout=TIMEOUT).clips)
+        >= 1
+    )
     with rpc_error(INVALID):
         gateway.ListClips(pb2.ListClipsRequest(collection=collection, page_size=-1), timeout=TIMEOUT)
 
@@ -73,8 +92,12 @@ def test_collection_names_at_and_beyond_their_limit(gateway):
 
 def test_windows_at_the_hop_limit(gateway):
     segments = types_pb2.SegmentOptions(window_seconds=1.0, hop_seconds=rules.MIN_HOP_SECONDS)
-    gateway.CreateCollection(pb2.CreateCollectionRequest(name="hop_limit", model="logmel", segments=segments), timeout=TIMEOUT)
+    gateway.CreateCollection(
+        pb2.CreateCollectionRequest(name="hop_limit", model="logmel", segments=segments), timeout=TIMEOUT
+    )
     gateway.DropCollection(pb2.DropCollectionRequest(name="hop_limit"), timeout=TIMEOUT)
     segments.hop_seconds = rules.MIN_HOP_SECONDS * 0.99
     with rpc_error(INVALID, "INVALID_SEGMENTS"):
-        gateway.CreateCollection(pb2.CreateCollectionRequest(name="hop_limit", model="logmel", segments=segments), timeout=TIMEOUT)
+        gateway.CreateCollection(
+            pb2.CreateCollectionRequest(name="hop_limit", model="logmel", segments=segments), timeout=TIMEOUT
+        )

@@ -60,7 +60,9 @@ int32s = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 any_floats = st.floats(allow_nan=True, allow_infinity=True, width=32)
 doubles = st.floats(allow_nan=True, allow_infinity=True)
 short_text = st.text(max_size=40)
-label_text = st.one_of(short_text, st.text(min_size=250, max_size=300), st.sampled_from(["", "dog", "a\x00b", '"or 1==1']))
+label_text = st.one_of(
+    short_text, st.text(min_size=250, max_size=300), st.sampled_from(["", "dog", "a\x00b", '"or 1==1'])
+)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,9 @@ def check(rpc: str, call) -> grpc.StatusCode:
 
 
 def collection_names(target_name: str):
-    return st.one_of(st.just(target_name), short_text, st.sampled_from(["", "x" * 65, "1abc", "a-b", "nope_collection"]))
+    return st.one_of(
+        st.just(target_name), short_text, st.sampled_from(["", "x" * 65, "1abc", "a-b", "nope_collection"])
+    )
 
 
 def labels():
@@ -160,7 +164,9 @@ def float_audio(draw) -> bytes:
 
 
 def audio_bytes():
-    return st.one_of(st.binary(max_size=2048), lying_wav(), float_audio(), st.sampled_from([b"", b"RIFF", b"fLaC", b"OggS", b"ID3"]))
+    return st.one_of(
+        st.binary(max_size=2048), lying_wav(), float_audio(), st.sampled_from([b"", b"RIFF", b"fLaC", b"OggS", b"ID3"])
+    )
 
 
 @st.composite
@@ -240,7 +246,9 @@ def page_tokens():
     return st.one_of(
         short_text,
         st.binary(max_size=64).map(lambda raw: base64.urlsafe_b64encode(raw).decode()),
-        st.tuples(st.sampled_from(["clip", "collection", "clips", "x", ""]), keys).map(lambda parts: _token(":".join(parts))),
+        st.tuples(st.sampled_from(["clip", "collection", "clips", "x", ""]), keys).map(
+            lambda parts: _token(":".join(parts))
+        ),
         st.tuples(st.sampled_from(["clip", "collection"]), keys).map(lambda parts: _token(":".join(parts)).rstrip("=")),
         st.tuples(st.sampled_from(["clip", "collection"]), keys, st.integers(0, 8)).map(
             lambda parts: _token(f"{parts[0]}:{parts[1]}")[: -parts[2] or None]
@@ -251,7 +259,9 @@ def page_tokens():
 def test_list_clips_random_pages_and_filters(gateway, target):
     name, _ = target
 
-    @given(collection=collection_names(name), page_size=int32s, page_token=page_tokens(), search_filter=search_filters())
+    @given(
+        collection=collection_names(name), page_size=int32s, page_token=page_tokens(), search_filter=search_filters()
+    )
     def run(collection, page_size, page_token, search_filter):
         request = pb2.ListClipsRequest(
             collection=collection, page_size=page_size, page_token=page_token, filter=search_filter
@@ -297,7 +307,9 @@ def test_create_and_drop_collection_random_fields(gateway, target):
         if drop:
             if _OTHERS.fullmatch(name):
                 return
-            check("DropCollection", lambda: gateway.DropCollection(pb2.DropCollectionRequest(name=name), timeout=TIMEOUT))
+            check(
+                "DropCollection", lambda: gateway.DropCollection(pb2.DropCollectionRequest(name=name), timeout=TIMEOUT)
+            )
             return
         request = pb2.CreateCollectionRequest(
             name=name,
@@ -317,7 +329,9 @@ def test_import_directory_random_paths(gateway, target, stack):
         collection=collection_names(name),
         path=st.one_of(
             short_text,
-            st.sampled_from(["", "/", "..", "../..", "/etc", "/etc/passwd", "./", "a/../../b", "\x00", str(stack.outside)]),
+            st.sampled_from(
+                ["", "/", "..", "../..", "/etc", "/etc/passwd", "./", "a/../../b", "\x00", str(stack.outside)]
+            ),
         ),
         recursive=st.booleans(),
         labels_=labels(),
@@ -338,7 +352,9 @@ def test_reconcile_random_fields(gateway, target):
     # Only this module's collection or names that cannot exist: a reconcile of the whole library with a tiny age
     # could race another test's ingest.
     @given(
-        collection=st.one_of(st.just(name), st.text(min_size=1, max_size=20).filter(lambda text: not _OTHERS.fullmatch(text))),
+        collection=st.one_of(
+            st.just(name), st.text(min_size=1, max_size=20).filter(lambda text: not _OTHERS.fullmatch(text))
+        ),
         min_age=st.one_of(doubles, st.floats(0, 1e9)),
         dry_run=st.booleans(),
     )
@@ -406,8 +422,11 @@ def test_concurrent_create_drop_ingest_delete_on_the_same_names(gateway, stack):
     what a crash would have left) the record and the vectors of every collection and every READY clip agree."""
     names = ("race_a", "race_b")
     contents = [audio_file("clicks", 80 + seed, ".wav", 0.5) for seed in range(4)]
-    operations = st.tuples(st.sampled_from(["create", "drop", "ingest", "ingest", "delete", "search"]),
-                           st.sampled_from(names), st.integers(0, len(contents) - 1))
+    operations = st.tuples(
+        st.sampled_from(["create", "drop", "ingest", "ingest", "delete", "search"]),
+        st.sampled_from(names),
+        st.integers(0, len(contents) - 1),
+    )
 
     def call(operation):
         kind, name, content = operation
@@ -422,7 +441,9 @@ def test_concurrent_create_drop_ingest_delete_on_the_same_names(gateway, stack):
             for clip in gateway.ListClips(pb2.ListClipsRequest(collection=name), timeout=TIMEOUT).clips:
                 gateway.DeleteClip(pb2.DeleteClipRequest(id=clip.id), timeout=TIMEOUT)
         else:
-            gateway.SearchAudio(pb2.SearchAudioRequest(collection=name, audio=contents[content], top_k=3), timeout=TIMEOUT)
+            gateway.SearchAudio(
+                pb2.SearchAudioRequest(collection=name, audio=contents[content], top_k=3), timeout=TIMEOUT
+            )
 
     def outcome(operation):
         try:
@@ -450,7 +471,8 @@ def test_concurrent_create_drop_ingest_delete_on_the_same_names(gateway, stack):
 
     run()
     for name in names:
-        check("DropCollection", lambda: gateway.DropCollection(pb2.DropCollectionRequest(name=name), timeout=TIMEOUT))
+        request = pb2.DropCollectionRequest(name=name)
+        check("DropCollection", lambda request=request: gateway.DropCollection(request, timeout=TIMEOUT))
 
 
 def test_still_healthy_and_working_afterwards(gateway, target, stack):

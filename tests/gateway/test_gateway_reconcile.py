@@ -2,13 +2,13 @@
 
 import hashlib
 
+import grpc
+
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.runtime import domain
 from audiosearch.search.v1 import search_service_pb2 as search_pb2
 from audiosearch.search.v1 import search_service_pb2_grpc as search_grpc
 from search_service.vectors import ClipVectors
-
-import grpc
 
 from gateway_support import TIMEOUT, all_clips, audio_file, ingest, stats_of
 
@@ -20,7 +20,9 @@ def _leftover(stack, collection: str, seed: int, state: domain.ClipState, with_v
     clip, _ = stack.metadata_core.create_clip(draft)
     if with_vectors:
         vector = [1.0 + seed] + [0.5] * (dimension - 1)
-        stack.search_core.upsert(collection, [ClipVectors(clip.id, domain.Labels(), 1.0, [domain.Segment(vector, 0, 1)])])
+        stack.search_core.upsert(
+            collection, [ClipVectors(clip.id, domain.Labels(), 1.0, [domain.Segment(vector, 0, 1)])]
+        )
     if state is not domain.ClipState.PENDING:
         stack.metadata_core.update_clip_state(clip.id, state)
     return clip.id
@@ -35,7 +37,7 @@ def test_reconcile_heals_crash_leftovers_and_keeps_ready_clips(stack, gateway, n
     kept = ingest(gateway, collection, audio_file("siren", 1, ".wav")).clip.id
     pending = _leftover(stack, collection, 1, domain.ClipState.PENDING)
     deleting = _leftover(stack, collection, 2, domain.ClipState.DELETING)
-    failed = _leftover(stack, collection, 3, domain.ClipState.FAILED, with_vectors=False)
+    _leftover(stack, collection, 3, domain.ClipState.FAILED, with_vectors=False)
     orphan = _leftover(stack, collection, 4, domain.ClipState.PENDING)
     stack.metadata_core.delete_clip(orphan)  # vectors whose record is gone
     assert _vector_ids(stack, collection) == {kept, pending, deleting, orphan}
@@ -54,7 +56,10 @@ def test_reconcile_heals_crash_leftovers_and_keeps_ready_clips(stack, gateway, n
     report = gateway.Reconcile(pb2.ReconcileRequest(min_age_seconds=0.001), timeout=TIMEOUT)
     mine = next(item for item in report.collections if item.name == collection)
     assert (mine.pending_rolled_back, mine.deleting_finished, mine.failed_removed, mine.orphan_vectors_removed) == (
-        1, 1, 1, 0
+        1,
+        1,
+        1,
+        0,
     )
     assert list(mine.ready_without_vectors) == []
     assert [clip.id for clip in all_clips(gateway, collection)] == [kept]
@@ -65,7 +70,10 @@ def test_reconcile_heals_crash_leftovers_and_keeps_ready_clips(stack, gateway, n
     again = gateway.Reconcile(pb2.ReconcileRequest(collection=collection, min_age_seconds=0.001), timeout=TIMEOUT)
     item = again.collections[0]
     assert (item.pending_rolled_back, item.deleting_finished, item.failed_removed, item.orphan_vectors_removed) == (
-        0, 0, 0, 0
+        0,
+        0,
+        0,
+        0,
     )
 
 

@@ -124,9 +124,7 @@ def test_a_filter_value_with_quotes_is_a_plain_value(gateway, new_collection):
     assert [hit.clip.id for hit in exact.hits] == [quoted.id]
     assert exact.hits[0].clip.labels.speaker == QUOTED
     for value in ('" or sound_class != "', "tone' or '1'='1", 'tone" || clip_id > 0 || "'):
-        hits = search(
-            gateway, collection, top_k=50, audio=query, filter=types_pb2.SearchFilter(speakers=[value])
-        ).hits
+        hits = search(gateway, collection, top_k=50, audio=query, filter=types_pb2.SearchFilter(speakers=[value])).hits
         assert not hits, f"filter value {value!r} matched {len(hits)} clips"
 
 

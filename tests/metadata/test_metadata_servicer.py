@@ -108,9 +108,12 @@ def test_clip_lifecycle(stub, speakers):
     assert [clip.id for clip in by_tag.clips] == [first.clip.id]
     by_state = stub.ListClips(pb2.ListClipsRequest(collection=speakers, state=types_pb2.CLIP_STATE_PENDING))
     assert [clip.id for clip in by_state.clips] == [other.clip.id]
-    assert stub.FindByContentHash(
-        pb2.FindByContentHashRequest(collection=speakers, content_sha256=other.clip.content_sha256)
-    ) == other.clip
+    assert (
+        stub.FindByContentHash(
+            pb2.FindByContentHashRequest(collection=speakers, content_sha256=other.clip.content_sha256)
+        )
+        == other.clip
+    )
 
     batch = stub.BatchGetClips(pb2.BatchGetClipsRequest(ids=[other.clip.id, 999999, first.clip.id]))
     assert [clip.id for clip in batch.clips] == [other.clip.id, first.clip.id]

@@ -68,7 +68,6 @@ def test_malformed_url_is_a_settings_error(url):
         open_store(url)
 
 
-
 def test_mysql_store_reconnects_after_the_server_drops_its_connections(mariadb_url, mariadb_admin):
     store = open_store(mariadb_url)
     try:

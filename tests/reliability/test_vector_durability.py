@@ -21,6 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from audiosearch.search.v1 import search_service_pb2 as pb
 from audiosearch.search.v1 import search_service_pb2_grpc as pb_grpc
+
 from milvus_support import require_milvus_server_package
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

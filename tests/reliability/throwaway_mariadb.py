@@ -64,14 +64,22 @@ class ThrowawayMariaDB:
     def _install(self) -> None:
         self.base_dir.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
-            [self.installer, "--no-defaults", f"--datadir={self.data_dir}", "--auth-root-authentication-method=normal",
-             "--skip-test-db", *self._user_args()],
+            [
+                self.installer,
+                "--no-defaults",
+                f"--datadir={self.data_dir}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                *self._user_args(),
+            ],
             capture_output=True,
             text=True,
             timeout=120,
         )
         if result.returncode != 0:
-            raise RuntimeError(f"{self.installer} failed ({result.returncode}): {result.stdout[-2000:]}{result.stderr[-2000:]}")
+            raise RuntimeError(
+                f"{self.installer} failed ({result.returncode}): {result.stdout[-2000:]}{result.stderr[-2000:]}"
+            )
 
     def start(self) -> "ThrowawayMariaDB":
         if self.process is not None:
@@ -80,10 +88,20 @@ class ThrowawayMariaDB:
             self._install()
         with open(self.base_dir / "mariadbd.out", "ab") as out:
             self.process = subprocess.Popen(
-                [self.server, "--no-defaults", f"--datadir={self.data_dir}", f"--port={self.port}",
-                 "--bind-address=127.0.0.1", f"--socket={self.base_dir / 'mariadbd.sock'}",
-                 f"--pid-file={self.base_dir / 'mariadbd.pid'}", f"--log-error={self.base_dir / 'error.log'}",
-                 "--skip-log-bin", "--innodb-buffer-pool-size=64M", "--max-connections=500", *self._user_args()],
+                [
+                    self.server,
+                    "--no-defaults",
+                    f"--datadir={self.data_dir}",
+                    f"--port={self.port}",
+                    "--bind-address=127.0.0.1",
+                    f"--socket={self.base_dir / 'mariadbd.sock'}",
+                    f"--pid-file={self.base_dir / 'mariadbd.pid'}",
+                    f"--log-error={self.base_dir / 'error.log'}",
+                    "--skip-log-bin",
+                    "--innodb-buffer-pool-size=64M",
+                    "--max-connections=500",
+                    *self._user_args(),
+                ],
                 stdout=out,
                 stderr=out,
                 stdin=subprocess.DEVNULL,

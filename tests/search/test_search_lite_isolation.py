@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_search_server import start
 
 from search_service.vectors import CollectionSpec
 
 from search_data import DIMENSION
-from test_search_server import start
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads sockets from /proc")
 _LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp

@@ -35,7 +35,7 @@ def _write_key(key, path: pathlib.Path) -> None:
 
 def _ca(common_name: str):
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name))
@@ -47,8 +47,15 @@ def _ca(common_name: str):
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -59,7 +66,7 @@ def _ca(common_name: str):
 
 def _leaf(ca_key, ca_cert, common_name: str, usage, san=None):
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name))
@@ -85,7 +92,12 @@ def make_pki(folder: pathlib.Path) -> Pki:
     rogue_key, rogue_cert = _leaf(rogue_ca_key, rogue_ca_cert, "intruder", ExtendedKeyUsageOID.CLIENT_AUTH)
     pem = serialization.Encoding.PEM
     paths = {}
-    for name, cert in [("ca", ca_cert), ("server_cert", server_cert), ("client_cert", client_cert), ("rogue_cert", rogue_cert)]:
+    for name, cert in [
+        ("ca", ca_cert),
+        ("server_cert", server_cert),
+        ("client_cert", client_cert),
+        ("rogue_cert", rogue_cert),
+    ]:
         paths[name] = folder / f"{name}.pem"
         paths[name].write_bytes(cert.public_bytes(pem))
     for name, key in [("server_key", server_key), ("client_key", client_key), ("rogue_key", rogue_key)]:

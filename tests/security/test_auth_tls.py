@@ -22,7 +22,6 @@ from audiosearch.sdk.channel import dial
 from audiosearch.sdk.errors import SettingsError
 from audiosearch.sdk.rpc_errors import error_info
 from audiosearch.sdk.security import ChannelSecurity
-from certs import make_pki
 from embedding_service import server as embedding_server
 from embedding_service.config import EmbeddingSettings
 from embedding_service.models.logmel import LogMelModel
@@ -31,6 +30,8 @@ from embedding_service.servicer import EmbeddingServicer
 from gateway import server as gateway_server
 from gateway.config import GatewaySettings
 from gateway.servicer import GatewayServicer
+
+from certs import make_pki
 
 TIMEOUT = 20
 LOCAL = "127.0.0.1:0"
@@ -47,7 +48,9 @@ def pki(tmp_path_factory):
 
 def _embedding(security: ServerSecurity):
     core = embedding_server.build_core(EmbeddingSettings(listen=LOCAL), ModelRegistry([LogMelModel()]))
-    registration = Registration(EmbeddingServicer(core), embedding_grpc.add_EmbeddingServiceServicer_to_server, EMBEDDING)
+    registration = Registration(
+        EmbeddingServicer(core), embedding_grpc.add_EmbeddingServiceServicer_to_server, EMBEDDING
+    )
     running = create_server(LOCAL, [registration], 8 << 20, 4, security=security)
     running.server.start()
     running.set_serving(True)
@@ -112,7 +115,10 @@ def test_token_table_from_env_and_file(tmp_path):
     tokens_file.write_text("# role token\nread r1\n\nadmin a1\n")
     table = TokenTable.load(("write:w1",), str(tokens_file))
     assert (table.role_of("r1"), table.role_of("w1"), table.role_of("a1"), table.role_of("nope")) == (
-        "read", "write", "admin", None
+        "read",
+        "write",
+        "admin",
+        None,
     )
     with pytest.raises(errors.InvalidArgument):
         TokenTable.parse(("superuser:x",))
@@ -151,11 +157,16 @@ def test_missing_or_wrong_token_is_unauthenticated(secured, pki):
 
 def test_roles_are_enforced(secured, pki):
     gateway, _ = secured
-    reader, writer, admin = (_stub(gateway.port, pki, token) for token in ("reader-token", "writer-token", "admin-token"))
+    reader, writer, admin = (
+        _stub(gateway.port, pki, token) for token in ("reader-token", "writer-token", "admin-token")
+    )
     # A read token reads (through the mTLS + token peer channel to the embedding service)...
     assert [model.name for model in reader.ListModels(pb2.ListModelsRequest(), timeout=TIMEOUT).models] == ["logmel"]
     # ...but may not write or administer.
-    assert _code(lambda: reader.DeleteClip(pb2.DeleteClipRequest(id=1), timeout=TIMEOUT)) == grpc.StatusCode.PERMISSION_DENIED
+    assert (
+        _code(lambda: reader.DeleteClip(pb2.DeleteClipRequest(id=1), timeout=TIMEOUT))
+        == grpc.StatusCode.PERMISSION_DENIED
+    )
     request = pb2.CreateCollectionRequest(name="x", model="logmel")
     assert _code(lambda: reader.CreateCollection(request, timeout=TIMEOUT)) == grpc.StatusCode.PERMISSION_DENIED
     assert _code(lambda: writer.CreateCollection(request, timeout=TIMEOUT)) == grpc.StatusCode.PERMISSION_DENIED
@@ -228,7 +239,9 @@ def test_gateway_with_a_wrong_peer_token_is_refused_by_the_peer(secured, pki):
     gateway, core = _gateway(embedding.port, ServerSecurity(), peers)
     try:
         stub = pb2_grpc.GatewayServiceStub(grpc.insecure_channel(f"127.0.0.1:{gateway.port}"))
-        assert _code(lambda: stub.ListModels(pb2.ListModelsRequest(), timeout=TIMEOUT)) == grpc.StatusCode.UNAUTHENTICATED
+        assert (
+            _code(lambda: stub.ListModels(pb2.ListModelsRequest(), timeout=TIMEOUT)) == grpc.StatusCode.UNAUTHENTICATED
+        )
     finally:
         gateway.stop(0)
         for client in (core.embedder, core.index, core.catalog):

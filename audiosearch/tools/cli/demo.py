@@ -41,8 +41,10 @@ def run_demo(data_dir: str | None, clips_per_class: int) -> int:
         started = time.perf_counter()
         library, queries = generate_library(root, clips_per_class)
         total = len(synth.CLASSES) * clips_per_class
-        print(f"generated {total} clips in {len(synth.CLASSES)} classes ({', '.join(synth.CLASSES)}) "
-              f"as {'/'.join(f[1:] for f in FORMATS)} at {'/'.join(map(str, SAMPLE_RATES))} Hz under {library}")
+        print(
+            f"generated {total} clips in {len(synth.CLASSES)} classes ({', '.join(synth.CLASSES)}) "
+            f"as {'/'.join(f[1:] for f in FORMATS)} at {'/'.join(map(str, SAMPLE_RATES))} Hz under {library}"
+        )
         with Stack(root / "services", ports={}, import_roots=(str(library),)) as stack:
             print(f"services up (gateway {stack.gateway_address}); logs in {root / 'services' / 'logs'}")
             with AudioSearchClient(stack.gateway_address) as client:
@@ -64,13 +66,16 @@ def _ingest_and_search(client: AudioSearchClient, library, queries, total: int, 
         response = client.search(COLLECTION, audio=query, top_k=5)
         top_class = response.hits[0].clip.labels.sound_class if response.hits else ""
         correct += top_class == sound_class
-        print(f"\nquery {query.name} (class {sound_class}): top-1 is {top_class or 'nothing'}"
-              f" {'OK' if top_class == sound_class else 'WRONG'}")
+        print(
+            f"\nquery {query.name} (class {sound_class}): top-1 is {top_class or 'nothing'}"
+            f" {'OK' if top_class == sound_class else 'WRONG'}"
+        )
         rows = [
             [rank, f"{hit.score:.4f}", hit.clip.labels.sound_class, hit.clip.source, hit.clip.audio.sample_rate]
             for rank, hit in enumerate(response.hits, start=1)
         ]
         print_table(["#", "score", "class", "source", "rate"], rows)
-    print(f"\n{correct}/{len(queries)} queries ranked their own class first "
-          f"({time.perf_counter() - started:.1f}s in all)")
+    print(
+        f"\n{correct}/{len(queries)} queries ranked their own class first ({time.perf_counter() - started:.1f}s in all)"
+    )
     return 0 if correct == len(queries) else 1

@@ -27,26 +27,37 @@ def add_parser(sub) -> None:
     )
     parser.add_argument("folder", help="folder of audio files; by default each file's label is its parent folder")
     labels = parser.add_mutually_exclusive_group()
-    labels.add_argument("--label-pattern", help=r"regex with a (?P<label>...) group, searched in file names, "
-                        r"e.g. '(?P<label>\d+)-' for LibriSpeech speakers")
+    labels.add_argument(
+        "--label-pattern",
+        help=r"regex with a (?P<label>...) group, searched in file names, "
+        r"e.g. '(?P<label>\d+)-' for LibriSpeech speakers",
+    )
     labels.add_argument("--labels-csv", help="CSV of path,label rows (paths relative to the CSV or the folder)")
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--model", help="evaluate this model in a temporary collection (default: logmel)")
     target.add_argument("--collection", help="evaluate this existing collection")
     parser.add_argument("--window", type=float, default=0.0, help="segment window in seconds (temporary collection)")
     parser.add_argument("--hop", type=float, default=0.0, help="segment hop in seconds (temporary collection)")
-    parser.add_argument("--split-halves", action="store_true",
-                        help="cut each file into two halves with the file's label (each half's match is the other)")
-    parser.add_argument("--perturb", action="append", metavar="KIND:VALUE",
-                        help="near-duplicate perturbation, repeatable (default: noise:20 gain:-6 crop:0.1 "
-                        "resample:8000 mp3:64 offset:0.5); kinds: noise, gain, crop, resample, mp3, ogg, offset")
+    parser.add_argument(
+        "--split-halves",
+        action="store_true",
+        help="cut each file into two halves with the file's label (each half's match is the other)",
+    )
+    parser.add_argument(
+        "--perturb",
+        action="append",
+        metavar="KIND:VALUE",
+        help="near-duplicate perturbation, repeatable (default: noise:20 gain:-6 crop:0.1 "
+        "resample:8000 mp3:64 offset:0.5); kinds: noise, gain, crop, resample, mp3, ogg, offset",
+    )
     parser.add_argument("--no-near-duplicates", action="store_true", help="skip the near-duplicate part")
     parser.add_argument("--limit", type=int, help="use a random sample of N files (the same for the same --seed)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the --limit sample and the random perturbations")
     parser.add_argument("--chart", default=DEFAULT_CHART, help=f"PNG chart path (default {DEFAULT_CHART})")
     parser.add_argument("--no-chart", action="store_true")
-    parser.add_argument("--address", dest="eval_address", help="use the gateway at this address instead of "
-                        "starting services")
+    parser.add_argument(
+        "--address", dest="eval_address", help="use the gateway at this address instead of starting services"
+    )
     parser.set_defaults(func=cmd_eval)
 
 
@@ -55,12 +66,12 @@ def cmd_eval(args) -> int:
     from audiosearch.tools.evaluation import dataset, report, runner
 
     try:
-        perturbations = [] if args.no_near_duplicates else [
-            runner.Perturbation.parse(spec) for spec in (args.perturb or runner.DEFAULT_PERTURBATIONS)
-        ]
-        items = dataset.load(
-            args.folder, args.label_pattern, args.labels_csv, args.split_halves, args.limit, args.seed
+        perturbations = (
+            []
+            if args.no_near_duplicates
+            else [runner.Perturbation.parse(spec) for spec in (args.perturb or runner.DEFAULT_PERTURBATIONS)]
         )
+        items = dataset.load(args.folder, args.label_pattern, args.labels_csv, args.split_halves, args.limit, args.seed)
     except (ValueError, OSError) as error:
         sys.exit(f"audiosearch eval: {error}")
     target = runner.Target(args.collection or "", args.model or "logmel", args.window, args.hop)
@@ -100,6 +111,8 @@ def _gateway(args):
 
     with tempfile.TemporaryDirectory(prefix="audiosearch-eval-") as scratch, Stack(scratch, ports={}) as stack:
         if not args.json:
-            print(f"started services on free ports (gateway {stack.gateway_address}); they stop at the end",
-                  file=sys.stderr)
+            print(
+                f"started services on free ports (gateway {stack.gateway_address}); they stop at the end",
+                file=sys.stderr,
+            )
         yield stack.gateway_address

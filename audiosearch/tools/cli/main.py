@@ -69,7 +69,10 @@ def cmd_models(args) -> int:
         elif args.json:
             print_json([dataclasses.asdict(item) for item in models_cli.list_installed(args.model_dir)])
         else:
-            rows = [[w.model, "yes" if w.installed else "no", w.folder, w.source] for w in models_cli.list_installed(args.model_dir)]
+            rows = [
+                [w.model, "yes" if w.installed else "no", w.folder, w.source]
+                for w in models_cli.list_installed(args.model_dir)
+            ]
             print_table(["model", "installed", "folder", "source"], rows)
         return 0
     models = _client(args).list_models()
@@ -231,12 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--import-root", action="append", default=[], help="folder ImportDirectory may read")
     up.add_argument("--any-port", action="store_true", help="bind free ports instead of 50051-50054")
     up.add_argument(
-        "--milvus", choices=["lite", "server"], default="lite",
+        "--milvus",
+        choices=["lite", "server"],
+        default="lite",
         help="lite: a Milvus Lite file (default); server: start a local Milvus server (pip install milvus==2.3.5)",
     )
     up.add_argument("--milvus-port", type=int, default=19530, help="port of the local Milvus server (--milvus server)")
     up.add_argument(
-        "--max-restarts", type=int, default=5,
+        "--max-restarts",
+        type=int,
+        default=5,
         help="restart a service that exits at most this often per --restart-window, then stop all (default 5)",
     )
     up.add_argument("--restart-window", type=float, default=60.0, help="seconds (default 60)")
@@ -326,7 +333,11 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so commands that started services (demo, eval) stop them on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    if args.command in ("collections", "models") and args.action in ("create", "drop", "fetch", "import") and not args.name:
+    if (
+        args.command in ("collections", "models")
+        and args.action in ("create", "drop", "fetch", "import")
+        and not args.name
+    ):
         sys.exit(f"audiosearch {args.command} {args.action} needs a name")
     if args.command == "models" and args.action == "import" and not args.path:
         sys.exit("audiosearch models import needs the archive or folder path: models import NAME PATH")

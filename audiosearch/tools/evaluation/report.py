@@ -4,7 +4,6 @@ import pathlib
 
 from audiosearch.tools.output import print_table
 
-
 # Refused clips listed in the terminal; --json lists them all (thousands, on a set of short words).
 SHOWN_REFUSALS = 20
 
@@ -42,8 +41,10 @@ def print_report(report: dict) -> None:
     )
     kind = "temporary collection" if collection["temporary"] else "collection"
     refused = f" ({dataset['refused']} refused)" if dataset["refused"] else ""
-    print(f"{kind} {collection['name']}: model {collection['model']}, {segments}; "
-          f"{dataset['clips']} clips{refused}, {dataset['labels']} labels")
+    print(
+        f"{kind} {collection['name']}: model {collection['model']}, {segments}; "
+        f"{dataset['clips']} clips{refused}, {dataset['labels']} labels"
+    )
     if report["refused_clips"]:
         _print_refused(report["refused_clips"])
     labels = report["label_retrieval"]
@@ -55,8 +56,10 @@ def print_report(report: dict) -> None:
     if labels["alone_in_label"]:
         print(f"{labels['alone_in_label']} clips are the only one of their label: nothing to find, not queried")
     if labels["mAP_cutoff"]:
-        print(f"mAP counts the first {labels['mAP_cutoff']} results of each query (the service's top_k cap); "
-              "relevant clips ranked lower add 0, so it is a lower bound")
+        print(
+            f"mAP counts the first {labels['mAP_cutoff']} results of each query (the service's top_k cap); "
+            "relevant clips ranked lower add 0, so it is a lower bound"
+        )
     if report["near_duplicate"]:
         print("\nnear-duplicate retrieval (each clip perturbed, must find its original)")
         rows = [
@@ -70,8 +73,13 @@ def print_report(report: dict) -> None:
     print("\ntime per clip (ms, client-side, through the gateway)")
     print_table(
         ["ingest (embed + write)", "search by id", "search by audio (embed + search)"],
-        [[_fmt(timing["ingest_per_clip"]), _fmt(timing["search_by_id_per_query"]),
-          _fmt(timing["search_by_audio_per_query"])]],
+        [
+            [
+                _fmt(timing["ingest_per_clip"]),
+                _fmt(timing["search_by_id_per_query"]),
+                _fmt(timing["search_by_audio_per_query"]),
+            ]
+        ],
     )
 
 
@@ -100,7 +108,11 @@ def write_chart(report: dict, path: str | pathlib.Path) -> pathlib.Path:
     right.legend(loc="upper right", ncol=2)
     right.set_title("near-duplicate retrieval")
     collection = report["collection"]
-    segments = f", window {collection['window_seconds']:g}/{collection['hop_seconds']:g} s" if collection["window_seconds"] else ""
+    segments = (
+        f", window {collection['window_seconds']:g}/{collection['hop_seconds']:g} s"
+        if collection["window_seconds"]
+        else ""
+    )
     figure.suptitle(f"model {collection['model']}{segments}: {report['dataset']['clips']} clips")
     figure.tight_layout()
     path = pathlib.Path(path)

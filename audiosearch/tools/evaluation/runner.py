@@ -82,8 +82,9 @@ class Target:
     hop_seconds: float = 0.0
 
 
-def evaluate(client, items: list[Item], target: Target, perturbations: list[Perturbation], seed: int = 0,
-             progress=None) -> dict:
+def evaluate(
+    client, items: list[Item], target: Target, perturbations: list[Perturbation], seed: int = 0, progress=None
+) -> dict:
     """The report (a JSON-ready dict) of one evaluation; leaves no clip or collection behind that it created.
 
     Clips the service refuses (too short for the model, undecodable...) are left out and listed under refused_clips;
