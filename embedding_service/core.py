@@ -68,7 +68,7 @@ class EmbeddingCore:
         if not self._slots.acquire(timeout=self.limits.queue_wait_seconds):
             raise errors.ResourceExhausted("embedding queue full; retry later", "EMBEDDING_BUSY")
         try:
-            data = self.read_uri(uri) if uri is not None else content
+            data = self.read_uri(uri) if uri is not None else content or b""  # content is set when uri is not
             if len(data) > self.limits.max_audio_bytes:
                 raise errors.ResourceExhausted(
                     f"the audio exceeds {self.limits.max_audio_bytes} bytes; send a shorter clip", "AUDIO_TOO_LARGE"

@@ -1,11 +1,13 @@
 """Embedding metrics: windows per model forward (batch size) and forward time, by model."""
 
 import time
+import typing
 
 import numpy as np
 from prometheus_client import Histogram
 
 from audiosearch.runtime.metrics import LATENCY_BUCKETS
+from embedding_service.models.base import EmbeddingModel
 from embedding_service.models.registry import ModelRegistry
 
 BATCH_WINDOWS = Histogram(
@@ -42,4 +44,5 @@ class TimedModel:
 
 def timed_registry(registry: ModelRegistry) -> ModelRegistry:
     """The same models, each measured."""
-    return ModelRegistry([TimedModel(model) for model in registry.models()])
+    # A TimedModel passes everything but embed_batch through to its model, so it serves as one.
+    return ModelRegistry([typing.cast(EmbeddingModel, TimedModel(model)) for model in registry.models()])

@@ -131,16 +131,16 @@ class GatewayCore:
         embedder: Embedder,
         index: VectorIndex,
         catalog: ClipCatalog,
+        reconciler: Reconciler,
         import_roots: tuple[str, ...] = (),
         max_upload_bytes: int = 64 * 1024 * 1024,
-        reconcile_min_age_seconds: float = 300.0,
     ) -> None:
         self.embedder = embedder
         self.index = index
         self.catalog = catalog
         self.import_roots = import_roots
         self.max_upload_bytes = max_upload_bytes
-        self.reconciler = Reconciler(catalog, index, reconcile_min_age_seconds)
+        self.reconciler = reconciler
         self._names = NamedLocks()
 
     # Models and collections

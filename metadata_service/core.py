@@ -4,13 +4,12 @@ import base64
 import dataclasses
 import math
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
 from audiosearch.runtime import domain, rules
 from audiosearch.sdk.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, require
-from metadata_service.store import MetadataStore
 
-# Milvus collection name rules, so a collection's name can be its vector collection's name too.
-COLLECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 MAX_DIMENSION = 32768
 MAX_MODEL_CHARS = 128
@@ -23,10 +22,36 @@ MAX_BATCH_IDS = 1000
 MAX_CLIP_ID = 2**63 - 1
 
 
+class RecordStore(Protocol):
+    """What the core needs of a database (metadata_service/store.py): None or False where a row is missing."""
+
+    def insert_collection(self, collection: domain.Collection) -> domain.Collection | None: ...
+    def get_collection(self, name: str) -> domain.Collection | None: ...
+    def list_collections(self, after_name: str, limit: int) -> list[domain.Collection]: ...
+    def delete_collection(self, name: str) -> int | None: ...
+    def insert_clip(self, clip: domain.Clip, request_id: str) -> domain.Clip | None: ...
+    def get_clips(self, ids: Sequence[int]) -> dict[int, domain.Clip]: ...
+    def find_clip_by_content(self, collection: str, content_sha256: str) -> domain.Clip | None: ...
+    def find_clip_by_request(self, collection: str, request_id: str) -> domain.Clip | None: ...
+    def list_clips(
+        self,
+        collection: str,
+        after_id: int,
+        limit: int,
+        search_filter: domain.SearchFilter,
+        state: domain.ClipState | None,
+    ) -> list[domain.Clip]: ...
+    def update_clip(
+        self, clip_id: int, state: domain.ClipState, audio: domain.AudioInfo | None, segment_count: int | None
+    ) -> domain.Clip | None: ...
+    def delete_clip(self, clip_id: int) -> bool: ...
+    def count_clips(self, collection: str) -> dict[domain.ClipState, int]: ...
+
+
 class MetadataCore:
     """The collection registry and clip records: the source of truth for what exists and in which state."""
 
-    def __init__(self, store: MetadataStore) -> None:
+    def __init__(self, store: RecordStore) -> None:
         self.store = store
 
     # --- collections
@@ -44,7 +69,7 @@ class MetadataCore:
 
     def get_collection(self, name: str) -> domain.Collection:
         """The collection of that name; NOT_FOUND if there is none."""
-        _check_collection_name(name)
+        rules.check_collection_name(name)
         collection = self.store.get_collection(name)
         if collection is None:
             raise NotFound(
@@ -64,7 +89,7 @@ class MetadataCore:
 
     def delete_collection(self, name: str) -> int:
         """Delete the collection and all its clip records; returns how many clips were deleted."""
-        _check_collection_name(name)
+        rules.check_collection_name(name)
         deleted = self.store.delete_collection(name)
         if deleted is None:
             raise NotFound(
@@ -156,7 +181,7 @@ class MetadataCore:
 
     def find_by_content_hash(self, collection: str, content_sha256: str) -> domain.Clip:
         """The clip of that content in the collection; NOT_FOUND if there is none."""
-        _check_collection_name(collection)
+        rules.check_collection_name(collection)
         _check_sha256(content_sha256)
         clip = self.store.find_clip_by_content(collection, content_sha256)
         if clip is None:
@@ -175,7 +200,8 @@ class MetadataCore:
         segment_count: int | None = None,
     ) -> domain.Clip:
         """Move the clip to `state`, storing the audio facts and segment count when given; returns the clip."""
-        require(state is not None, "state is required: one of " + ", ".join(s.value for s in domain.ClipState))
+        if state is None:
+            raise InvalidArgument("state is required: one of " + ", ".join(s.value for s in domain.ClipState))
         if audio is not None:
             _check_audio(audio)
         require(segment_count is None or segment_count >= 0, f"segment_count must be >= 0, not {segment_count}")
@@ -203,16 +229,8 @@ def _clip_not_found(clip_id: int) -> NotFound:
     )
 
 
-def _check_collection_name(name: str) -> None:
-    require(
-        bool(COLLECTION_NAME.match(name)),
-        f"collection name {name!r} is not valid: use 1-64 letters, digits or underscores, starting with a letter",
-        "INVALID_COLLECTION_NAME",
-    )
-
-
 def _valid_collection(collection: domain.Collection) -> domain.Collection:
-    _check_collection_name(collection.name)
+    rules.check_collection_name(collection.name)
     require(
         0 < len(collection.model) <= MAX_MODEL_CHARS,
         f"model is required (at most {MAX_MODEL_CHARS} characters); name the embedding model, e.g. ecapa_tdnn",
@@ -247,7 +265,7 @@ def _check_audio(audio: domain.AudioInfo) -> None:
 
 
 def _valid_clip(clip: domain.Clip) -> domain.Clip:
-    _check_collection_name(clip.collection)
+    rules.check_collection_name(clip.collection)
     _check_sha256(clip.content_sha256)
     require(
         len(clip.source) <= MAX_SOURCE_CHARS,

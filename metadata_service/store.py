@@ -5,7 +5,6 @@ written here (column lists, `?` marks) and a database name checked against a str
 """
 
 import dataclasses
-import itertools
 import logging
 import re
 import sqlite3
@@ -316,12 +315,14 @@ class MetadataStore:
 
     def _transaction(self, work: Callable[[_Sql], T]) -> T:
         """Run `work` in one transaction, retried on deadlock; an unreachable database raises Unavailable."""
-        for attempt in itertools.count(1):
+        attempt = 1
+        while True:
             try:
                 return self._attempt(work)
             except self._dialect.unavailable as error:
                 if self._dialect.is_deadlock(error) and attempt < DEADLOCK_ATTEMPTS:
                     log.info("deadlock; retrying the transaction", extra=log_fields(attempt=attempt))
+                    attempt += 1
                     continue
                 raise errors.Unavailable(
                     f"the {self.backend} metadata database ({self.location}) is unavailable: {error}."
@@ -373,7 +374,8 @@ class MetadataStore:
 
     def insert_collection(self, collection: domain.Collection) -> domain.Collection | None:
         """The stored collection, or None when one of that name exists."""
-        stored = dataclasses.replace(collection, create_time=_now())
+        created = _now()
+        stored = dataclasses.replace(collection, create_time=created)
         segments = stored.segments
         try:
             self._transaction(
@@ -386,7 +388,7 @@ class MetadataStore:
                         stored.metric,
                         segments.window_seconds,
                         segments.hop_seconds,
-                        _time_to_db(stored.create_time),
+                        _time_to_db(created),
                     ),
                 )  # fmt: skip
             )
@@ -522,7 +524,8 @@ class MetadataStore:
         segment_count: int | None,
     ) -> domain.Clip | None:
         """Set the state, and the audio facts and segment count when given; the updated clip, or None if absent."""
-        assignments, params = ["state = ?", "updated_at = ?"], [state.value, _time_to_db(_now())]
+        assignments = ["state = ?", "updated_at = ?"]
+        params: list[object] = [state.value, _time_to_db(_now())]
         if audio is not None:
             assignments.append("duration = ?, sample_rate = ?, channels = ?, audio_format = ?")
             params += [audio.duration_seconds, audio.sample_rate, audio.channels, audio.format]

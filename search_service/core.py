@@ -1,7 +1,6 @@
 """Search logic: validates requests, keeps collections consistent, rolls segment hits up to clips. No gRPC here."""
 
 import math
-import re
 import threading
 from collections.abc import Iterable, Sequence
 
@@ -27,7 +26,6 @@ MAX_CLIP_IDS = 10_000
 MAX_BREADTH = 4096
 # Window hits fetched per clip wanted: a clip matching in several windows must not crowd out the next clips.
 WINDOWS_PER_CLIP = 4
-_COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 
 class SearchCore:
@@ -39,7 +37,7 @@ class SearchCore:
     def ensure_collection(self, name: str, dimension: int, metric: str = "", index_type: str = "") -> bool:
         """Create the collection if absent (True when created). FAILED_PRECONDITION if it exists with another
         dimension or metric; an existing index type is kept."""
-        _check_name(name)
+        rules.check_collection_name(name)
         require(
             1 <= dimension <= MAX_DIMENSION,
             f"dimension must be 1..{MAX_DIMENSION}, got {dimension}",
@@ -62,13 +60,13 @@ class SearchCore:
 
     def drop_collection(self, name: str) -> bool:
         """Remove the collection and its vectors; False when there was none."""
-        _check_name(name)
+        rules.check_collection_name(name)
         with self._schema:
             return self.store.drop(name)
 
     def upsert(self, collection: str, clips: Sequence[ClipVectors]) -> int:
         """Write each clip's vectors, replacing any it had; returns how many vectors were written."""
-        _check_name(collection)
+        rules.check_collection_name(collection)
         clip_ids = [clip.clip_id for clip in clips]
         require(len(set(clip_ids)) == len(clip_ids), "a clip id appears twice; send each clip once", "DUPLICATE_CLIP")
         spec = self._spec(collection)
@@ -79,7 +77,7 @@ class SearchCore:
 
     def delete(self, collection: str, clip_ids: Sequence[int]) -> None:
         """Remove every vector of the clips. Idempotent: unknown clips, or a missing collection, are no-ops."""
-        _check_name(collection)
+        rules.check_collection_name(collection)
         _check_clip_ids(clip_ids, "clip_ids")
         if not clip_ids:
             return
@@ -99,7 +97,7 @@ class SearchCore:
     ) -> list[list[domain.Hit]]:
         """For each query vector, the top_k clips matching the filter, best first, each once with the time range
         of its best window. Scores: higher is more similar (COSINE/IP as is, minus the distance for L2)."""
-        _check_name(collection)
+        rules.check_collection_name(collection)
         rules.check_top_k(top_k)
         require(
             1 <= len(queries) <= rules.MAX_QUERY_VECTORS,
@@ -135,13 +133,13 @@ class SearchCore:
 
     def count(self, collection: str) -> VectorCount:
         """How many vectors and how many clips the collection holds."""
-        _check_name(collection)
+        rules.check_collection_name(collection)
         self._spec(collection)
         return self.store.count(collection)
 
     def get_vectors(self, collection: str, clip_id: int) -> list[domain.Segment]:
         """The clip's stored segments in time order; NOT_FOUND when it has none."""
-        _check_name(collection)
+        rules.check_collection_name(collection)
         self._spec(collection)
         segments = self.store.segments(collection, clip_id)
         if not segments:
@@ -152,7 +150,7 @@ class SearchCore:
 
     def list_clip_ids(self, collection: str) -> list[int]:
         """Every clip id that has vectors in the collection, ascending (reconcile compares them with the records)."""
-        _check_name(collection)
+        rules.check_collection_name(collection)
         self._spec(collection)
         return self.store.clip_ids(collection)
 
@@ -161,14 +159,6 @@ class SearchCore:
         if spec is None:
             raise collection_not_found(collection)
         return spec
-
-
-def _check_name(name: str) -> None:
-    require(
-        bool(_COLLECTION_NAME.fullmatch(name)),
-        f"collection name {name!r} must be 1-64 letters, digits or '_', starting with a letter",
-        "INVALID_COLLECTION_NAME",
-    )
 
 
 def _check_clip_ids(clip_ids: Sequence[int], what: str) -> None:

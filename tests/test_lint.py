@@ -19,5 +19,7 @@ BIN = pathlib.Path(sys.executable).parent
     ids=["ruff check", "ruff format", "mypy"],
 )
 def test_the_tree_is_clean(command):
-    result = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [str(BIN / command[0]), *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, f"`{' '.join(command)}` found problems:\n{result.stdout}{result.stderr}"

@@ -6,16 +6,16 @@ from datetime import UTC
 from audiosearch.runtime import domain
 from audiosearch.type.v1 import types_pb2
 
-_STATE_TO_PROTO = {
+_STATE_TO_PROTO: dict[domain.ClipState, types_pb2.ClipState] = {
     domain.ClipState.PENDING: types_pb2.CLIP_STATE_PENDING,
     domain.ClipState.READY: types_pb2.CLIP_STATE_READY,
     domain.ClipState.FAILED: types_pb2.CLIP_STATE_FAILED,
     domain.ClipState.DELETING: types_pb2.CLIP_STATE_DELETING,
 }
-_STATE_FROM_PROTO = {value: key for key, value in _STATE_TO_PROTO.items()}
+_STATE_FROM_PROTO: dict[int, domain.ClipState] = {value: key for key, value in _STATE_TO_PROTO.items()}
 
 
-def state_to_proto(state: domain.ClipState) -> int:
+def state_to_proto(state: domain.ClipState) -> types_pb2.ClipState:
     return _STATE_TO_PROTO[state]
 
 

@@ -19,8 +19,18 @@ METRICS = ("COSINE", "IP", "L2")
 INDEX_TYPES = ("HNSW", "IVF_FLAT", "IVF_SQ8", "FLAT")
 # Every window is a vector: a hop below this would turn one clip into tens of thousands of vectors.
 MIN_HOP_SECONDS = 0.1
+# Milvus's collection name rules, so a collection's name can be its vector collection's name too.
+_COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 # Control characters cannot be written into a Milvus filter by both Milvus Lite and the server: labels are plain text.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_collection_name(name: str) -> None:
+    require(
+        bool(_COLLECTION_NAME.fullmatch(name)),
+        f"collection name {name!r} is not valid: use 1-64 letters, digits or underscores, starting with a letter",
+        "INVALID_COLLECTION_NAME",
+    )
 
 
 def check_text_value(value: str, what: str) -> None:

@@ -7,7 +7,7 @@ import dataclasses
 import os
 import typing
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from audiosearch.sdk.errors import SettingsError
 
@@ -39,7 +39,7 @@ def load_settings(cls: type[T], prefix: str, environ: Mapping[str, str] | None =
     environ = os.environ if environ is None else environ
     hints = typing.get_type_hints(cls)
     values = {}
-    for field in dataclasses.fields(cls):
+    for field in dataclasses.fields(typing.cast(Any, cls)):
         name = env_name(prefix, field.name)
         if name in environ:
             values[field.name] = _parse(environ[name], hints[field.name], name)

@@ -46,7 +46,7 @@ VAD_MARGIN_DB = 3.0
 log = logging.getLogger(__name__)
 
 
-def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+def _hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
     # Slaney's scale (librosa's default): linear below 1 kHz, logarithmic above.
     hz = np.asarray(hz, dtype=np.float64)
     mel = hz / (200.0 / 3)
@@ -146,7 +146,7 @@ class Ge2eModel(EmbeddingModel):
                 self._weights = ge2e_weights.load_weights(path)
             except ge2e_weights.WeightsError as error:
                 self._reason = f"{error}; reinstall with `{ge2e_weights.INSTALL_HINT}`"
-        if self._reason:
+        if self._weights is None:
             log.warning("model ge2e unavailable: %s", self._reason)
             return
         self._window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)

@@ -22,7 +22,7 @@ INSTALL_HINT = "pip install --no-deps resemblyzer==0.1.4"
 
 def expected_shapes() -> dict[str, tuple[int, ...]]:
     """The GE2E encoder's parameters: 3 LSTM layers of 256 (gates stacked i, f, g, o) and a 256 -> 256 linear."""
-    shapes = {}
+    shapes: dict[str, tuple[int, ...]] = {}
     for layer in range(LAYERS):
         shapes[f"lstm.weight_ih_l{layer}"] = (4 * HIDDEN, N_MELS if layer == 0 else HIDDEN)
         shapes[f"lstm.weight_hh_l{layer}"] = (4 * HIDDEN, HIDDEN)
@@ -95,6 +95,10 @@ def _rebuild_tensor(storage_ref, offset, size, stride, *_ignored):
 
 
 class _Unpickler(pickle.Unpickler):
+    def __init__(self, file) -> None:
+        super().__init__(file)
+        self.storages: dict[str, np.dtype] = {}
+
     def find_class(self, module: str, name: str):
         if (module, name) == ("collections", "OrderedDict"):
             return collections.OrderedDict
@@ -116,7 +120,6 @@ class _Unpickler(pickle.Unpickler):
 
 def _unpickle(file) -> tuple[object, dict[str, np.dtype]]:
     unpickler = _Unpickler(file)
-    unpickler.storages = {}
     return unpickler.load(), unpickler.storages
 
 

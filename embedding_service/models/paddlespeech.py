@@ -14,6 +14,7 @@ import threading
 import types
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import yaml
@@ -27,7 +28,7 @@ INSTALL_HINT = "install the embedding extra: pip install 'audiosearch[embedding]
 
 # The front ends, fixed: the published weights were trained with these, so an archive that says otherwise is refused.
 ECAPA_FEATURES = {"sr": 16000, "n_mels": 80, "window_size": 400, "hop_size": 160}
-PANNS_FEATURES = {
+PANNS_FEATURES: dict[str, Any] = {
     "sample_rate": 32000,
     "n_fft": 1024,
     "hop_length": 320,
@@ -191,7 +192,7 @@ class PaddleSpeechModel(EmbeddingModel):
     def embed_batch(self, waveforms: list[np.ndarray]) -> np.ndarray:
         if not waveforms:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if self._network is None:
+        if self._network is None or self._worker is None:
             raise RuntimeError(f"model {self.name} is not available: {self._reason}")
         return self._worker.submit(self._embed, waveforms).result()
 

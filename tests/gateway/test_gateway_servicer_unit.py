@@ -18,6 +18,7 @@ from audiosearch.runtime import domain
 from audiosearch.sdk import errors
 from audiosearch.type.v1 import types_pb2
 from gateway.core import RECORDING_SEGMENTS, GatewayCore
+from gateway.reconcile import Reconciler
 from gateway.servicer import GatewayServicer
 from metadata_service.core import MetadataCore
 from metadata_service.store import open_store
@@ -126,13 +127,14 @@ def import_root(tmp_path):
 def parts(tmp_path, import_root):
     store = open_store(f"sqlite:///{tmp_path}/metadata.db")
     index = MemoryIndex()
+    catalog = Catalog(store)
     core = GatewayCore(
         FakeEmbedder(),
         index,
-        Catalog(store),
+        catalog,
+        Reconciler(catalog, index, min_age_seconds=0.0),
         import_roots=(str(import_root),),
         max_upload_bytes=1024,
-        reconcile_min_age_seconds=0.0,
     )
     yield core, index
     store.close()

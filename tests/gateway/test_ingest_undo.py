@@ -12,6 +12,7 @@ import pytest
 from audiosearch.runtime import domain
 from audiosearch.sdk import errors
 from gateway.core import GatewayCore, IngestRequest
+from gateway.reconcile import Reconciler
 
 COLLECTION = domain.Collection("c", "m", 2)
 
@@ -82,7 +83,7 @@ class Catalog:
 
 def test_a_lost_ready_reply_then_a_retry_leaves_the_acknowledged_clip_with_its_vectors():
     catalog, index = Catalog(), Index()
-    core = GatewayCore(Embedder(), index, catalog)
+    core = GatewayCore(Embedder(), index, catalog, Reconciler(catalog, index))
     request = IngestRequest("c", b"audio", request_id="r1")
     catalog.lose_ready_reply = True
     with pytest.raises(errors.Unavailable):
@@ -95,7 +96,7 @@ def test_a_lost_ready_reply_then_a_retry_leaves_the_acknowledged_clip_with_its_v
 
 def test_a_failed_ingest_with_the_catalog_up_removes_the_record_and_the_vectors():
     catalog, index = Catalog(), Index()
-    core = GatewayCore(Embedder(), index, catalog)
+    core = GatewayCore(Embedder(), index, catalog, Reconciler(catalog, index))
 
     def fail_ready(*args, **kwargs):
         raise errors.Unavailable("metadata refused", "PEER_UNAVAILABLE")
