@@ -1,6 +1,6 @@
 """Clients of the three internal services: proto <-> domain, deadlines from the caller, peer errors as domain errors."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import grpc
 
@@ -52,18 +52,14 @@ class EmbeddingClient(_Peer):
         self, model: str, content: bytes, segments: domain.SegmentOptions
     ) -> tuple[domain.AudioInfo, list[domain.Segment]]:
         """Embed audio bytes (streamed in 1 MiB chunks); one segment, or one per window."""
-        options = embedding_pb2.EmbedOptions(model=model, segments=convert.segments_to_proto(segments))
+        options = convert.embed_options_to_proto(model, segments)
 
         def stream() -> Iterable[embedding_pb2.StreamEmbedAudioRequest]:
             yield embedding_pb2.StreamEmbedAudioRequest(options=options)
             for chunk in chunked(content):
                 yield embedding_pb2.StreamEmbedAudioRequest(chunk=chunk)
 
-        response = self._call(self.stub.StreamEmbedAudio, stream())
-        segments_out = [
-            domain.Segment(list(item.vector), item.start_seconds, item.end_seconds) for item in response.embeddings
-        ]
-        return convert.audio_from_proto(response.audio), segments_out
+        return convert.embed_response_from_proto(self._call(self.stub.StreamEmbedAudio, stream()))
 
 
 class SearchClient(_Peer):
@@ -83,14 +79,9 @@ class SearchClient(_Peer):
         """False when there was no such vector collection."""
         return self._call(self.stub.DropCollection, search_pb2.DropCollectionRequest(collection=name)).dropped
 
-    def upsert(self, collection: str, clip: domain.Clip, segments: list[domain.Segment]) -> None:
-        vectors = search_pb2.ClipVectors(
-            clip_id=clip.id,
-            labels=convert.labels_to_proto(clip.labels),
-            duration_seconds=clip.audio.duration_seconds,
-            segments=[_segment_to_proto(segment) for segment in segments],
-        )
-        self._call(self.stub.Upsert, search_pb2.UpsertRequest(collection=collection, clips=[vectors]))
+    def upsert(self, collection: str, clip: domain.ClipVectors) -> None:
+        clips = [convert.clip_vectors_to_proto(clip)]
+        self._call(self.stub.Upsert, search_pb2.UpsertRequest(collection=collection, clips=clips))
 
     def delete(self, collection: str, clip_ids: list[int]) -> None:
         self._call(self.stub.Delete, search_pb2.DeleteRequest(collection=collection, clip_ids=clip_ids))
@@ -98,25 +89,17 @@ class SearchClient(_Peer):
     def search(
         self,
         collection: str,
-        queries: list[list[float]],
+        queries: Sequence[domain.Vector],
         top_k: int,
         search_filter: domain.SearchFilter,
-        exclude_clip_ids: list[int],
-        breadth: int = 0,
+        exclude_clip_ids: Sequence[int],
+        search_breadth: int = 0,
     ) -> list[list[domain.Hit]]:
-        request = search_pb2.SearchRequest(
-            collection=collection,
-            queries=[search_pb2.Vector(values=query) for query in queries],
-            top_k=top_k,
-            filter=convert.filter_to_proto(search_filter),
-            exclude_clip_ids=exclude_clip_ids,
-            search_breadth=breadth,
+        """For each query vector, its top_k clips (each once, with its best window), best first."""
+        request = convert.search_request_to_proto(
+            collection, queries, top_k, search_filter, exclude_clip_ids, search_breadth
         )
-        response = self._call(self.stub.Search, request)
-        return [
-            [domain.Hit(hit.clip_id, hit.score, hit.start_seconds, hit.end_seconds) for hit in result.hits]
-            for result in response.results
-        ]
+        return convert.search_response_from_proto(self._call(self.stub.Search, request))
 
     def count_vectors(self, collection: str) -> int:
         return self._call(self.stub.Count, search_pb2.CountRequest(collection=collection)).vectors
@@ -134,17 +117,10 @@ class SearchClient(_Peer):
         except grpc.RpcError as error:
             raise rpc_errors.from_rpc_error(error, self.service_name) from None
 
-    def get_vectors(self, collection: str, clip_id: int) -> list[list[float]]:
+    def get_vectors(self, collection: str, clip_id: int) -> list[domain.Segment]:
+        """The clip's stored segments in time order."""
         request = search_pb2.GetVectorsRequest(collection=collection, clip_id=clip_id)
-        return [list(segment.vector.values) for segment in self._call(self.stub.GetVectors, request).segments]
-
-
-def _segment_to_proto(segment: domain.Segment) -> search_pb2.Segment:
-    return search_pb2.Segment(
-        vector=search_pb2.Vector(values=segment.vector),
-        start_seconds=segment.start_seconds,
-        end_seconds=segment.end_seconds,
-    )
+        return [convert.segment_from_proto(segment) for segment in self._call(self.stub.GetVectors, request).segments]
 
 
 class MetadataClient(_Peer):
@@ -208,18 +184,11 @@ class MetadataClient(_Peer):
         request = metadata_pb2.FindByContentHashRequest(collection=collection, content_sha256=content_sha256)
         return convert.clip_from_proto(self._call(self.stub.FindByContentHash, request))
 
-    def update_clip_state(
-        self,
-        clip_id: int,
-        state: domain.ClipState,
-        audio: domain.AudioInfo | None = None,
-        segment_count: int = 0,
-    ) -> domain.Clip:
+    def update_clip_state(self, clip_id: int, state: domain.ClipState, segment_count: int = 0) -> domain.Clip:
+        """Move the clip to `state` (and store its segment count when not 0). The audio facts are not sent: they
+        were written once, when the record was created after the embed."""
         request = metadata_pb2.UpdateClipStateRequest(
-            id=clip_id,
-            state=convert.state_to_proto(state),
-            audio=convert.audio_to_proto(audio) if audio else None,
-            segment_count=segment_count,
+            id=clip_id, state=convert.state_to_proto(state), segment_count=segment_count
         )
         return convert.clip_from_proto(self._call(self.stub.UpdateClipState, request))
 

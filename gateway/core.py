@@ -7,7 +7,7 @@ and its record is READY; a failed ingest removes whatever it wrote.
 import hashlib
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -40,19 +40,19 @@ class Embedder(Protocol):
 class VectorIndex(Protocol):
     def ensure_collection(self, name: str, dimension: int, metric: str, index_type: str) -> None: ...
     def drop_collection(self, name: str) -> bool: ...
-    def upsert(self, collection: str, clip: domain.Clip, segments: list[domain.Segment]) -> None: ...
+    def upsert(self, collection: str, clip: domain.ClipVectors) -> None: ...
     def delete(self, collection: str, clip_ids: list[int]) -> None: ...
     def search(
         self,
         collection: str,
-        queries: list[list[float]],
+        queries: Sequence[domain.Vector],
         top_k: int,
         search_filter: domain.SearchFilter,
-        exclude_clip_ids: list[int],
-        breadth: int = 0,
+        exclude_clip_ids: Sequence[int],
+        search_breadth: int = 0,
     ) -> list[list[domain.Hit]]: ...
     def count_vectors(self, collection: str) -> int: ...
-    def get_vectors(self, collection: str, clip_id: int) -> list[list[float]]: ...
+    def get_vectors(self, collection: str, clip_id: int) -> list[domain.Segment]: ...
 
 
 class ClipCatalog(Protocol):
@@ -67,9 +67,7 @@ class ClipCatalog(Protocol):
         self, collection: str, page_size: int, page_token: str, search_filter: domain.SearchFilter
     ) -> tuple[list[domain.Clip], str]: ...
     def find_by_content_hash(self, collection: str, content_sha256: str) -> domain.Clip: ...
-    def update_clip_state(
-        self, clip_id: int, state: domain.ClipState, audio: domain.AudioInfo | None = None, segment_count: int = 0
-    ) -> domain.Clip: ...
+    def update_clip_state(self, clip_id: int, state: domain.ClipState, segment_count: int = 0) -> domain.Clip: ...
     def delete_clip(self, clip_id: int) -> bool: ...
     def count_clips(self, collection: str) -> dict[str, int]: ...
 
@@ -97,7 +95,7 @@ class SearchQuery:
     top_k: int
     audio: bytes | None = None
     clip_id: int | None = None
-    vector: list[float] | None = None
+    vector: Sequence[float] | None = None
     min_score: float | None = None
     search_filter: domain.SearchFilter = domain.SearchFilter()
     # HNSW ef / IVF nprobe; 0 lets the search service choose. Bounds are the search service's to check.
@@ -226,7 +224,12 @@ class GatewayCore:
         """Hash, dedupe, embed, create the record, write vectors, mark READY; undo everything on failure.
 
         `duplicate` is False only for the call that created the clip's record: of concurrent identical uploads,
-        exactly one says it added the clip."""
+        exactly one says it added the clip.
+
+        Dedupe is looked up twice, on purpose: here, before the embed, so a READY duplicate costs one key lookup instead
+        of an embed (the costly step); then inside CreateClip, the atomic one under the store's unique keys, which
+        decides between concurrent identical uploads and refuses a reused request_id. The audio facts are written
+        once, with the record (the embed, which measures them, comes first); READY adds only the segment count."""
         if not request.content:
             raise errors.InvalidArgument("the upload is empty: send the audio file's bytes", "EMPTY_AUDIO")
         if len(request.content) > self.max_upload_bytes:
@@ -256,8 +259,10 @@ class GatewayCore:
                 return IngestResult(clip, duplicate=True)
         # A record another call created but has not finished: writing its vectors again is idempotent.
         try:
-            self.index.upsert(collection.name, clip, segments)
-            ready = self.catalog.update_clip_state(clip.id, domain.ClipState.READY, audio, len(segments))
+            self.index.upsert(
+                collection.name, domain.ClipVectors(clip.id, clip.labels, clip.audio.duration_seconds, segments)
+            )
+            ready = self.catalog.update_clip_state(clip.id, domain.ClipState.READY, segment_count=len(segments))
         except errors.AudioSearchError:
             self._undo_ingest(collection.name, clip.id)
             raise
@@ -314,19 +319,20 @@ class GatewayCore:
             )
         collection = self.catalog.get_collection(query.collection)
         exclude: list[int] = []
+        vectors: list[domain.Vector]
         if query.audio is not None:
             if not query.audio:
                 raise errors.InvalidArgument("the query audio is empty", "EMPTY_AUDIO")
             # Cut like the collection's clips, so a query longer than one window matches window for window.
             _, segments = self.embedder.embed(collection.model, query.audio, collection.segments)
-            vectors = [list(segment.vector) for segment in segments]
+            vectors = [segment.vector for segment in segments]
         elif query.clip_id is not None:
             clip = self.catalog.get_clip(query.clip_id)
             if clip.collection != collection.name:
                 raise errors.InvalidArgument(
                     f"clip {clip.id} belongs to collection {clip.collection!r}", "WRONG_COLLECTION"
                 )
-            vectors = self.index.get_vectors(collection.name, clip.id)
+            vectors = [segment.vector for segment in self.index.get_vectors(collection.name, clip.id)]
             exclude = [clip.id]
         elif query.vector is not None:
             if len(query.vector) != collection.dimension:
@@ -335,11 +341,13 @@ class GatewayCore:
                     f"needs {collection.dimension}",
                     "DIMENSION_MISMATCH",
                 )
-            vectors = [list(query.vector)]
+            vectors = [query.vector]
         else:
             raise errors.InvalidArgument("set one query: audio, clip_id or vector", "QUERY_REQUIRED")
         # A little headroom: hits whose clip is not READY are dropped below.
         limit = min(rules.MAX_TOP_K, query.top_k + 16)
+        # The search service rolls each query vector's windows up to clips (only it sees the windows); the whole
+        # query, sent in calls of at most MAX_QUERY_VECTORS, is combined here, the one place that sees all of it.
         roll_up = _RollUp()
         for first in range(0, len(vectors), rules.MAX_QUERY_VECTORS):
             batch = vectors[first : first + rules.MAX_QUERY_VECTORS]
@@ -411,10 +419,11 @@ class GatewayCore:
 
 
 class _RollUp:
-    """One hit per clip, best first: the mean over query vectors of each one's best score for the clip (0 where
-    the clip is not among its hits), so a clip matching the whole query beats one matching a single window; the
-    time range is that of the clip's best single window. Fed batch by batch, so memory follows the clips found,
-    not the query's length."""
+    """One hit per clip across a query's vectors, best first: the mean over query vectors of each one's score for
+    the clip (0 where the clip is not among its hits), so a clip matching the whole query beats one matching a single
+    window; the time range is that of the clip's best single window. Each query vector's hits come from the search
+    service already rolled up from windows to clips (each clip once, with its best window). Fed batch by batch, so
+    memory follows the clips found, not the query's length."""
 
     def __init__(self) -> None:
         self._totals: dict[int, float] = {}
@@ -422,14 +431,10 @@ class _RollUp:
 
     def add(self, results: list[list[domain.Hit]]) -> None:
         for hits in results:
-            per_query: dict[int, domain.Hit] = {}
             for hit in hits:
-                if hit.clip_id not in per_query or hit.score > per_query[hit.clip_id].score:
-                    per_query[hit.clip_id] = hit
-            for clip_id, hit in per_query.items():
-                self._totals[clip_id] = self._totals.get(clip_id, 0.0) + hit.score
-                if clip_id not in self._best or hit.score > self._best[clip_id].score:
-                    self._best[clip_id] = hit
+                self._totals[hit.clip_id] = self._totals.get(hit.clip_id, 0.0) + hit.score
+                if hit.clip_id not in self._best or hit.score > self._best[hit.clip_id].score:
+                    self._best[hit.clip_id] = hit
 
     def ranked(self, query_count: int) -> list[domain.Hit]:
         count = max(1, query_count)

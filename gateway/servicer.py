@@ -77,7 +77,7 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
             top_k=request.top_k,
             audio=request.audio if which == "audio" else None,
             clip_id=request.clip_id if which == "clip_id" else None,
-            vector=list(request.vector.values) if which == "vector" else None,
+            vector=request.vector.values if which == "vector" else None,
             min_score=request.min_score if request.HasField("min_score") else None,
             search_filter=convert.filter_from_proto(request.filter),
             search_breadth=request.search_breadth,

@@ -5,6 +5,7 @@ import threading
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from audiosearch.runtime import domain, rules
 from audiosearch.sdk import errors
@@ -89,14 +90,17 @@ class SearchCore:
     def search(
         self,
         collection: str,
-        queries: Sequence[Sequence[float]],
+        queries: Sequence[domain.Vector],
         top_k: int,
         search_filter: domain.SearchFilter = domain.SearchFilter(),
-        breadth: int = 0,
         exclude_clip_ids: Sequence[int] = (),
+        search_breadth: int = 0,
     ) -> list[list[domain.Hit]]:
         """For each query vector, the top_k clips matching the filter, best first, each once with the time range
-        of its best window. Scores: higher is more similar (COSINE/IP as is, minus the distance for L2)."""
+        of its best window. Scores: higher is more similar (COSINE/IP as is, minus the distance for L2).
+
+        Window to clip is rolled up here, per query vector, because only here are the windows seen (a clip matching
+        in several windows makes this ask again for more); the gateway combines a long query's vectors."""
         rules.check_collection_name(collection)
         rules.check_top_k(top_k)
         require(
@@ -105,8 +109,8 @@ class SearchCore:
             "INVALID_QUERY_COUNT",
         )
         require(
-            breadth == 0 or 1 <= breadth <= MAX_BREADTH,
-            f"search_breadth must be 1..{MAX_BREADTH}, or 0 for a default; got {breadth}",
+            search_breadth == 0 or 1 <= search_breadth <= MAX_BREADTH,
+            f"search_breadth must be 1..{MAX_BREADTH}, or 0 for a default; got {search_breadth}",
             "INVALID_SEARCH_BREADTH",
         )
         _check_clip_ids(exclude_clip_ids, "exclude_clip_ids")
@@ -115,7 +119,7 @@ class SearchCore:
         vectors = [_checked_vector(query, spec, f"query {index}") for index, query in enumerate(queries)]
         # First ask for top_k windows: when they belong to top_k different clips (always, for one vector per clip),
         # they are exactly the top_k clips. Only queries whose windows repeat a clip ask again, for more windows.
-        results = self.store.search(collection, spec, vectors, top_k, expression, breadth or max(64, 2 * top_k))
+        results = self.store.search(collection, spec, vectors, top_k, expression, search_breadth or max(64, 2 * top_k))
         crowded = [index for index, hits in enumerate(results) if _crowded(hits, top_k)]
         if crowded:
             limit = min(MAX_RESULT_WINDOW, top_k * WINDOWS_PER_CLIP)
@@ -125,7 +129,7 @@ class SearchCore:
                 [vectors[index] for index in crowded],
                 limit,
                 expression,
-                breadth or max(64, 2 * limit),
+                search_breadth or max(64, 2 * limit),
             )
             for index, hits in zip(crowded, again, strict=True):
                 results[index] = hits
@@ -169,7 +173,9 @@ def _check_clip_ids(clip_ids: Sequence[int], what: str) -> None:
     )
 
 
-def _checked_vector(values: Iterable[float], spec: CollectionSpec, what: str) -> list[float]:
+def _checked_vector(values: domain.Vector, spec: CollectionSpec, what: str) -> npt.NDArray[np.float32]:
+    """The vector as float32 (what the store keeps and searches with): the one copy between the gateway's request
+    and the store, kept as an array to the store (pymilvus takes arrays as they are)."""
     vector = np.asarray(values, dtype=np.float32)
     require(
         vector.ndim == 1 and vector.size == spec.dimension,
@@ -183,7 +189,7 @@ def _checked_vector(values: Iterable[float], spec: CollectionSpec, what: str) ->
     require(
         spec.metric != "COSINE" or bool(vector.any()), f"{what} is all zeros; COSINE needs a direction", "ZERO_VECTOR"
     )
-    return vector.tolist()
+    return vector
 
 
 def _checked_clip(clip: ClipVectors, spec: CollectionSpec) -> ClipVectors:

@@ -238,23 +238,23 @@ class MilvusVectorStore:
         self,
         collection: str,
         spec: CollectionSpec,
-        queries: Sequence[Sequence[float]],
+        queries: Sequence[domain.Vector],
         limit: int,
         expression: str,
-        breadth: int,
+        search_breadth: int,
     ) -> list[list[SegmentHit]]:
         with self._forget_spec_on_error(collection), _milvus_errors(collection):
             return self._reloading(
                 self._search_once,
                 self._name(collection),
-                data=[list(query) for query in queries],
+                data=list(queries),  # float32 arrays from the core, packed by pymilvus as they are
                 limit=limit,
                 expression=expression,
-                params=_search_params(spec.index_type, breadth, limit),
+                params=_search_params(spec.index_type, search_breadth, limit),
             )
 
     def _search_once(
-        self, name: str, data: list[list[float]], limit: int, expression: str, params: dict
+        self, name: str, data: list[domain.Vector], limit: int, expression: str, params: dict
     ) -> list[list[SegmentHit]]:
         """One Search RPC on the client's own connection, the request built by pymilvus as MilvusClient.search
         builds it (same encoding, same consistency timestamps, so this process still reads its own writes).
@@ -531,7 +531,7 @@ def _rows(clip: ClipVectors) -> Iterator[dict]:
             "speaker": clip.labels.speaker,
             "sound_class": clip.labels.sound_class,
             "tags": list(clip.labels.tags),
-            VECTOR: list(segment.vector),
+            VECTOR: segment.vector,  # the core's checked float32 array: pymilvus reads it without another copy here
         }
 
 

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from audiosearch.runtime import domain
+from audiosearch.runtime.domain import ClipVectors  # what the gateway writes is what the store keeps
 from audiosearch.runtime.rules import MAX_LABEL_BYTES, MAX_TAGS  # noqa: F401 - the schema's field sizes
 from audiosearch.sdk import errors
 
@@ -17,16 +18,6 @@ class CollectionSpec:
     dimension: int
     metric: str
     index_type: str
-
-
-@dataclasses.dataclass(frozen=True)
-class ClipVectors:
-    """Every segment vector of one clip, with the labels searches filter by."""
-
-    clip_id: int
-    labels: domain.Labels
-    duration_seconds: float
-    segments: Sequence[domain.Segment]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,10 +53,10 @@ class VectorStore(Protocol):
         self,
         collection: str,
         spec: CollectionSpec,
-        queries: Sequence[Sequence[float]],
+        queries: Sequence[domain.Vector],
         limit: int,
         expression: str,
-        breadth: int,
+        search_breadth: int,
     ) -> list[list[SegmentHit]]: ...
     def count(self, collection: str) -> VectorCount: ...
     def segments(self, collection: str, clip_id: int) -> list[domain.Segment]: ...

@@ -1,9 +1,14 @@
-"""proto <-> domain conversions for the shared audiosearch.type.v1 messages (the one place they are written)."""
+"""proto <-> domain conversions, both directions of each message side by side (the one place they are written):
+the shared audiosearch.type.v1 messages, then those of each internal API (embedding, search), used by the service
+that answers and by the gateway's client that calls it."""
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import UTC
 
+from audiosearch.embedding.v1 import embedding_service_pb2 as embedding_pb2
 from audiosearch.runtime import domain
+from audiosearch.search.v1 import search_service_pb2 as search_pb2
 from audiosearch.type.v1 import types_pb2
 
 _STATE_TO_PROTO: dict[domain.ClipState, types_pb2.ClipState] = {
@@ -156,3 +161,135 @@ def model_from_proto(message: types_pb2.ModelInfo) -> domain.ModelInfo:
         unavailable_reason=message.unavailable_reason,
         description=message.description,
     )
+
+
+# --- audiosearch.embedding.v1 (EmbeddingService: encoded by its servicer, decoded by gateway/clients.py)
+
+
+def embed_options_to_proto(model: str, segments: domain.SegmentOptions) -> embedding_pb2.EmbedOptions:
+    return embedding_pb2.EmbedOptions(model=model, segments=segments_to_proto(segments))
+
+
+def embed_options_from_proto(message: embedding_pb2.EmbedOptions) -> tuple[str, domain.SegmentOptions]:
+    """The model's name and how to cut the audio."""
+    return message.model, segments_from_proto(message.segments)
+
+
+def embedding_to_proto(segment: domain.Segment) -> embedding_pb2.Embedding:
+    return embedding_pb2.Embedding(
+        vector=segment.vector, start_seconds=segment.start_seconds, end_seconds=segment.end_seconds
+    )
+
+
+def embedding_from_proto(message: embedding_pb2.Embedding) -> domain.Segment:
+    # The repeated field itself, not a copy: it is only read again to encode the search service's Upsert.
+    return domain.Segment(message.vector, message.start_seconds, message.end_seconds)
+
+
+def embed_response_to_proto(
+    model: str, audio: domain.AudioInfo, segments: Sequence[domain.Segment]
+) -> embedding_pb2.EmbedAudioResponse:
+    return embedding_pb2.EmbedAudioResponse(
+        model=model, audio=audio_to_proto(audio), embeddings=[embedding_to_proto(segment) for segment in segments]
+    )
+
+
+def embed_response_from_proto(
+    message: embedding_pb2.EmbedAudioResponse,
+) -> tuple[domain.AudioInfo, list[domain.Segment]]:
+    """The audio's facts and its segments: one, or one per window."""
+    return audio_from_proto(message.audio), [embedding_from_proto(item) for item in message.embeddings]
+
+
+# --- audiosearch.search.v1 (SearchService: decoded/encoded by its servicer and by gateway/clients.py)
+
+
+def vector_to_proto(vector: domain.Vector) -> search_pb2.Vector:
+    return search_pb2.Vector(values=vector)
+
+
+def vector_from_proto(message: search_pb2.Vector) -> Sequence[float]:
+    """The repeated field itself (a read-only sequence), not a copy."""
+    return message.values
+
+
+def segment_to_proto(segment: domain.Segment) -> search_pb2.Segment:
+    return search_pb2.Segment(
+        vector=vector_to_proto(segment.vector), start_seconds=segment.start_seconds, end_seconds=segment.end_seconds
+    )
+
+
+def segment_from_proto(message: search_pb2.Segment) -> domain.Segment:
+    return domain.Segment(vector_from_proto(message.vector), message.start_seconds, message.end_seconds)
+
+
+def clip_vectors_to_proto(clip: domain.ClipVectors) -> search_pb2.ClipVectors:
+    return search_pb2.ClipVectors(
+        clip_id=clip.clip_id,
+        labels=labels_to_proto(clip.labels),
+        duration_seconds=clip.duration_seconds,
+        segments=[segment_to_proto(segment) for segment in clip.segments],
+    )
+
+
+def clip_vectors_from_proto(message: search_pb2.ClipVectors) -> domain.ClipVectors:
+    return domain.ClipVectors(
+        message.clip_id,
+        labels_from_proto(message.labels),
+        message.duration_seconds,
+        [segment_from_proto(segment) for segment in message.segments],
+    )
+
+
+def hit_to_proto(hit: domain.Hit) -> search_pb2.Hit:
+    return search_pb2.Hit(
+        clip_id=hit.clip_id, score=hit.score, start_seconds=hit.start_seconds, end_seconds=hit.end_seconds
+    )
+
+
+def hit_from_proto(message: search_pb2.Hit) -> domain.Hit:
+    return domain.Hit(message.clip_id, message.score, message.start_seconds, message.end_seconds)
+
+
+def search_request_to_proto(
+    collection: str,
+    vectors: Sequence[domain.Vector],
+    top_k: int,
+    search_filter: domain.SearchFilter,
+    exclude_clip_ids: Sequence[int],
+    search_breadth: int,
+) -> search_pb2.SearchRequest:
+    return search_pb2.SearchRequest(
+        collection=collection,
+        queries=[vector_to_proto(vector) for vector in vectors],
+        top_k=top_k,
+        filter=filter_to_proto(search_filter),
+        exclude_clip_ids=exclude_clip_ids,
+        search_breadth=search_breadth,
+    )
+
+
+def search_request_from_proto(
+    message: search_pb2.SearchRequest,
+) -> tuple[str, list[Sequence[float]], int, domain.SearchFilter, Sequence[int], int]:
+    """(collection, vectors, top_k, search_filter, exclude_clip_ids, search_breadth): SearchCore.search's arguments,
+    in its order."""
+    return (
+        message.collection,
+        [vector_from_proto(query) for query in message.queries],
+        message.top_k,
+        filter_from_proto(message.filter),
+        message.exclude_clip_ids,
+        message.search_breadth,
+    )
+
+
+def search_response_to_proto(results: Sequence[Sequence[domain.Hit]]) -> search_pb2.SearchResponse:
+    return search_pb2.SearchResponse(
+        results=[search_pb2.QueryResult(hits=[hit_to_proto(hit) for hit in hits]) for hits in results]
+    )
+
+
+def search_response_from_proto(message: search_pb2.SearchResponse) -> list[list[domain.Hit]]:
+    """One list of hits per query vector, in the order sent."""
+    return [[hit_from_proto(hit) for hit in result.hits] for result in message.results]

@@ -2,7 +2,17 @@
 
 import dataclasses
 import enum
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:  # numpy is the search service's, not the gateway's: only the type is named here
+    import numpy as np
+    import numpy.typing as npt
+
+# A vector as it travels: a proto's repeated field, a list, or (once checked by the search core) a float32 array.
+# Each hop passes it on as it is; only the search core makes a copy (see SearchCore.upsert).
+Vector: TypeAlias = "Sequence[float] | npt.NDArray[np.float32]"
 
 
 class ClipState(enum.Enum):
@@ -76,9 +86,20 @@ class SearchFilter:
 class Segment:
     """One vector of a clip and the time range it covers."""
 
-    vector: tuple[float, ...] | list[float]
+    vector: Vector
     start_seconds: float = 0.0
     end_seconds: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ClipVectors:
+    """Every segment vector of one clip, with the labels and duration searches filter by (what the gateway writes to
+    the search service)."""
+
+    clip_id: int
+    labels: Labels
+    duration_seconds: float
+    segments: Sequence[Segment]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -78,22 +78,29 @@ class MemoryIndex:
         self.vectors.pop(name, None)
         return self.specs.pop(name, None) is not None
 
-    def upsert(self, collection, clip, segments):
-        self._clips(collection)[clip.id] = list(segments)
+    def upsert(self, collection, clip):
+        self._clips(collection)[clip.clip_id] = list(clip.segments)
 
     def delete(self, collection, clip_ids):
         for clip_id in clip_ids:
             self.vectors.get(collection, {}).pop(clip_id, None)
 
-    def search(self, collection, queries, top_k, search_filter, exclude_clip_ids, breadth=0):
-        self.searches.append({"filter": search_filter, "exclude": list(exclude_clip_ids), "breadth": breadth})
+    def search(self, collection, queries, top_k, search_filter, exclude_clip_ids, search_breadth=0):
+        self.searches.append({"filter": search_filter, "exclude": list(exclude_clip_ids), "breadth": search_breadth})
         results = []
         for query in queries:
-            hits = [
-                domain.Hit(clip_id, float(np.dot(query, segment.vector)), segment.start_seconds, segment.end_seconds)
+            hits = [  # each clip once, with its best window, as the search service answers
+                max(
+                    (
+                        domain.Hit(
+                            clip_id, float(np.dot(query, segment.vector)), segment.start_seconds, segment.end_seconds
+                        )
+                        for segment in segments
+                    ),
+                    key=lambda hit: hit.score,
+                )
                 for clip_id, segments in self._clips(collection).items()
-                if clip_id not in exclude_clip_ids
-                for segment in segments
+                if clip_id not in exclude_clip_ids and segments
             ]
             results.append(sorted(hits, key=lambda hit: -hit.score)[:top_k])
         return results
@@ -102,7 +109,7 @@ class MemoryIndex:
         return sum(len(segments) for segments in self._clips(collection).values())
 
     def get_vectors(self, collection, clip_id):
-        return [list(segment.vector) for segment in self._clips(collection).get(clip_id, [])]
+        return list(self._clips(collection).get(clip_id, []))
 
     def list_clip_ids(self, collection):
         return sorted(self._clips(collection))

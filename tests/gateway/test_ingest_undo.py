@@ -26,8 +26,8 @@ class Index:
     def __init__(self) -> None:
         self.vectors: dict[int, list] = {}
 
-    def upsert(self, collection, clip, segments):
-        self.vectors[clip.id] = segments
+    def upsert(self, collection, clip):
+        self.vectors[clip.clip_id] = clip.segments
 
     def delete(self, collection, clip_ids):
         for clip_id in clip_ids:
@@ -67,7 +67,7 @@ class Catalog:
         self.requests[request_id] = created.id
         return created, True
 
-    def update_clip_state(self, clip_id, state, audio=None, segment_count=0):
+    def update_clip_state(self, clip_id, state, segment_count=0):
         self._check()
         self.clips[clip_id] = dataclasses.replace(self.clips[clip_id], state=state)
         if self.lose_ready_reply and state is domain.ClipState.READY:

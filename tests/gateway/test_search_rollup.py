@@ -1,4 +1,5 @@
-"""Roll-up of window hits into one hit per clip (gateway/core.py _RollUp), without servers."""
+"""Roll-up of a query's vectors into one hit per clip (gateway/core.py _RollUp), without servers; window to clip
+is the search service's (tests/search)."""
 
 import pytest
 
@@ -12,8 +13,9 @@ def _roll_up(results):
     return roll_up.ranked(len(results))
 
 
-def test_one_query_vector_keeps_each_clips_best_window():
-    hits = [[domain.Hit(1, 0.9, 0, 2), domain.Hit(2, 0.8, 4, 6), domain.Hit(1, 0.7, 2, 4)]]
+def test_one_query_vector_keeps_its_clips_as_the_search_service_rolled_them_up():
+    # The search service sends each clip once per query vector, with its best window (search_service/core.py).
+    hits = [[domain.Hit(2, 0.8, 4, 6), domain.Hit(1, 0.9, 0, 2)]]
     assert _roll_up(hits) == [domain.Hit(1, 0.9, 0, 2), domain.Hit(2, 0.8, 4, 6)]
 
 

@@ -92,9 +92,9 @@ def test_excluded_clips_are_not_returned(core, library):
 
 
 def test_search_breadth_is_bounded(core, library):
-    assert found(core, library, breadth=4096)[0] == 1
+    assert found(core, library, search_breadth=4096)[0] == 1
     with pytest.raises(errors.InvalidArgument, match="search_breadth"):
-        found(core, library, breadth=4097)
+        found(core, library, search_breadth=4097)
 
 
 def test_counts_vectors_and_clips(core, library):

@@ -47,8 +47,8 @@ class MemoryVectors:
     def delete(self, collection, clip_ids):
         self.deleted.append((collection, list(clip_ids)))
 
-    def search(self, collection, spec, queries, limit, expression, breadth):
-        self.searches.append({"queries": queries, "limit": limit, "expression": expression, "breadth": breadth})
+    def search(self, collection, spec, queries, limit, expression, search_breadth):
+        self.searches.append({"queries": queries, "limit": limit, "expression": expression, "breadth": search_breadth})
         return [list(hits) for hits in self.planted_hits[: len(queries)]]
 
     def count(self, collection):
@@ -176,7 +176,9 @@ def test_search_maps_queries_filter_and_hits(calls, voices, store):
         [(9, 0.5, 2.5, 4.5)],
     ]
     [search] = store.searches
-    assert search["queries"] == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]] and search["breadth"] == 128
+    # float32 arrays: the one copy of a vector in the search service, handed to the store as it is.
+    assert [query.tolist() for query in search["queries"]] == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    assert search["breadth"] == 128
     for value in ('"alice"', '"studio"', "1.5", "42"):  # every filter field and the excluded id reach the store
         assert value in search["expression"]
 
