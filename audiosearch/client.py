@@ -20,13 +20,13 @@ import grpc
 
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
-from audiosearch.sdk import rpc_errors
+from audiosearch.sdk import rpc_errors, services
 from audiosearch.sdk.channel import dial
 from audiosearch.sdk.security import ChannelSecurity
 from audiosearch.sdk.upload import chunked
 from audiosearch.type.v1 import types_pb2
 
-SERVICE_NAME = "audiosearch.gateway.v1.GatewayService"
+SERVICE_NAME = services.GATEWAY.full_name
 
 
 class AudioSearchClient:
@@ -81,7 +81,7 @@ class AudioSearchClient:
             name=name,
             model=model,
             segments=types_pb2.SegmentOptions(window_seconds=window_seconds, hop_seconds=hop_seconds),
-            index_type=index_type,
+            index_type=f"INDEX_TYPE_{index_type.upper()}" if index_type else "INDEX_TYPE_UNSPECIFIED",
             purpose=f"PURPOSE_{purpose.upper()}" if purpose else "PURPOSE_UNSPECIFIED",
         )
         return self._call(self.stub.CreateCollection, request)

@@ -71,7 +71,10 @@ class SearchClient(_Peer):
 
     def ensure_collection(self, name: str, dimension: int, metric: str, index_type: str) -> None:
         request = search_pb2.EnsureCollectionRequest(
-            collection=name, dimension=dimension, metric=metric, index_type=index_type
+            collection=name,
+            dimension=dimension,
+            metric=convert.metric_to_proto(metric),
+            index_type=convert.index_type_to_proto(index_type),
         )
         self._call(self.stub.EnsureCollection, request)
 

@@ -25,8 +25,8 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
             request.name,
             request.model,
             convert.segments_from_proto(request.segments),
-            request.index_type,
-            _purpose(request.purpose),
+            convert.index_type_from_proto(request.index_type),
+            convert.enum_name(pb2.CreateCollectionRequest.Purpose, request.purpose, "PURPOSE_"),
         )
         return convert.collection_to_proto(collection)
 
@@ -140,12 +140,3 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
                 for row in self.core.stats()
             ]
         )
-
-
-def _purpose(value: int) -> str:
-    """'' when unspecified; a number this build does not know stays a number, for the core to refuse."""
-    purposes = pb2.CreateCollectionRequest.Purpose
-    if value not in purposes.values():
-        return str(value)
-    name = purposes.Name(value).removeprefix("PURPOSE_")
-    return "" if name == "UNSPECIFIED" else name

@@ -14,7 +14,12 @@ class SearchServicer(pb2_grpc.SearchServiceServicer):
         self.core = core
 
     def EnsureCollection(self, request, context):
-        created = self.core.ensure_collection(request.collection, request.dimension, request.metric, request.index_type)
+        created = self.core.ensure_collection(
+            request.collection,
+            request.dimension,
+            convert.metric_from_proto(request.metric),
+            convert.index_type_from_proto(request.index_type),
+        )
         return pb2.EnsureCollectionResponse(created=created)
 
     def DropCollection(self, request, context):

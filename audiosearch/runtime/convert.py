@@ -20,6 +20,31 @@ _STATE_TO_PROTO: dict[domain.ClipState, types_pb2.ClipState] = {
 _STATE_FROM_PROTO: dict[int, domain.ClipState] = {value: key for key, value in _STATE_TO_PROTO.items()}
 
 
+def enum_name(enum, value: int, prefix: str) -> str:
+    """The name of an enum value without its prefix; '' when unspecified, and a number this build does not know
+    stays a number, for the rules to refuse with a reason."""
+    if value not in enum.values():
+        return str(value)
+    name = enum.Name(value).removeprefix(prefix)
+    return "" if name == "UNSPECIFIED" else name
+
+
+def metric_to_proto(metric: str) -> types_pb2.Metric:
+    return types_pb2.Metric.Value(f"METRIC_{metric}") if metric else types_pb2.METRIC_UNSPECIFIED
+
+
+def metric_from_proto(value: int) -> str:
+    return enum_name(types_pb2.Metric, value, "METRIC_")
+
+
+def index_type_to_proto(index_type: str) -> types_pb2.IndexType:
+    return types_pb2.IndexType.Value(f"INDEX_TYPE_{index_type}") if index_type else types_pb2.INDEX_TYPE_UNSPECIFIED
+
+
+def index_type_from_proto(value: int) -> str:
+    return enum_name(types_pb2.IndexType, value, "INDEX_TYPE_")
+
+
 def state_to_proto(state: domain.ClipState) -> types_pb2.ClipState:
     return _STATE_TO_PROTO[state]
 
@@ -108,7 +133,7 @@ def collection_to_proto(collection: domain.Collection) -> types_pb2.Collection:
         name=collection.name,
         model=collection.model,
         dimension=collection.dimension,
-        metric=collection.metric,
+        metric=metric_to_proto(collection.metric),
         segments=segments_to_proto(collection.segments),
     )
     _set_time(message.create_time, collection.create_time)
@@ -120,7 +145,7 @@ def collection_from_proto(message: types_pb2.Collection) -> domain.Collection:
         name=message.name,
         model=message.model,
         dimension=message.dimension,
-        metric=message.metric or "COSINE",
+        metric=metric_from_proto(message.metric) or "COSINE",
         segments=segments_from_proto(message.segments),
         create_time=_get_time(message, "create_time"),
     )
@@ -147,7 +172,7 @@ def filter_from_proto(message: types_pb2.SearchFilter) -> domain.SearchFilter:
 
 
 def model_to_proto(model: domain.ModelInfo) -> types_pb2.ModelInfo:
-    return types_pb2.ModelInfo(**dataclasses.asdict(model))
+    return types_pb2.ModelInfo(**{**dataclasses.asdict(model), "metric": metric_to_proto(model.metric)})
 
 
 def model_from_proto(message: types_pb2.ModelInfo) -> domain.ModelInfo:
@@ -155,7 +180,7 @@ def model_from_proto(message: types_pb2.ModelInfo) -> domain.ModelInfo:
         name=message.name,
         dimension=message.dimension,
         sample_rate=message.sample_rate,
-        metric=message.metric,
+        metric=metric_from_proto(message.metric),
         min_duration_seconds=message.min_duration_seconds,
         available=message.available,
         unavailable_reason=message.unavailable_reason,

@@ -7,6 +7,7 @@ import re
 
 from audiosearch.runtime import domain
 from audiosearch.sdk.errors import require
+from audiosearch.type.v1 import types_pb2
 
 # Milvus VARCHAR lengths count UTF-8 bytes, so labels are limited in bytes everywhere (about 85 CJK characters).
 MAX_LABEL_BYTES = 256
@@ -15,8 +16,9 @@ MAX_FILTER_VALUES = 256
 MAX_TOP_K = 1000
 # Query vectors in one search call; the gateway searches longer queries (more windows) in batches of this size.
 MAX_QUERY_VECTORS = 100
-METRICS = ("COSINE", "IP", "L2")
-INDEX_TYPES = ("HNSW", "IVF_FLAT", "IVF_SQ8", "FLAT")
+# The choices are the contract's enums (audiosearch.type.v1 Metric and IndexType), by name without the prefix.
+METRICS = tuple(name.removeprefix("METRIC_") for name in types_pb2.Metric.keys()[1:])
+INDEX_TYPES = tuple(name.removeprefix("INDEX_TYPE_") for name in types_pb2.IndexType.keys()[1:])
 # Every window is a vector: a hop below this would turn one clip into tens of thousands of vectors.
 MIN_HOP_SECONDS = 0.1
 # Milvus's collection name rules, so a collection's name can be its vector collection's name too.

@@ -51,7 +51,7 @@ def test_list_models(stub):
         "logmel",
         192,
         16000,
-        "COSINE",
+        types_pb2.METRIC_COSINE,
         True,
     )
     assert model.min_duration_seconds == pytest.approx(0.1) and model.description

@@ -78,7 +78,12 @@ def test_list_models_maps_every_field_available_or_not(calls):
     outcome = calls.unary("ListModels", pb2.ListModelsRequest())
     assert outcome.code is OK
     logmel, weightless = outcome.response.models
-    assert (logmel.name, logmel.dimension, logmel.sample_rate, logmel.metric) == ("logmel", 192, 16000, "COSINE")
+    assert (logmel.name, logmel.dimension, logmel.sample_rate, logmel.metric) == (
+        "logmel",
+        192,
+        16000,
+        types_pb2.METRIC_COSINE,
+    )
     assert logmel.min_duration_seconds == pytest.approx(0.1) and logmel.available and not logmel.unavailable_reason
     assert logmel.description == LogMelModel.description
     assert (weightless.name, weightless.dimension, weightless.sample_rate) == ("needs_weights", 512, 32000)

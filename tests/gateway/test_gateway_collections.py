@@ -3,6 +3,7 @@
 import grpc
 
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.type.v1 import types_pb2
 
 from gateway_support import TIMEOUT, audio_file, ingest, rpc_error
 
@@ -26,7 +27,12 @@ def test_list_models_names_logmel_with_its_dimension(gateway):
 
 def test_create_list_and_drop_a_collection(gateway):
     created = gateway.CreateCollection(pb2.CreateCollectionRequest(name="songs", model="logmel"), timeout=TIMEOUT)
-    assert (created.name, created.model, created.dimension, created.metric) == ("songs", "logmel", 192, "COSINE")
+    assert (created.name, created.model, created.dimension, created.metric) == (
+        "songs",
+        "logmel",
+        192,
+        types_pb2.METRIC_COSINE,
+    )
     assert created.HasField("create_time")
     assert listed(gateway)["songs"].model == "logmel"
     ingest(gateway, "songs", audio_file("tone", 1))
@@ -81,9 +87,9 @@ def test_bad_names_are_invalid_and_create_nothing(gateway):
 
 
 def test_bad_index_type_and_segments_are_invalid(gateway):
-    with rpc_error(grpc.StatusCode.INVALID_ARGUMENT):
+    with rpc_error(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_INDEX_TYPE"):
         gateway.CreateCollection(
-            pb2.CreateCollectionRequest(name="badindex", model="logmel", index_type="BTREE"), timeout=TIMEOUT
+            pb2.CreateCollectionRequest(name="badindex", model="logmel", index_type=99), timeout=TIMEOUT
         )
     request = pb2.CreateCollectionRequest(name="badwindows", model="logmel")
     request.segments.window_seconds, request.segments.hop_seconds = 1.0, 2.0

@@ -300,10 +300,11 @@ def test_create_and_drop_collection_random_fields(gateway, target):
         model=st.one_of(st.just("logmel"), short_text),
         window=doubles,
         hop=doubles,
-        index_type=st.one_of(st.sampled_from(["", "HNSW", "flat", "IVF_SQ8", "DISKANN"]), short_text),
+        index_type=st.one_of(st.sampled_from(list(types_pb2.IndexType.values())), int32s),  # unknown numbers too
+        purpose=st.one_of(st.sampled_from(list(pb2.CreateCollectionRequest.Purpose.values())), int32s),
         drop=st.booleans(),
     )
-    def run(name, model, window, hop, index_type, drop):
+    def run(name, model, window, hop, index_type, purpose, drop):
         if drop:
             if _OTHERS.fullmatch(name):
                 return
@@ -316,6 +317,7 @@ def test_create_and_drop_collection_random_fields(gateway, target):
             model=model,
             segments=types_pb2.SegmentOptions(window_seconds=window, hop_seconds=hop),
             index_type=index_type,
+            purpose=purpose,
         )
         check("CreateCollection", lambda: gateway.CreateCollection(request, timeout=TIMEOUT))
 

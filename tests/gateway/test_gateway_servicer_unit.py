@@ -188,9 +188,9 @@ def signed(*values: int) -> bytes:
 def test_list_models_maps_every_field(calls):
     models = calls.unary("ListModels", pb2.ListModelsRequest()).response.models
     assert [(m.name, m.dimension, m.sample_rate, m.metric, m.available) for m in models] == [
-        ("tiny", 3, 16000, "COSINE", True),
-        ("fingerprint", 4, 8000, "IP", True),
-        ("broken", 8, 16000, "COSINE", False),
+        ("tiny", 3, 16000, types_pb2.METRIC_COSINE, True),
+        ("fingerprint", 4, 8000, types_pb2.METRIC_IP, True),
+        ("broken", 8, 16000, types_pb2.METRIC_COSINE, False),
     ]
     assert models[1].min_duration_seconds == 1.0 and models[1].description == "four signed bytes"
     assert models[2].unavailable_reason == "weights missing; import them"
@@ -201,7 +201,7 @@ def test_create_collection_maps_model_segments_and_index_type(calls, index):
         name="voices",
         model="tiny",
         segments=types_pb2.SegmentOptions(window_seconds=2.0, hop_seconds=1.0),
-        index_type="IVF_FLAT",
+        index_type=types_pb2.INDEX_TYPE_IVF_FLAT,
     )
     outcome = calls.unary("CreateCollection", request)
     assert outcome.code is OK, outcome.details
@@ -210,7 +210,7 @@ def test_create_collection_maps_model_segments_and_index_type(calls, index):
         "voices",
         "tiny",
         3,
-        "COSINE",
+        types_pb2.METRIC_COSINE,
     )
     assert (collection.segments.window_seconds, collection.segments.hop_seconds) == (2.0, 1.0)
     assert collection.HasField("create_time")
@@ -222,7 +222,7 @@ def test_create_collection_by_purpose_enum(calls, index):
         "CreateCollection", pb2.CreateCollectionRequest(name="copies", purpose=Purpose.PURPOSE_RECORDINGS)
     )
     assert outcome.code is OK, outcome.details
-    assert (outcome.response.model, outcome.response.metric) == ("fingerprint", "IP")
+    assert (outcome.response.model, outcome.response.metric) == ("fingerprint", types_pb2.METRIC_IP)
     segments = outcome.response.segments
     assert (segments.window_seconds, segments.hop_seconds) == (
         RECORDING_SEGMENTS.window_seconds,

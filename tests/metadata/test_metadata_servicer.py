@@ -50,7 +50,7 @@ def assert_fails(call, request, code, reason):
 
 def test_collection_lifecycle(stub, speakers):
     fetched = stub.GetCollection(pb2.GetCollectionRequest(name=speakers))
-    assert (fetched.model, fetched.dimension, fetched.metric) == ("ecapa_tdnn", 192, "COSINE")
+    assert (fetched.model, fetched.dimension, fetched.metric) == ("ecapa_tdnn", 192, types_pb2.METRIC_COSINE)
     assert fetched.HasField("create_time")
 
     listed = stub.ListCollections(pb2.ListCollectionsRequest())

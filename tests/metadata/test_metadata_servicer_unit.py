@@ -55,8 +55,15 @@ def recent(timestamp) -> bool:
 
 def test_create_and_get_collection_map_every_field(calls):
     segments = types_pb2.SegmentOptions(window_seconds=2.0, hop_seconds=0.5)
-    created = create_collection(calls, "songs", model="panns_cnn14", dimension=2048, metric="IP", segments=segments)
-    assert (created.name, created.model, created.dimension, created.metric) == ("songs", "panns_cnn14", 2048, "IP")
+    created = create_collection(
+        calls, "songs", model="panns_cnn14", dimension=2048, metric=types_pb2.METRIC_IP, segments=segments
+    )
+    assert (created.name, created.model, created.dimension, created.metric) == (
+        "songs",
+        "panns_cnn14",
+        2048,
+        types_pb2.METRIC_IP,
+    )
     assert (created.segments.window_seconds, created.segments.hop_seconds) == (2.0, 0.5)
     assert created.HasField("create_time") and recent(created.create_time)
     got = calls.unary("GetCollection", pb2.GetCollectionRequest(name="songs"))
@@ -64,7 +71,7 @@ def test_create_and_get_collection_map_every_field(calls):
 
 
 def test_an_empty_metric_becomes_cosine(calls):
-    assert create_collection(calls, metric="").metric == "COSINE"
+    assert create_collection(calls, metric=types_pb2.METRIC_UNSPECIFIED).metric == types_pb2.METRIC_COSINE
 
 
 def test_collection_errors_carry_code_and_reason(calls):

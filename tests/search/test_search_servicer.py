@@ -79,7 +79,9 @@ def test_count_get_vectors_and_ensure_again(stub, collection):
 
 
 def test_delete_then_drop(stub):
-    stub.EnsureCollection(pb2.EnsureCollectionRequest(collection="wire_drop", dimension=DIMENSION, metric="IP"))
+    stub.EnsureCollection(
+        pb2.EnsureCollectionRequest(collection="wire_drop", dimension=DIMENSION, metric=types_pb2.METRIC_IP)
+    )
     segment = pb2.Segment(vector=pb2.Vector(values=unit_vector(1)))
     upserted = stub.Upsert(
         pb2.UpsertRequest(collection="wire_drop", clips=[pb2.ClipVectors(clip_id=9, segments=[segment])])
@@ -103,9 +105,7 @@ def test_delete_then_drop(stub):
             "COLLECTION_SPEC_MISMATCH",
         ),
         (
-            lambda stub: stub.EnsureCollection(
-                pb2.EnsureCollectionRequest(collection="x", dimension=3, metric="JACCARD")
-            ),
+            lambda stub: stub.EnsureCollection(pb2.EnsureCollectionRequest(collection="x", dimension=3, metric=99)),
             "INVALID_ARGUMENT",
             "INVALID_METRIC",
         ),

@@ -85,7 +85,9 @@ def segment(values, start=0.0, end=1.0) -> pb2.Segment:
 
 
 def test_ensure_collection_passes_dimension_metric_and_index_type(calls, store):
-    request = pb2.EnsureCollectionRequest(collection="songs", dimension=4, metric="L2", index_type="IVF_FLAT")
+    request = pb2.EnsureCollectionRequest(
+        collection="songs", dimension=4, metric=types_pb2.METRIC_L2, index_type=types_pb2.INDEX_TYPE_IVF_FLAT
+    )
     assert calls.unary("EnsureCollection", request).response.created is True
     assert store.specs["songs"] == CollectionSpec(4, "L2", "IVF_FLAT")
     again = calls.unary("EnsureCollection", request)

@@ -38,9 +38,9 @@ class CreateCollectionRequest(_message.Message):
     name: str
     model: str
     segments: _types_pb2.SegmentOptions
-    index_type: str
+    index_type: _types_pb2.IndexType
     purpose: CreateCollectionRequest.Purpose
-    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., segments: _Optional[_Union[_types_pb2.SegmentOptions, _Mapping]] = ..., index_type: _Optional[str] = ..., purpose: _Optional[_Union[CreateCollectionRequest.Purpose, str]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., segments: _Optional[_Union[_types_pb2.SegmentOptions, _Mapping]] = ..., index_type: _Optional[_Union[_types_pb2.IndexType, str]] = ..., purpose: _Optional[_Union[CreateCollectionRequest.Purpose, str]] = ...) -> None: ...
 
 class ListCollectionsRequest(_message.Message):
     __slots__ = ("page_size", "page_token")

@@ -15,9 +15,9 @@ class EnsureCollectionRequest(_message.Message):
     INDEX_TYPE_FIELD_NUMBER: _ClassVar[int]
     collection: str
     dimension: int
-    metric: str
-    index_type: str
-    def __init__(self, collection: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[str] = ..., index_type: _Optional[str] = ...) -> None: ...
+    metric: _types_pb2.Metric
+    index_type: _types_pb2.IndexType
+    def __init__(self, collection: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[_types_pb2.Metric, str]] = ..., index_type: _Optional[_Union[_types_pb2.IndexType, str]] = ...) -> None: ...
 
 class EnsureCollectionResponse(_message.Message):
     __slots__ = ("created",)

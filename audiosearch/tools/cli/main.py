@@ -6,6 +6,7 @@ import pathlib
 import signal
 import sys
 
+from audiosearch.runtime import convert, rules
 from audiosearch.runtime.paths import audio_files
 from audiosearch.sdk import errors
 from audiosearch.tools.cli import DEFAULT_ADDRESS
@@ -80,7 +81,13 @@ def cmd_models(args) -> int:
         print_json(models)
         return 0
     rows = [
-        [m.name, m.dimension, m.sample_rate, m.metric, "yes" if m.available else f"no: {m.unavailable_reason}"]
+        [
+            m.name,
+            m.dimension,
+            m.sample_rate,
+            convert.metric_from_proto(m.metric),
+            "yes" if m.available else f"no: {m.unavailable_reason}",
+        ]
         for m in models
     ]
     print_table(["model", "dim", "rate", "metric", "available"], rows)
@@ -103,7 +110,7 @@ def cmd_collections(args) -> int:
         if args.json:
             print_json(collections)
         else:
-            rows = [[c.name, c.model, c.dimension, c.metric] for c in collections]
+            rows = [[c.name, c.model, c.dimension, convert.metric_from_proto(c.metric)] for c in collections]
             print_table(["collection", "model", "dim", "metric"], rows)
     return 0
 
@@ -275,7 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     collections.add_argument("--window", type=float, default=0.0, help="segment window in seconds")
     collections.add_argument("--hop", type=float, default=0.0, help="segment hop in seconds")
-    collections.add_argument("--index", default="", help="HNSW (default), IVF_FLAT, IVF_SQ8 or FLAT")
+    collections.add_argument(
+        "--index", default="", type=str.upper, choices=rules.INDEX_TYPES, help="vector index (default HNSW)"
+    )
     collections.set_defaults(func=cmd_collections)
 
     ingest = sub.add_parser("ingest", help="add audio files or folders to a collection")

@@ -17,11 +17,35 @@ class ClipState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CLIP_STATE_READY: _ClassVar[ClipState]
     CLIP_STATE_FAILED: _ClassVar[ClipState]
     CLIP_STATE_DELETING: _ClassVar[ClipState]
+
+class Metric(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    METRIC_UNSPECIFIED: _ClassVar[Metric]
+    METRIC_COSINE: _ClassVar[Metric]
+    METRIC_IP: _ClassVar[Metric]
+    METRIC_L2: _ClassVar[Metric]
+
+class IndexType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INDEX_TYPE_UNSPECIFIED: _ClassVar[IndexType]
+    INDEX_TYPE_HNSW: _ClassVar[IndexType]
+    INDEX_TYPE_IVF_FLAT: _ClassVar[IndexType]
+    INDEX_TYPE_IVF_SQ8: _ClassVar[IndexType]
+    INDEX_TYPE_FLAT: _ClassVar[IndexType]
 CLIP_STATE_UNSPECIFIED: ClipState
 CLIP_STATE_PENDING: ClipState
 CLIP_STATE_READY: ClipState
 CLIP_STATE_FAILED: ClipState
 CLIP_STATE_DELETING: ClipState
+METRIC_UNSPECIFIED: Metric
+METRIC_COSINE: Metric
+METRIC_IP: Metric
+METRIC_L2: Metric
+INDEX_TYPE_UNSPECIFIED: IndexType
+INDEX_TYPE_HNSW: IndexType
+INDEX_TYPE_IVF_FLAT: IndexType
+INDEX_TYPE_IVF_SQ8: IndexType
+INDEX_TYPE_FLAT: IndexType
 
 class Labels(_message.Message):
     __slots__ = ("speaker", "sound_class", "tags")
@@ -80,10 +104,10 @@ class Collection(_message.Message):
     name: str
     model: str
     dimension: int
-    metric: str
+    metric: Metric
     segments: SegmentOptions
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[str] = ..., segments: _Optional[_Union[SegmentOptions, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., segments: _Optional[_Union[SegmentOptions, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SegmentOptions(_message.Message):
     __slots__ = ("window_seconds", "hop_seconds")
@@ -120,9 +144,9 @@ class ModelInfo(_message.Message):
     name: str
     dimension: int
     sample_rate: int
-    metric: str
+    metric: Metric
     min_duration_seconds: float
     available: bool
     unavailable_reason: str
     description: str
-    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., sample_rate: _Optional[int] = ..., metric: _Optional[str] = ..., min_duration_seconds: _Optional[float] = ..., available: _Optional[bool] = ..., unavailable_reason: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., sample_rate: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., min_duration_seconds: _Optional[float] = ..., available: _Optional[bool] = ..., unavailable_reason: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
