@@ -1,8 +1,13 @@
 """Process entry point: `python -m embedding_service.server` (settings from AUDIOSEARCH_EMBEDDING_*)."""
 
+import sys
+
 from audiosearch.embedding.v1.embedding_service_pb2_grpc import add_EmbeddingServiceServicer_to_server
 from audiosearch.runtime.logs import setup_logging
+from audiosearch.runtime.security import ServerSecurity, load_server_security
 from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
+from audiosearch.sdk import services
+from audiosearch.sdk.errors import SettingsError
 from embedding_service import config, memory
 from embedding_service.core import EmbeddingCore, Limits
 from embedding_service.files import RootedFiles
@@ -13,7 +18,7 @@ from embedding_service.models.logmel import LogMelModel
 from embedding_service.models.registry import ModelRegistry
 from embedding_service.servicer import EmbeddingServicer
 
-SERVICE_NAME = "audiosearch.embedding.v1.EmbeddingService"
+SERVICE_NAME = services.EMBEDDING.full_name
 
 
 def build_core(settings: config.EmbeddingSettings, registry: ModelRegistry) -> EmbeddingCore:
@@ -46,7 +51,10 @@ def build_registry(settings: config.EmbeddingSettings) -> ModelRegistry:
     return ModelRegistry(models)
 
 
-def build_server(settings: config.EmbeddingSettings, core: EmbeddingCore) -> RunningServer:
+def build_server(
+    settings: config.EmbeddingSettings, core: EmbeddingCore, security: ServerSecurity | None = None
+) -> RunningServer:
+    """Bind settings.listen with `security` (token auth, TLS; default plaintext); the caller starts it."""
     registration = Registration(EmbeddingServicer(core), add_EmbeddingServiceServicer_to_server, SERVICE_NAME)
     return create_server(
         settings.listen,
@@ -54,15 +62,20 @@ def build_server(settings: config.EmbeddingSettings, core: EmbeddingCore) -> Run
         settings.max_message_bytes,
         settings.max_workers,
         metrics_port=settings.metrics_port,
+        security=security,
     )
 
 
 def main() -> None:
-    settings = config.load()
+    try:
+        settings = config.load()
+        security = load_server_security(config.PREFIX)
+    except SettingsError as error:
+        sys.exit(f"audiosearch-embedding: {error}")
     setup_logging("embedding", settings.log_level)
     memory.return_freed_memory()
     core = build_core(settings, build_registry(settings))
-    serve(build_server(settings, core), "audiosearch-embedding", settings.grace_seconds)
+    serve(build_server(settings, core, security), "audiosearch-embedding", settings.grace_seconds)
 
 
 if __name__ == "__main__":

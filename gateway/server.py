@@ -1,21 +1,24 @@
 """Gateway process: wires the three peer clients into the core and serves the public API."""
 
+import sys
+
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
 from audiosearch.runtime.logs import setup_logging
-from audiosearch.runtime.security import load_channel_security
+from audiosearch.runtime.security import ServerSecurity, load_channel_security, load_server_security
 from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
+from audiosearch.sdk import services
+from audiosearch.sdk.errors import SettingsError
 from audiosearch.sdk.security import ChannelSecurity
 from gateway import clients, config
 from gateway.core import GatewayCore
 from gateway.reconcile import PeriodicReconcile
 from gateway.servicer import GatewayServicer
 
-SERVICE_NAME = "audiosearch.gateway.v1.GatewayService"
+SERVICE_NAME = services.GATEWAY.full_name
 
 
 def build_core(settings: config.GatewaySettings, peers: ChannelSecurity | None = None) -> GatewayCore:
-    """`peers`: TLS and the internal token for calls to the three services (default: AUDIOSEARCH_GATEWAY_PEER_*)."""
-    peers = peers if peers is not None else load_channel_security(config.PEER_PREFIX)
+    """`peers`: TLS and the internal token for calls to the three services (default: plaintext, no token)."""
     return GatewayCore(
         embedder=clients.connect(
             settings.embedding_address, clients.EmbeddingClient, settings.embed_timeout_seconds, peers
@@ -30,7 +33,10 @@ def build_core(settings: config.GatewaySettings, peers: ChannelSecurity | None =
     )
 
 
-def build_server(settings: config.GatewaySettings, core: GatewayCore) -> RunningServer:
+def build_server(
+    settings: config.GatewaySettings, core: GatewayCore, security: ServerSecurity | None = None
+) -> RunningServer:
+    """Bind settings.listen with `security` (token auth, TLS; default plaintext); the caller starts it."""
     registration = Registration(GatewayServicer(core), pb2_grpc.add_GatewayServiceServicer_to_server, SERVICE_NAME)
     return create_server(
         settings.listen,
@@ -38,14 +44,20 @@ def build_server(settings: config.GatewaySettings, core: GatewayCore) -> Running
         settings.max_message_bytes,
         settings.max_workers,
         metrics_port=settings.metrics_port,
+        security=security,
     )
 
 
 def main() -> None:
-    settings = config.load()
+    try:
+        settings = config.load()
+        security = load_server_security(config.PREFIX)
+        peers = load_channel_security(config.PEER_PREFIX)
+    except SettingsError as error:
+        sys.exit(f"audiosearch-gateway: {error}")
     setup_logging("gateway", settings.log_level)
-    core = build_core(settings)
-    running = build_server(settings, core)
+    core = build_core(settings, peers)
+    running = build_server(settings, core, security)
     if settings.reconcile_interval_seconds > 0:
         PeriodicReconcile(core.reconciler, settings.reconcile_interval_seconds).start()
     serve(running, "audiosearch-gateway", settings.grace_seconds)

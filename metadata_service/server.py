@@ -6,8 +6,9 @@ import sys
 from audiosearch.metadata.v1.metadata_service_pb2_grpc import add_MetadataServiceServicer_to_server
 from audiosearch.runtime.logs import log_fields, setup_logging
 from audiosearch.runtime.metrics import TimedStore
+from audiosearch.runtime.security import ServerSecurity, load_server_security
 from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
-from audiosearch.sdk import errors
+from audiosearch.sdk import errors, services
 from audiosearch.sdk.errors import SettingsError
 from metadata_service import config
 from metadata_service.config import MetadataSettings
@@ -18,11 +19,13 @@ from metadata_service.store import open_store
 
 log = logging.getLogger("audiosearch.metadata")
 
-SERVICE_NAME = "audiosearch.metadata.v1.MetadataService"
+SERVICE_NAME = services.METADATA.full_name
 
 
-def build_server(settings: MetadataSettings, core: MetadataCore) -> RunningServer:
-    """Bind settings.listen (port 0 picks a free one); the caller starts it."""
+def build_server(
+    settings: MetadataSettings, core: MetadataCore, security: ServerSecurity | None = None
+) -> RunningServer:
+    """Bind settings.listen (port 0 picks a free one) with `security` (default plaintext); the caller starts it."""
     registration = Registration(MetadataServicer(core), add_MetadataServiceServicer_to_server, SERVICE_NAME)
     return create_server(
         settings.listen,
@@ -30,18 +33,20 @@ def build_server(settings: MetadataSettings, core: MetadataCore) -> RunningServe
         max_message_bytes=settings.max_message_bytes,
         max_workers=settings.max_workers,
         metrics_port=settings.metrics_port,
+        security=security,
     )
 
 
 def main() -> None:
     try:
         settings = config.load()
+        security = load_server_security(config.PREFIX)
     except SettingsError as error:
         sys.exit(f"audiosearch-metadata: {error}")
     setup_logging("metadata", settings.log_level)
     try:
         store = open_store(settings.database_url)
-        running = build_server(settings, MetadataCore(TimedStore(store, store.backend)))
+        running = build_server(settings, MetadataCore(TimedStore(store, store.backend)), security)
         if settings.metrics_port:
             register_clip_counts(store)
     except (SettingsError, errors.AudioSearchError) as error:

@@ -5,8 +5,9 @@ import sys
 
 from audiosearch.runtime.logs import log_fields, setup_logging
 from audiosearch.runtime.metrics import TimedStore
+from audiosearch.runtime.security import ServerSecurity, load_server_security
 from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
-from audiosearch.sdk import errors
+from audiosearch.sdk import errors, services
 from audiosearch.sdk.errors import SettingsError
 from audiosearch.search.v1 import search_service_pb2_grpc as pb2_grpc
 from search_service import config
@@ -15,11 +16,12 @@ from search_service.core import SearchCore
 from search_service.servicer import SearchServicer
 from search_service.store import MilvusVectorStore
 
-SERVICE_NAME = "audiosearch.search.v1.SearchService"
+SERVICE_NAME = services.SEARCH.full_name
 log = logging.getLogger("audiosearch.search")
 
 
-def build_server(settings: SearchSettings, core: SearchCore) -> RunningServer:
+def build_server(settings: SearchSettings, core: SearchCore, security: ServerSecurity | None = None) -> RunningServer:
+    """Bind settings.listen with `security` (token auth, TLS; default plaintext); the caller starts it."""
     registration = Registration(SearchServicer(core), pb2_grpc.add_SearchServiceServicer_to_server, SERVICE_NAME)
     return create_server(
         settings.listen,
@@ -27,12 +29,14 @@ def build_server(settings: SearchSettings, core: SearchCore) -> RunningServer:
         settings.max_message_bytes,
         settings.max_workers,
         metrics_port=settings.metrics_port,
+        security=security,
     )
 
 
 def main() -> None:
     try:
         settings = config.load()
+        security = load_server_security(config.PREFIX)
     except SettingsError as error:
         sys.exit(f"audiosearch-search: {error}")
     setup_logging("search", settings.log_level)
@@ -43,7 +47,7 @@ def main() -> None:
         sys.exit(f"audiosearch-search: {error.message}")
     try:
         core = SearchCore(TimedStore(store, "milvus"))
-        serve(build_server(settings, core), "audiosearch-search", settings.grace_seconds)
+        serve(build_server(settings, core, security), "audiosearch-search", settings.grace_seconds)
     finally:
         store.close()
 

@@ -5,61 +5,65 @@ Health and reflection stay open, so probes and grpcurl `list` work without a tok
 only their role is, and they are kept as SHA-256 digests in memory.
 """
 
+import contextlib
 import hashlib
 import hmac
 import pathlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import grpc
+from google.protobuf.descriptor import ServiceDescriptor
 
-from audiosearch.sdk import errors, rpc_errors
+from audiosearch.runtime.interceptor import CallInterceptor
+from audiosearch.sdk import errors, rpc_errors, services
 from audiosearch.sdk.security import AUTHORIZATION_HEADER
 
 ROLES = ("read", "write", "admin")
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
 
-# The role each RPC needs, by method name, for the public API and the internal services alike.
+
+def _full_methods(service: ServiceDescriptor, *names: str) -> list[str]:
+    """/package.Service/Method paths; a name the service does not have fails at import (KeyError), not silently."""
+    return [f"/{service.full_name}/{service.methods_by_name[name].name}" for name in names]
+
+
+# The role each RPC needs, by full method path, for the public API and the internal services alike.
 # Anything not listed needs admin: a new RPC is closed until someone decides who may call it.
-METHOD_ROLES: dict[str, str] = {
-    # gateway (public API)
-    "ListModels": "read",
-    "ListCollections": "read",
-    "SearchAudio": "read",
-    "GetClip": "read",
-    "ListClips": "read",
-    "GetStats": "read",
-    "IngestAudio": "write",
-    "ImportDirectory": "write",
-    "DeleteClip": "write",
-    "CreateCollection": "admin",
-    "DropCollection": "admin",
-    "Reconcile": "admin",
-    # embedding service
-    "EmbedAudio": "read",
-    "StreamEmbedAudio": "read",
-    # search service
-    "Search": "read",
-    "Count": "read",
-    "GetVectors": "read",
-    "ListClipIds": "read",
-    "Upsert": "write",
-    "Delete": "write",
-    "EnsureCollection": "admin",
-    # metadata service
-    "GetCollection": "read",
-    "BatchGetClips": "read",
-    "FindByContentHash": "read",
-    "CountClips": "read",
-    "CreateClip": "write",
-    "UpdateClipState": "write",
-    "DeleteCollection": "admin",
+_METHODS_BY_ROLE: dict[str, list[str]] = {
+    "read": [
+        *_full_methods(
+            services.GATEWAY, "ListModels", "ListCollections", "SearchAudio", "GetClip", "ListClips", "GetStats"
+        ),
+        *_full_methods(services.EMBEDDING, "ListModels", "EmbedAudio", "StreamEmbedAudio"),
+        *_full_methods(services.SEARCH, "Search", "Count", "GetVectors", "ListClipIds"),
+        *_full_methods(
+            services.METADATA,
+            "GetCollection",
+            "ListCollections",
+            "GetClip",
+            "BatchGetClips",
+            "ListClips",
+            "FindByContentHash",
+            "CountClips",
+        ),
+    ],
+    "write": [
+        *_full_methods(services.GATEWAY, "IngestAudio", "ImportDirectory", "DeleteClip"),
+        *_full_methods(services.SEARCH, "Upsert", "Delete"),
+        *_full_methods(services.METADATA, "CreateClip", "UpdateClipState", "DeleteClip"),
+    ],
+    "admin": [
+        *_full_methods(services.GATEWAY, "CreateCollection", "DropCollection", "Reconcile"),
+        *_full_methods(services.SEARCH, "EnsureCollection", "DropCollection"),
+        *_full_methods(services.METADATA, "CreateCollection", "DeleteCollection"),
+    ],
 }
-_OPEN_PREFIXES = ("/grpc.health.", "/grpc.reflection.")
+METHOD_ROLES: dict[str, str] = {method: role for role, methods in _METHODS_BY_ROLE.items() for method in methods}
 
 
 def required_role(method: str) -> str:
     """The role a full method name (/package.Service/Method) needs."""
-    return METHOD_ROLES.get(method.rsplit("/", 1)[-1], "admin")
+    return METHOD_ROLES.get(method, "admin")
 
 
 def _digest(token: str) -> bytes:
@@ -147,35 +151,17 @@ def check(table: TokenTable, method: str, metadata) -> None:
         )
 
 
-def _denier(handler, error: errors.AudioSearchError):
-    status = rpc_errors.to_status(error)
-
-    def deny(request_or_iterator, servicer_context):
-        servicer_context.abort_with_status(status)
-
-    common = {"request_deserializer": handler.request_deserializer, "response_serializer": handler.response_serializer}
-    if handler.unary_unary:
-        return grpc.unary_unary_rpc_method_handler(deny, **common)
-    if handler.stream_unary:
-        return grpc.stream_unary_rpc_method_handler(deny, **common)
-    if handler.unary_stream:
-        return grpc.unary_stream_rpc_method_handler(deny, **common)
-    return grpc.stream_stream_rpc_method_handler(deny, **common)
-
-
-class AuthInterceptor(grpc.ServerInterceptor):
+class AuthInterceptor(CallInterceptor):
     """UNAUTHENTICATED without a valid token, PERMISSION_DENIED when its role is too low; health/reflection open."""
 
     def __init__(self, table: TokenTable) -> None:
         self.table = table
 
-    def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or method.startswith(_OPEN_PREFIXES):
-            return handler
+    @contextlib.contextmanager
+    def around(self, method: str, servicer_context: grpc.ServicerContext) -> Iterator[None]:
         try:
-            check(self.table, method, handler_call_details.invocation_metadata)
+            check(self.table, method, servicer_context.invocation_metadata())
         except errors.AudioSearchError as error:
-            return _denier(handler, error)
-        return handler
+            # Refused before the servicer runs (the request stream is never read); abort raises.
+            servicer_context.abort_with_status(rpc_errors.to_status(error))
+        yield

@@ -5,12 +5,16 @@ Names follow go-grpc-prometheus (`grpc_server_handled_total`, `grpc_server_handl
 and alerts work unchanged.
 """
 
+import contextlib
 import functools
 import threading
 import time
+from collections.abc import Iterator
 
 import grpc
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+
+from audiosearch.runtime.interceptor import CallInterceptor
 
 # From 1 ms to 2 min: cache hits and unary metadata calls up to embedding long recordings.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
@@ -36,83 +40,34 @@ STORE_SECONDS = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 
-_SKIPPED = ("/grpc.health", "/grpc.reflection")  # probes and grpcurl would drown the API's own counts
-
 
 def _split(full_method: str) -> tuple[str, str]:
     service, _, method = full_method.lstrip("/").partition("/")
     return service, method
 
 
-class _Call:
-    """Times one RPC and records it once, with the code the context carries (set by abort or set_code)."""
-
-    def __init__(self, service: str, method: str) -> None:
-        self.labels = (service, method)
-        self.started = time.perf_counter()
-        RPC_IN_FLIGHT.labels(*self.labels).inc()
-
-    def done(self, servicer_context: grpc.ServicerContext, failed: bool) -> None:
-        code = servicer_context.code()
-        name = code.name if isinstance(code, grpc.StatusCode) else ("UNKNOWN" if failed else "OK")
-        RPC_IN_FLIGHT.labels(*self.labels).dec()
-        RPC_HANDLED.labels(*self.labels, name).inc()
-        RPC_SECONDS.labels(*self.labels, name).observe(time.perf_counter() - self.started)
-
-
-def _unary_response(behavior, service: str, method: str):
-    def handle(request, servicer_context):
-        call = _Call(service, method)
-        try:
-            response = behavior(request, servicer_context)
-        except BaseException:
-            call.done(servicer_context, failed=True)
-            raise
-        call.done(servicer_context, failed=False)
-        return response
-
-    return handle
-
-
-def _stream_response(behavior, service: str, method: str):
-    def handle(request, servicer_context):
-        call = _Call(service, method)
-        try:
-            yield from behavior(request, servicer_context)
-        except BaseException:
-            call.done(servicer_context, failed=True)
-            raise
-        call.done(servicer_context, failed=False)
-
-    return handle
-
-
-class RequestMetricsInterceptor(grpc.ServerInterceptor):
+class RequestMetricsInterceptor(CallInterceptor):
     """Counts and times every RPC by service, method and status code (health and reflection excepted).
 
     Placed outermost, so it sees the final status, including refusals by interceptors inside it (auth).
     """
 
-    def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
-        if handler is None or handler_call_details.method.startswith(_SKIPPED):
-            return handler
-        service, method = _split(handler_call_details.method)
-        common = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(_unary_response(handler.unary_unary, service, method), **common)
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                _unary_response(handler.stream_unary, service, method), **common
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                _stream_response(handler.unary_stream, service, method), **common
-            )
-        return grpc.stream_stream_rpc_method_handler(_stream_response(handler.stream_stream, service, method), **common)
+    @contextlib.contextmanager
+    def around(self, method: str, servicer_context: grpc.ServicerContext) -> Iterator[None]:
+        labels = _split(method)
+        started = time.perf_counter()
+        RPC_IN_FLIGHT.labels(*labels).inc()
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            # The code the context carries (set by abort or set_code); none set is OK, or UNKNOWN after a raise.
+            code = servicer_context.code()
+            name = code.name if isinstance(code, grpc.StatusCode) else ("UNKNOWN" if failed else "OK")
+            RPC_IN_FLIGHT.labels(*labels).dec()
+            RPC_HANDLED.labels(*labels, name).inc()
+            RPC_SECONDS.labels(*labels, name).observe(time.perf_counter() - started)
 
 
 class TimedStore:

@@ -1,6 +1,7 @@
 """TLS, mutual TLS and token auth by configuration: the server side, and channel settings read from the env.
 
-Server side, read from AUDIOSEARCH_<SERVICE>_* like the rest of a service's settings:
+Server side, read once at start from AUDIOSEARCH_<SERVICE>_* with the rest of a service's settings (its config.py)
+and passed to create_server:
     AUTH_TOKENS        comma-separated `role:token` (roles: read, write, admin)
     AUTH_TOKENS_FILE   a file of `role token` lines
     TLS_CERT_FILE / TLS_KEY_FILE   serve TLS with this certificate chain and key
@@ -76,18 +77,6 @@ class ServerSecurity:
 def load_server_security(prefix: str) -> ServerSecurity:
     """The server security settings of the service whose env prefix is `prefix` (AUDIOSEARCH_GATEWAY_ ...)."""
     return load_settings(ServerSecurity, prefix)
-
-
-def env_prefix(service_name: str) -> str:
-    """audiosearch.gateway.v1.GatewayService -> AUDIOSEARCH_GATEWAY_ (the prefix of that service's settings)."""
-    parts = service_name.split(".")
-    return f"AUDIOSEARCH_{parts[1].upper()}_" if len(parts) > 2 and parts[0] == "audiosearch" else ""
-
-
-def security_from_env(service_names: list[str]) -> ServerSecurity:
-    """The ServerSecurity of the (first) audiosearch service served; none configured means plaintext, no auth."""
-    prefixes = [prefix for prefix in map(env_prefix, service_names) if prefix]
-    return load_server_security(prefixes[0]) if prefixes else ServerSecurity()
 
 
 def load_channel_security(prefix: str) -> ChannelSecurity:

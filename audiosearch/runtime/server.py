@@ -1,12 +1,13 @@
 """One server bootstrap for every service: interceptors, health, reflection, message limits, signals."""
 
+import contextlib
 import dataclasses
 import logging
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 
 import grpc
@@ -14,8 +15,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from audiosearch.runtime import context, metrics
+from audiosearch.runtime.interceptor import CallInterceptor
 from audiosearch.runtime.logs import log_fields
-from audiosearch.runtime.security import ServerSecurity, security_from_env
+from audiosearch.runtime.security import ServerSecurity
 from audiosearch.sdk import errors, rpc_errors
 from audiosearch.sdk.channel import REQUEST_ID_HEADER, message_options
 
@@ -70,56 +72,18 @@ def _fail(servicer_context: grpc.ServicerContext, method: str, error: Exception)
     servicer_context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}; see the server log")
 
 
-def _finished(method: str, started: float) -> None:
-    log.debug("rpc ok", extra=log_fields(method=method, ms=round((time.perf_counter() - started) * 1000, 2)))
-
-
-def _wrap_unary_response(behavior, method: str):
-    def handle(request, servicer_context):
-        _call_started(servicer_context)
-        started = time.perf_counter()
-        try:
-            response = behavior(request, servicer_context)
-        except Exception as error:  # noqa: BLE001 - mapped to a status here, the one place
-            _fail(servicer_context, method, error)
-        _finished(method, started)
-        return response
-
-    return handle
-
-
-def _wrap_stream_response(behavior, method: str):
-    def handle(request, servicer_context):
-        _call_started(servicer_context)
-        started = time.perf_counter()
-        try:
-            yield from behavior(request, servicer_context)
-        except Exception as error:  # noqa: BLE001 - mapped to a status here, the one place
-            _fail(servicer_context, method, error)
-        _finished(method, started)
-
-    return handle
-
-
-class ErrorMappingInterceptor(grpc.ServerInterceptor):
+class ErrorMappingInterceptor(CallInterceptor):
     """Sets the call context, logs, and maps domain errors to status codes for every RPC."""
 
-    def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
-        if handler is None or handler_call_details.method.startswith(("/grpc.health", "/grpc.reflection")):
-            return handler
-        method = handler_call_details.method
-        common = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(_wrap_unary_response(handler.unary_unary, method), **common)
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(_wrap_unary_response(handler.stream_unary, method), **common)
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(_wrap_stream_response(handler.unary_stream, method), **common)
-        return grpc.stream_stream_rpc_method_handler(_wrap_stream_response(handler.stream_stream, method), **common)
+    @contextlib.contextmanager
+    def around(self, method: str, servicer_context: grpc.ServicerContext) -> Iterator[None]:
+        _call_started(servicer_context)
+        started = time.perf_counter()
+        try:
+            yield
+        except Exception as error:  # noqa: BLE001 - mapped to a status here, the one place
+            _fail(servicer_context, method, error)
+        log.debug("rpc ok", extra=log_fields(method=method, ms=round((time.perf_counter() - started) * 1000, 2)))
 
 
 def create_server(
@@ -133,12 +97,11 @@ def create_server(
 ) -> RunningServer:
     """Bind `address` (port 0 picks a free one); health starts NOT_SERVING until set_serving(True).
 
-    A metrics_port serves Prometheus /metrics on the address's host (0: off). Without `security`, token auth and
-    TLS come from the service's env (AUDIOSEARCH_<SERVICE>_AUTH_*, _TLS_*; see audiosearch.runtime.security).
+    A metrics_port serves Prometheus /metrics on the address's host (0: off). `security` (token auth, TLS) is what
+    the service loaded with its settings (audiosearch.runtime.security); without it the port is plaintext, no auth.
     """
     registrations = list(registrations)
-    if security is None:
-        security = security_from_env([registration.service_name for registration in registrations])
+    security = security or ServerSecurity()
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
         interceptors=[

@@ -1,9 +1,11 @@
-"""Outbound channels: one way to dial a peer, with retries on UNAVAILABLE only and explicit message limits."""
+"""Outbound channels: one way to dial a peer, retrying UNAVAILABLE on idempotent methods only, explicit limits."""
 
 import json
 
 import grpc
+from google.protobuf.descriptor import ServiceDescriptor
 
+from audiosearch.sdk import services
 from audiosearch.sdk.security import ChannelSecurity
 
 # Sent on every internal call so one request's logs can be followed across services.
@@ -18,24 +20,70 @@ def message_options(max_message_bytes: int) -> list[tuple[str, int]]:
     ]
 
 
-def _service_config(service_names: list[str], load_balancing: str) -> str:
-    return json.dumps(
-        {
-            "loadBalancingConfig": [{load_balancing: {}}],
-            "methodConfig": [
-                {
-                    "name": [{"service": name} for name in service_names],
-                    "retryPolicy": {
-                        "maxAttempts": 4,
-                        "initialBackoff": "0.1s",
-                        "maxBackoff": "2s",
-                        "backoffMultiplier": 2,
-                        "retryableStatusCodes": ["UNAVAILABLE"],
-                    },
-                }
-            ],
-        }
-    )
+def _methods(service: ServiceDescriptor, *names: str) -> tuple[str, tuple[str, ...]]:
+    """(full service name, method names); a name the service does not have fails at import (KeyError)."""
+    return service.full_name, tuple(service.methods_by_name[name].name for name in names)
+
+
+# The methods a channel retries on UNAVAILABLE: reads, and writes safe to repeat (keyed by the caller, or
+# deduplicated by request_id and content). The rest are tried once: a retry after a lost reply would act twice
+# or fail (CreateCollection: ALREADY_EXISTS; DropCollection, DeleteCollection: NOT_FOUND).
+RETRYABLE_METHODS: dict[str, tuple[str, ...]] = dict(
+    [
+        # The public API as the SDK client calls it: IngestAudio always carries a request_id (one is generated).
+        _methods(
+            services.GATEWAY,
+            "ListModels",
+            "ListCollections",
+            "SearchAudio",
+            "GetClip",
+            "ListClips",
+            "GetStats",
+            "IngestAudio",
+            "DeleteClip",
+        ),
+        # The gateway's peers.
+        _methods(services.EMBEDDING, "ListModels", "EmbedAudio", "StreamEmbedAudio"),
+        _methods(
+            services.SEARCH, "EnsureCollection", "Upsert", "Delete", "Search", "Count", "GetVectors", "ListClipIds"
+        ),
+        _methods(
+            services.METADATA,
+            "GetCollection",
+            "ListCollections",
+            "CreateClip",
+            "GetClip",
+            "BatchGetClips",
+            "ListClips",
+            "FindByContentHash",
+            "UpdateClipState",
+            "DeleteClip",
+            "CountClips",
+        ),
+    ]
+)
+
+
+def service_config(service_names: list[str], load_balancing: str = "round_robin") -> dict:
+    """The channel's service config: `load_balancing`, and retries of UNAVAILABLE on the RETRYABLE_METHODS only."""
+    names = [
+        {"service": name, "method": method} for name in service_names for method in RETRYABLE_METHODS.get(name, ())
+    ]
+    config: dict = {"loadBalancingConfig": [{load_balancing: {}}]}
+    if names:
+        config["methodConfig"] = [
+            {
+                "name": names,
+                "retryPolicy": {
+                    "maxAttempts": 4,
+                    "initialBackoff": "0.1s",
+                    "maxBackoff": "2s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    return config
 
 
 def dial(
@@ -45,14 +93,15 @@ def dial(
     load_balancing: str = "round_robin",
     security: ChannelSecurity | None = None,
 ) -> grpc.Channel:
-    """A channel to `address` (host:port, or dns:///name:port for several replicas) that retries UNAVAILABLE.
+    """A channel to `address` (host:port, or dns:///name:port for several replicas) that retries UNAVAILABLE on
+    the idempotent methods of `service_names` (full names, from the descriptors; see RETRYABLE_METHODS).
 
     `security` adds TLS (mutual with a client certificate) and a bearer token; without it the channel is plaintext.
     """
     options = [
         *message_options(max_message_bytes),
         ("grpc.enable_retries", 1),
-        ("grpc.service_config", _service_config(service_names, load_balancing)),
+        ("grpc.service_config", json.dumps(service_config(service_names, load_balancing))),
         ("grpc.keepalive_time_ms", 30_000),
     ]
     if security is not None:
