@@ -11,7 +11,7 @@ from audiosearch.sdk.errors import SettingsError
 from audiosearch.sdk.security import ChannelSecurity
 from gateway import clients, config
 from gateway.core import GatewayCore
-from gateway.reconcile import PeriodicReconcile
+from gateway.reconcile import PeriodicReconcile, Reconciler
 from gateway.servicer import GatewayServicer
 
 SERVICE_NAME = services.GATEWAY.full_name
@@ -19,17 +19,17 @@ SERVICE_NAME = services.GATEWAY.full_name
 
 def build_core(settings: config.GatewaySettings, peers: ChannelSecurity | None = None) -> GatewayCore:
     """`peers`: TLS and the internal token for calls to the three services (default: plaintext, no token)."""
+    index = clients.connect(settings.search_address, clients.SearchClient, settings.call_timeout_seconds, peers)
+    catalog = clients.connect(settings.metadata_address, clients.MetadataClient, settings.call_timeout_seconds, peers)
     return GatewayCore(
         embedder=clients.connect(
             settings.embedding_address, clients.EmbeddingClient, settings.embed_timeout_seconds, peers
         ),
-        index=clients.connect(settings.search_address, clients.SearchClient, settings.call_timeout_seconds, peers),
-        catalog=clients.connect(
-            settings.metadata_address, clients.MetadataClient, settings.call_timeout_seconds, peers
-        ),
+        index=index,
+        catalog=catalog,
+        reconciler=Reconciler(catalog, index, settings.reconcile_min_age_seconds),
         import_roots=settings.import_roots,
         max_upload_bytes=settings.max_upload_bytes,
-        reconcile_min_age_seconds=settings.reconcile_min_age_seconds,
     )
 
 
