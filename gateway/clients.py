@@ -9,7 +9,7 @@ from audiosearch.embedding.v1 import embedding_service_pb2_grpc as embedding_grp
 from audiosearch.metadata.v1 import metadata_service_pb2 as metadata_pb2
 from audiosearch.metadata.v1 import metadata_service_pb2_grpc as metadata_grpc
 from audiosearch.runtime import context, convert, domain
-from audiosearch.sdk import rpc_errors
+from audiosearch.sdk import rpc_errors, services
 from audiosearch.sdk.channel import REQUEST_ID_HEADER, dial
 from audiosearch.sdk.security import ChannelSecurity
 from audiosearch.sdk.upload import chunked
@@ -38,7 +38,7 @@ class _Peer:
 
 
 class EmbeddingClient(_Peer):
-    service_name = "audiosearch.embedding.v1.EmbeddingService"
+    service_name = services.EMBEDDING.full_name
 
     def __init__(self, channel: grpc.Channel, timeout_seconds: float) -> None:
         super().__init__(channel, timeout_seconds)
@@ -63,7 +63,7 @@ class EmbeddingClient(_Peer):
 
 
 class SearchClient(_Peer):
-    service_name = "audiosearch.search.v1.SearchService"
+    service_name = services.SEARCH.full_name
 
     def __init__(self, channel: grpc.Channel, timeout_seconds: float) -> None:
         super().__init__(channel, timeout_seconds)
@@ -127,7 +127,7 @@ class SearchClient(_Peer):
 
 
 class MetadataClient(_Peer):
-    service_name = "audiosearch.metadata.v1.MetadataService"
+    service_name = services.METADATA.full_name
 
     def __init__(self, channel: grpc.Channel, timeout_seconds: float) -> None:
         super().__init__(channel, timeout_seconds)

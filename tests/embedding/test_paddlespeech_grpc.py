@@ -10,6 +10,7 @@ from audiosearch.embedding.v1 import embedding_service_pb2 as pb2  # noqa: E402
 from audiosearch.embedding.v1 import embedding_service_pb2_grpc as pb2_grpc  # noqa: E402
 from audiosearch.sdk.rpc_errors import error_info  # noqa: E402
 from audiosearch.tools import synth  # noqa: E402
+from audiosearch.type.v1 import types_pb2  # noqa: E402
 from embedding_service.config import EmbeddingSettings  # noqa: E402
 from embedding_service.server import build_core, build_registry, build_server  # noqa: E402
 
@@ -35,10 +36,10 @@ def test_list_models_shows_paddlespeech_and_logmel(stub):
     models = {model.name: model for model in stub.ListModels(pb2.ListModelsRequest(), timeout=10).models}
     assert set(ALL) <= set(models)  # the default settings may serve further weights-free models
     assert all(models[name].available for name in ALL)
-    facts = {name: (m.dimension, m.sample_rate, m.metric) for name, m in models.items()}
-    assert facts["ecapa_tdnn"] == (192, 16000, "COSINE")
-    assert facts["panns_cnn14"] == (2048, 32000, "COSINE")
-    assert facts["panns_cnn10"] == facts["panns_cnn6"] == (512, 32000, "COSINE")
+    facts = {name: (m.dimension, m.sample_rate, types_pb2.Metric.Name(m.metric)) for name, m in models.items()}
+    assert facts["ecapa_tdnn"] == (192, 16000, "METRIC_COSINE")
+    assert facts["panns_cnn14"] == (2048, 32000, "METRIC_COSINE")
+    assert facts["panns_cnn10"] == facts["panns_cnn6"] == (512, 32000, "METRIC_COSINE")
     assert models["ecapa_tdnn"].min_duration_seconds == pytest.approx(0.1)
 
 
