@@ -17,9 +17,7 @@ Targets: peak under 1.5 GB; after within 20% of baseline. Not part of the test s
 
 import argparse
 import collections
-import os
 import pathlib
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,12 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 
 from audiosearch.embedding.v1 import embedding_service_pb2 as pb2
-from audiosearch.embedding.v1 import embedding_service_pb2_grpc as pb2_grpc
 from audiosearch.sdk.rpc_errors import error_info
 from audiosearch.tools import synth
-from audiosearch.tools.launcher import announced_port
+from bench.embedding_process import EmbeddingProcess
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 PEAK_TARGET_MB = 1536
 AFTER_TARGET = 1.2
 SCENARIOS = {
@@ -67,29 +63,11 @@ class PeakSampler:
         return max(self.peak, rss_mb(self.pid))
 
 
-class Service:
-    """The embedding service as its own process, as deployed; stopped with SIGTERM."""
+class Service(EmbeddingProcess):
+    """The embedding service with model logmel and `extra_env`."""
 
     def __init__(self, extra_env: dict[str, str], log_path: pathlib.Path) -> None:
-        env = {
-            **os.environ,
-            "AUDIOSEARCH_EMBEDDING_LISTEN": "127.0.0.1:0",
-            "AUDIOSEARCH_EMBEDDING_MODELS": "logmel",
-            "AUDIOSEARCH_EMBEDDING_LOG_LEVEL": "WARNING",
-            **extra_env,
-        }
-        with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "embedding_service.server"],
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env=env,
-                text=True,
-                cwd=ROOT,
-            )
-        port = announced_port("embedding", self.process, log_path, timeout=120)
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", -1)])
-        self.stub = pb2_grpc.EmbeddingServiceStub(self.channel)
+        super().__init__({"AUDIOSEARCH_EMBEDDING_MODELS": "logmel", **extra_env}, log_path)
 
     def embed(self, content: bytes) -> str:
         """'OK' or 'CODE REASON' of one EmbedAudio call with model logmel."""
@@ -100,11 +78,6 @@ class Service:
             info = error_info(error)
             return f"{error.code().name} {info.reason if info else '(no reason)'}"
         return "OK"
-
-    def stop(self) -> None:
-        self.channel.close()
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 def run(name: str, extra_env: dict[str, str], content: bytes, clients: int, log_path: pathlib.Path) -> bool:

@@ -18,20 +18,17 @@ Targets: ecapa_tdnn at most 300 ms per clip through the service at 1 client; thr
 import argparse
 import os
 import pathlib
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-import grpc
 import numpy as np
 
 from audiosearch.embedding.v1 import embedding_service_pb2 as pb2
-from audiosearch.embedding.v1 import embedding_service_pb2_grpc as pb2_grpc
 from audiosearch.tools import synth
+from bench.embedding_process import EmbeddingProcess
 from embedding_service.models import paddlespeech, weights
 
 MODELS = ("ecapa_tdnn", "panns_cnn14")
@@ -84,50 +81,25 @@ def _concurrent(call, clients: int, seconds: float) -> tuple[float, list[float]]
     return len(every) / (time.perf_counter() - start), every
 
 
-class Service:
-    """The embedding service as its own process, as deployed; stopped with SIGTERM."""
+class Service(EmbeddingProcess):
+    """The embedding service serving MODELS on their fast path."""
 
     def __init__(self, model_dir: pathlib.Path, threads: int, log_path: pathlib.Path) -> None:
-        env = {
-            **os.environ,
-            "AUDIOSEARCH_EMBEDDING_LISTEN": "127.0.0.1:0",
-            "AUDIOSEARCH_EMBEDDING_MODEL_DIR": str(model_dir),
-            "AUDIOSEARCH_EMBEDDING_MODELS": ",".join(MODELS),
-            "AUDIOSEARCH_EMBEDDING_MODEL_THREADS": str(threads),
-            "AUDIOSEARCH_EMBEDDING_FAST_INFERENCE": "true",
-            "AUDIOSEARCH_EMBEDDING_LOG_LEVEL": "WARNING",
-        }
-        self.log_path = log_path
-        with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "embedding_service.server"],
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env=env,
-                text=True,
-                cwd=ROOT,
-            )
-        port = None
-        for line in self.process.stdout:
-            if match := re.search(r"listening on port (\d+)", line):
-                port = int(match.group(1))
-                break
-        if port is None:
-            raise RuntimeError(f"the embedding service did not start; see {log_path}")
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        self.stub = pb2_grpc.EmbeddingServiceStub(self.channel)
+        super().__init__(
+            {
+                "AUDIOSEARCH_EMBEDDING_MODEL_DIR": str(model_dir),
+                "AUDIOSEARCH_EMBEDDING_MODELS": ",".join(MODELS),
+                "AUDIOSEARCH_EMBEDDING_MODEL_THREADS": str(threads),
+                "AUDIOSEARCH_EMBEDDING_FAST_INFERENCE": "true",
+            },
+            log_path,
+        )
         models = {
             m.name: m for m in self.stub.ListModels(pb2.ListModelsRequest(), timeout=120, wait_for_ready=True).models
         }
         for name in MODELS:
             if not models[name].available:
                 raise RuntimeError(f"{name} is unavailable in the service: {models[name].unavailable_reason}")
-
-    def stop(self) -> None:
-        self.channel.close()
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 def _load() -> str:
