@@ -19,7 +19,9 @@ class GatewaySettings:
     import_roots: tuple[str, ...] = field(
         default=(), metadata={"doc": "comma-separated folders ImportDirectory may read; empty refuses all"}
     )
-    max_upload_bytes: int = field(default=64 * MIB, metadata={"doc": "largest audio accepted by IngestAudio"})
+    max_upload_bytes: int = field(
+        default=64 * MIB, metadata={"doc": "largest audio accepted by IngestAudio and SearchAudio"}
+    )
     max_message_bytes: int = field(default=72 * MIB, metadata={"doc": "gRPC max message size, in and out"})
     max_workers: int = field(default=16, metadata={"doc": "concurrent RPC threads"})
     call_timeout_seconds: float = field(default=10.0, metadata={"doc": "deadline of calls to search and metadata"})

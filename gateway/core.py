@@ -230,12 +230,7 @@ class GatewayCore:
         of an embed (the costly step); then inside CreateClip, the atomic one under the store's unique keys, which
         decides between concurrent identical uploads and refuses a reused request_id. The audio facts are written
         once, with the record (the embed, which measures them, comes first); READY adds only the segment count."""
-        if not request.content:
-            raise errors.InvalidArgument("the upload is empty: send the audio file's bytes", "EMPTY_AUDIO")
-        if len(request.content) > self.max_upload_bytes:
-            raise errors.ResourceExhausted(
-                f"the upload exceeds {self.max_upload_bytes} bytes; send a shorter clip", "AUDIO_TOO_LARGE"
-            )
+        self._check_audio_size(request.content)
         labels = rules.valid_labels(request.labels)  # refused before the costly embed, and before any write
         collection = self.catalog.get_collection(request.collection)
         digest = hashlib.sha256(request.content).hexdigest()
@@ -268,6 +263,17 @@ class GatewayCore:
             raise
         log.info("clip ingested", extra=log_fields(clip_id=ready.id, collection=collection.name))
         return IngestResult(ready, duplicate=not created)
+
+    def _check_audio_size(self, content: bytes) -> None:
+        """Uploads and query audio alike; the gRPC message limit sits above this one, so what is too large is refused
+        here, with a reason, and not by the transport."""
+        if not content:
+            raise errors.InvalidArgument("the audio is empty: send the audio file's bytes", "EMPTY_AUDIO")
+        if len(content) > self.max_upload_bytes:
+            raise errors.ResourceExhausted(
+                f"the audio is {len(content)} bytes; the limit is {self.max_upload_bytes}: send a shorter clip",
+                "AUDIO_TOO_LARGE",
+            )
 
     def _find_by_hash(self, collection: str, digest: str) -> domain.Clip | None:
         try:
@@ -321,8 +327,7 @@ class GatewayCore:
         exclude: list[int] = []
         vectors: list[domain.Vector]
         if query.audio is not None:
-            if not query.audio:
-                raise errors.InvalidArgument("the query audio is empty", "EMPTY_AUDIO")
+            self._check_audio_size(query.audio)
             # Cut like the collection's clips, so a query longer than one window matches window for window.
             _, segments = self.embedder.embed(collection.model, query.audio, collection.segments)
             vectors = [segment.vector for segment in segments]

@@ -116,6 +116,10 @@ def test_an_upload_over_the_limit_is_refused(stack, gateway, collection, unchang
             stub = pb2_grpc.GatewayServiceStub(channel)
             with rpc_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "AUDIO_TOO_LARGE"):
                 ingest(stub, collection, audio_file("tone", 9, duration_seconds=4.0))
+            query = pb2.SearchAudioRequest(collection=collection, audio=audio_file("tone", 9, duration_seconds=4.0))
+            query.top_k = 1
+            with rpc_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "AUDIO_TOO_LARGE"):
+                stub.SearchAudio(query, timeout=TIMEOUT)
             assert ingest(stub, collection, audio_file("tone", 1)).duplicate  # small files still pass
     finally:
         small.stop(0)
