@@ -1,11 +1,10 @@
 """Process entry point: `python -m embedding_service.server` (settings from AUDIOSEARCH_EMBEDDING_*)."""
 
-import sys
-
 from audiosearch.embedding.v1.embedding_service_pb2_grpc import add_EmbeddingServiceServicer_to_server
 from audiosearch.runtime.logs import setup_logging
 from audiosearch.runtime.security import ServerSecurity, load_server_security
 from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
+from audiosearch.runtime.settings import exit_on_bad_setting
 from audiosearch.sdk import services
 from audiosearch.sdk.errors import SettingsError
 from embedding_service import config, memory
@@ -71,7 +70,7 @@ def main() -> None:
         settings = config.load()
         security = load_server_security(config.PREFIX)
     except SettingsError as error:
-        sys.exit(f"audiosearch-embedding: {error}")
+        exit_on_bad_setting("audiosearch-embedding", error)
     setup_logging("embedding", settings.log_level)
     memory.return_freed_memory()
     core = build_core(settings, build_registry(settings))

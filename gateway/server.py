@@ -1,11 +1,10 @@
 """Gateway process: wires the three peer clients into the core and serves the public API."""
 
-import sys
-
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
 from audiosearch.runtime.logs import setup_logging
 from audiosearch.runtime.security import ServerSecurity, load_channel_security, load_server_security
 from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
+from audiosearch.runtime.settings import exit_on_bad_setting
 from audiosearch.sdk import services
 from audiosearch.sdk.errors import SettingsError
 from audiosearch.sdk.security import ChannelSecurity
@@ -54,7 +53,7 @@ def main() -> None:
         security = load_server_security(config.PREFIX)
         peers = load_channel_security(config.PEER_PREFIX)
     except SettingsError as error:
-        sys.exit(f"audiosearch-gateway: {error}")
+        exit_on_bad_setting("audiosearch-gateway", error)
     setup_logging("gateway", settings.log_level)
     core = build_core(settings, peers)
     running = build_server(settings, core, security)

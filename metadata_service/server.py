@@ -8,6 +8,7 @@ from audiosearch.runtime.logs import log_fields, setup_logging
 from audiosearch.runtime.metrics import TimedStore
 from audiosearch.runtime.security import ServerSecurity, load_server_security
 from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
+from audiosearch.runtime.settings import exit_on_bad_setting
 from audiosearch.sdk import errors, services
 from audiosearch.sdk.errors import SettingsError
 from metadata_service import config
@@ -42,7 +43,7 @@ def main() -> None:
         settings = config.load()
         security = load_server_security(config.PREFIX)
     except SettingsError as error:
-        sys.exit(f"audiosearch-metadata: {error}")
+        exit_on_bad_setting("audiosearch-metadata", error)
     setup_logging("metadata", settings.log_level)
     try:
         store = open_store(settings.database_url)

@@ -7,6 +7,7 @@ from audiosearch.runtime.logs import log_fields, setup_logging
 from audiosearch.runtime.metrics import TimedStore
 from audiosearch.runtime.security import ServerSecurity, load_server_security
 from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
+from audiosearch.runtime.settings import exit_on_bad_setting
 from audiosearch.sdk import errors, services
 from audiosearch.sdk.errors import SettingsError
 from audiosearch.search.v1 import search_service_pb2_grpc as pb2_grpc
@@ -38,7 +39,7 @@ def main() -> None:
         settings = config.load()
         security = load_server_security(config.PREFIX)
     except SettingsError as error:
-        sys.exit(f"audiosearch-search: {error}")
+        exit_on_bad_setting("audiosearch-search", error)
     setup_logging("search", settings.log_level)
     try:
         store = MilvusVectorStore.open(settings)

@@ -5,9 +5,10 @@ A field without a default is required: a missing value fails fast at start-up, n
 
 import dataclasses
 import os
+import sys
 import typing
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from audiosearch.sdk.errors import SettingsError
 
@@ -55,3 +56,13 @@ def settings_table(cls: type, prefix: str) -> list[tuple[str, str, str]]:
         default = "(required)" if field.default is dataclasses.MISSING else repr(field.default)
         rows.append((env_name(prefix, field.name), default, field.metadata.get("doc", "")))
     return rows
+
+
+# A setting that cannot be read is a usage error: exit status 2, as for a bad command line.
+BAD_SETTING_EXIT_STATUS = 2
+
+
+def exit_on_bad_setting(program: str, error: SettingsError) -> NoReturn:
+    """What every service's main() does with a setting it cannot read: one line on stderr, no traceback."""
+    print(f"{program}: {error}", file=sys.stderr)
+    raise SystemExit(BAD_SETTING_EXIT_STATUS)

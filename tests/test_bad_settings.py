@@ -1,0 +1,28 @@
+"""Every service's main() refuses a setting it cannot read the same way: one line on stderr, exit 2, no traceback."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from audiosearch.runtime.settings import BAD_SETTING_EXIT_STATUS
+
+SERVICES = {
+    "embedding_service": "AUDIOSEARCH_EMBEDDING_",
+    "search_service": "AUDIOSEARCH_SEARCH_",
+    "metadata_service": "AUDIOSEARCH_METADATA_",
+    "gateway": "AUDIOSEARCH_GATEWAY_",
+}
+
+
+@pytest.mark.parametrize("package", SERVICES)
+def test_a_bad_setting_stops_the_service_with_one_line_and_status_2(package):
+    env = {**os.environ, f"{SERVICES[package]}MAX_WORKERS": "many"}
+    result = subprocess.run(
+        [sys.executable, "-m", f"{package}.server"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == BAD_SETTING_EXIT_STATUS == 2
+    assert "Traceback" not in result.stderr
+    line = result.stderr.strip()
+    assert "\n" not in line and f"{SERVICES[package]}MAX_WORKERS='many'" in line, result.stderr
