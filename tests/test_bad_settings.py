@@ -18,7 +18,9 @@ SERVICES = {
 
 @pytest.mark.parametrize("package", SERVICES)
 def test_a_bad_setting_stops_the_service_with_one_line_and_status_2(package):
-    env = {**os.environ, f"{SERVICES[package]}MAX_WORKERS": "many"}
+    # The gateway's required peer addresses are set, so the bad value is what it stops on.
+    peers = {f"AUDIOSEARCH_GATEWAY_{peer}_ADDRESS": "127.0.0.1:1" for peer in ("EMBEDDING", "SEARCH", "METADATA")}
+    env = {**os.environ, **peers, f"{SERVICES[package]}MAX_WORKERS": "many"}
     result = subprocess.run(
         [sys.executable, "-m", f"{package}.server"], env=env, capture_output=True, text=True, timeout=60
     )
