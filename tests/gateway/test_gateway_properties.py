@@ -39,6 +39,8 @@ settings.register_profile(
 )
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.load_profile(PROFILE)
+# The full profile leaves hundreds of collections behind, and GetStats counts each: more time than one test gets.
+pytestmark = pytest.mark.timeout(3600 if PROFILE == "full" else 300)
 
 # What bad input may get. UNKNOWN, INTERNAL, DATA_LOSS or UNIMPLEMENTED would be a bug.
 EXPECTED = {
