@@ -8,6 +8,7 @@
     .venv/bin/python -m bench.embedding                      # random weights (built here; speed does not need them)
     .venv/bin/python -m bench.embedding --model-dir DIR      # installed weights (`audiosearch models fetch`)
     .venv/bin/python -m bench.embedding --rounds 5 --seconds 8
+    .venv/bin/python -m bench.embedding --background-load 2   # beside 2 busy processes, as during an import
 
 Each round measures every path of every model once (interleaved, so a burst of load from other processes hits all
 paths alike); the table gives the median over rounds, and the load average (`uptime`) before and after each round.
@@ -16,6 +17,7 @@ Targets: ecapa_tdnn at most 300 ms per clip through the service at 1 client; thr
 """
 
 import argparse
+import multiprocessing
 import os
 import pathlib
 import statistics
@@ -110,18 +112,49 @@ def _mark(met: bool) -> str:
     return "met" if met else "MISSED"
 
 
+def _busy(stop) -> None:
+    while not stop.is_set():
+        sum(i * i for i in range(10_000))
+
+
+class BackgroundLoad:
+    """`processes` busy processes beside the measurement, as the other services of an import load the machine; each
+    stops when the block ends (or at its own end, if this process dies: daemonic)."""
+
+    def __init__(self, processes: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._workers = [context.Process(target=_busy, args=(self._stop,), daemon=True) for _ in range(processes)]
+
+    def __enter__(self) -> "BackgroundLoad":
+        for worker in self._workers:
+            worker.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._stop.set()
+        for worker in self._workers:
+            worker.join(timeout=10)
+            if worker.is_alive():
+                worker.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", help="installed weights; default: random weights made here")
     parser.add_argument("--seconds", type=float, default=6.0, help="time per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the table gives the median over them")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads per forward (0: all cores)")
+    parser.add_argument(
+        "--background-load", type=int, default=0, metavar="N", help="N busy processes beside the measured paths"
+    )
     args = parser.parse_args()
     scratch = tempfile.TemporaryDirectory()
     store = weights.WeightStore(args.model_dir) if args.model_dir else _random_store(pathlib.Path(scratch.name))
     print(
         f"{os.cpu_count()} cores; {CLIP_SECONDS:g}-s clips; {args.rounds} rounds of {args.seconds:g} s per path; "
-        f"weights: {args.model_dir or 'random, in the published layout'}"
+        f"weights: {args.model_dir or 'random, in the published layout'}; "
+        f"background load: {args.background_load} busy processes"
     )
     print(f"load average (1, 5, 15 min) at start: {_load()}", flush=True)
 
@@ -162,14 +195,15 @@ def main() -> None:
 
         rates = {name: {path: [] for path in PATHS} for name in MODELS}
         p50s = {name: {path: [] for path in PATHS} for name in MODELS}
-        for round_ in range(args.rounds):
-            before = _load()
-            for name in MODELS:
-                for path in PATHS:
-                    rate, latencies = calls[name][path]()
-                    rates[name][path].append(rate)
-                    p50s[name][path].append(statistics.median(latencies) * 1000)
-            print(f"round {round_ + 1}: load average before {before}, after {_load()}", flush=True)
+        with BackgroundLoad(args.background_load):
+            for round_ in range(args.rounds):
+                before = _load()
+                for name in MODELS:
+                    for path in PATHS:
+                        rate, latencies = calls[name][path]()
+                        rates[name][path].append(rate)
+                        p50s[name][path].append(statistics.median(latencies) * 1000)
+                print(f"round {round_ + 1}: load average before {before}, after {_load()}", flush=True)
     finally:
         service.stop()
 
