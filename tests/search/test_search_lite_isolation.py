@@ -103,7 +103,6 @@ def test_a_killed_service_leaves_a_socket_the_next_start_replaces(tmp_path):
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
         assert not socket.parent.exists()
-        assert "goaway" not in process.stderr.read().lower(), "the engine stops after its client"
     finally:
         process.kill()
         process.communicate()
