@@ -170,12 +170,15 @@ def test_acknowledged_writes_survive_a_milvus_server_kill(tmp_path):
             assert "Milvus" in down.value.details()
             milvus.start()
             deadline = time.monotonic() + 120
-            while True:  # the service reconnects by itself; the first calls may still meet the old channel
+            # The service reconnects by itself; the first calls may still meet the old channel (UNAVAILABLE) or
+            # wait past their deadline while Milvus loads the collection again (DEADLINE_EXCEEDED).
+            not_back_yet = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+            while True:
                 try:
                     ids = _clip_ids(service.address)
                     break
                 except grpc.RpcError as error:
-                    if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                    if error.code() not in not_back_yet or time.monotonic() > deadline:
                         raise
                     time.sleep(1)
         finally:
