@@ -150,6 +150,12 @@ class MetadataClient(_Peer):
         request = metadata_pb2.DeleteCollectionRequest(name=name)
         return self._call(self.stub.DeleteCollection, request).deleted_clips
 
+    def set_calibration(self, name: str, calibration: domain.Calibration | None) -> domain.Collection:
+        request = metadata_pb2.SetCalibrationRequest(
+            collection=name, calibration=convert.calibration_to_proto(calibration) if calibration else None
+        )
+        return convert.collection_from_proto(self._call(self.stub.SetCalibration, request))
+
     def create_clip(self, clip: domain.Clip, request_id: str) -> tuple[domain.Clip, bool]:
         request = metadata_pb2.CreateClipRequest(clip=convert.clip_to_proto(clip), request_id=request_id)
         response = self._call(self.stub.CreateClip, request)

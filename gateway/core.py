@@ -167,7 +167,7 @@ class GatewayCore:
         rules.check_segments(segments, model.min_duration_seconds)
         with self._names.hold(name):
             created = self.catalog.create_collection(
-                domain.Collection(name, model.name, model.dimension, model.metric, segments)
+                domain.Collection(name, model.name, model.dimension, model.metric, segments, purpose=purpose)
             )
             try:
                 self.index.ensure_collection(name, model.dimension, model.metric, index_type)

@@ -20,6 +20,7 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_BATCH_IDS = 1000
 MAX_CLIP_ID = 2**63 - 1
+MAX_SCORING_CHARS = 64
 
 
 class RecordStore(Protocol):
@@ -46,6 +47,7 @@ class RecordStore(Protocol):
     ) -> domain.Clip | None: ...
     def delete_clip(self, clip_id: int) -> bool: ...
     def count_clips(self, collection: str) -> dict[domain.ClipState, int]: ...
+    def set_calibration(self, name: str, calibration: domain.Calibration | None) -> domain.Collection | None: ...
 
 
 class MetadataCore:
@@ -96,6 +98,18 @@ class MetadataCore:
                 f"collection {name!r} does not exist; nothing was deleted", "COLLECTION_NOT_FOUND", collection=name
             )
         return deleted
+
+    def set_calibration(self, name: str, calibration: domain.Calibration | None) -> domain.Collection:
+        """Store the collection's calibration (None removes it); the collection, NOT_FOUND if there is none."""
+        rules.check_collection_name(name)
+        if calibration is not None:
+            _check_calibration(calibration)
+        stored = self.store.set_calibration(name, calibration)
+        if stored is None:
+            raise NotFound(
+                f"collection {name!r} does not exist; nothing was calibrated", "COLLECTION_NOT_FOUND", collection=name
+            )
+        return stored
 
     # --- clips
 
@@ -240,8 +254,34 @@ def _valid_collection(collection: domain.Collection) -> domain.Collection:
         f"dimension must be 1..{MAX_DIMENSION}, not {collection.dimension}; use the model's embedding size",
     )
     metric = rules.choice(collection.metric, rules.METRICS, "metric")
+    purpose = rules.choice(collection.purpose, rules.PURPOSES, "purpose") if collection.purpose else ""
     rules.check_segments(collection.segments)
-    return dataclasses.replace(collection, metric=metric)
+    return dataclasses.replace(collection, metric=metric, purpose=purpose, calibration=None)
+
+
+def _check_calibration(calibration: domain.Calibration) -> None:
+    c = calibration
+    numbers = (c.threshold, c.equal_error_threshold)
+    rates = (c.target_false_positive_rate, c.false_positive_rate, c.false_negative_rate, c.equal_error_rate)
+    require(
+        all(math.isfinite(value) for value in numbers) and all(0 <= rate <= 1 for rate in rates),
+        "calibration thresholds must be finite numbers and its rates fractions in 0..1",
+        "INVALID_CALIBRATION",
+    )
+    require(
+        0 < c.target_false_positive_rate < 1, "calibration.target_false_positive_rate must be in (0, 1), e.g. 0.01",
+        "INVALID_CALIBRATION",
+    )  # fmt: skip
+    require(
+        c.positive_trials >= 0 and c.negative_trials > 0,
+        "a calibration needs negative trials (and a count of positive ones >= 0)",
+        "INVALID_CALIBRATION",
+    )
+    require(
+        0 < len(c.scoring) <= MAX_SCORING_CHARS,
+        f"calibration.scoring names how trials were scored, in 1..{MAX_SCORING_CHARS} characters",
+        "INVALID_CALIBRATION",
+    )
 
 
 def _check_sha256(content_sha256: str) -> None:

@@ -67,3 +67,7 @@ class MetadataServicer(pb2_grpc.MetadataServiceServicer):
 
     def CountClips(self, request, context):
         return pb2.CountClipsResponse(by_state=self.core.count_clips(request.collection))
+
+    def SetCalibration(self, request, context):
+        calibration = convert.calibration_from_proto(request.calibration) if request.HasField("calibration") else None
+        return convert.collection_to_proto(self.core.set_calibration(request.collection, calibration))

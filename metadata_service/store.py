@@ -78,14 +78,82 @@ _MIGRATIONS: list[tuple[str, ...]] = [
         ){options}""",
         "CREATE INDEX clip_tags_by_tag ON clip_tags (tag, clip_id)",
     ),
+    # 2: what a collection is for, net speech per clip, and a collection's calibration (issue #12).
+    (
+        "ALTER TABLE collections ADD COLUMN purpose VARCHAR(32) NOT NULL DEFAULT ''",
+        "ALTER TABLE clips ADD COLUMN speech_seconds DOUBLE NOT NULL DEFAULT 0",
+        """CREATE TABLE calibrations (
+            collection VARCHAR(64) NOT NULL PRIMARY KEY,
+            threshold DOUBLE NOT NULL,
+            target_fpr DOUBLE NOT NULL,
+            fpr DOUBLE NOT NULL,
+            fnr DOUBLE NOT NULL,
+            eer DOUBLE NOT NULL,
+            eer_threshold DOUBLE NOT NULL,
+            positive_trials BIGINT NOT NULL,
+            negative_trials BIGINT NOT NULL,
+            scoring VARCHAR(64) NOT NULL,
+            calibrated_at {time} NOT NULL,
+            CONSTRAINT calibrations_collection FOREIGN KEY (collection) REFERENCES collections (name) ON DELETE CASCADE
+        ){options}""",
+    ),
+    # Import jobs (issue #14; metadata_service/job_store.py): the job with its lease, and its file listing with
+    # each file's outcome. No foreign key to the collection: a job outlives a dropped collection, as FAILED.
+    (
+        """CREATE TABLE import_jobs (
+            id {id},
+            collection VARCHAR(64) NOT NULL,
+            path VARCHAR(2048) NOT NULL,
+            recurse INTEGER NOT NULL,
+            speaker VARCHAR(256) NOT NULL,
+            sound_class VARCHAR(256) NOT NULL,
+            tags TEXT NOT NULL,
+            label_from_parent INTEGER NOT NULL,
+            request_id VARCHAR(128),
+            state VARCHAR(16) NOT NULL,
+            files_found BIGINT NOT NULL,
+            listing_done INTEGER NOT NULL,
+            files_added BIGINT NOT NULL,
+            files_duplicate BIGINT NOT NULL,
+            files_failed BIGINT NOT NULL,
+            error VARCHAR(2048) NOT NULL,
+            holder VARCHAR(256) NOT NULL,
+            lease_expires_at {time} NULL,
+            created_at {time} NOT NULL,
+            updated_at {time} NOT NULL,
+            started_at {time} NULL,
+            ended_at {time} NULL,
+            CONSTRAINT import_jobs_request UNIQUE (request_id)
+        ){options}""",
+        "CREATE INDEX import_jobs_by_state ON import_jobs (state, id)",
+        """CREATE TABLE import_job_files (
+            job_id BIGINT NOT NULL,
+            ordinal BIGINT NOT NULL,
+            path VARCHAR(2048) NOT NULL,
+            outcome VARCHAR(16),
+            clip_id BIGINT NOT NULL,
+            error VARCHAR(2048) NOT NULL,
+            PRIMARY KEY (job_id, ordinal),
+            CONSTRAINT import_job_files_job FOREIGN KEY (job_id) REFERENCES import_jobs (id) ON DELETE CASCADE
+        ){options}""",
+    ),
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 _CLIP_COLUMNS = (
     "id, collection, content_sha256, source, duration, sample_rate, channels, audio_format, speaker, sound_class,"
-    " state, segment_count, created_at, updated_at"
+    " state, segment_count, created_at, updated_at, speech_seconds"
 )
-_COLLECTION_COLUMNS = "name, model, dimension, metric, segment_window, segment_hop, created_at"
+_COLLECTION_COLUMNS = "name, model, dimension, metric, segment_window, segment_hop, created_at, purpose"
+_CALIBRATION_COLUMNS = (
+    "threshold, target_fpr, fpr, fnr, eer, eer_threshold, positive_trials, negative_trials, scoring, calibrated_at"
+)
+# A collection with its calibration, if any (one row per collection: the calibration's key is the collection).
+_COLLECTION_SELECT = (
+    "SELECT " + ", ".join(f"c.{name}" for name in _COLLECTION_COLUMNS.split(", ")) + ", "
+    + ", ".join(f"k.{name}" for name in _CALIBRATION_COLUMNS.split(", "))
+    + " FROM collections c LEFT JOIN calibrations k ON k.collection = c.name"
+)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,7 +336,7 @@ def _time_from_db(value: datetime | str) -> datetime:
 
 
 def _collection_from_row(row: Sequence) -> domain.Collection:
-    name, model, dimension, metric, window, hop, created_at = row
+    name, model, dimension, metric, window, hop, created_at, purpose = row[:8]
     return domain.Collection(
         name=name,
         model=model,
@@ -276,19 +344,34 @@ def _collection_from_row(row: Sequence) -> domain.Collection:
         metric=metric,
         segments=domain.SegmentOptions(window_seconds=window, hop_seconds=hop),
         create_time=_time_from_db(created_at),
+        purpose=purpose,
+        calibration=_calibration_from_row(row[8:]),
+    )
+
+
+def _calibration_from_row(row: Sequence) -> domain.Calibration | None:
+    if row[0] is None:  # no calibrations row joined
+        return None
+    threshold, target, fpr, fnr, eer, eer_threshold, positives, negatives, scoring, calibrated_at = row
+    return domain.Calibration(
+        threshold, target, fpr, fnr, eer, eer_threshold, positives, negatives, scoring, _time_from_db(calibrated_at)
     )
 
 
 def _clip_from_row(row: Sequence, tags: tuple[str, ...]) -> domain.Clip:
     (clip_id, collection, sha256, source, duration, sample_rate, channels, audio_format, speaker, sound_class,
-     state, segment_count, created_at, updated_at) = row  # fmt: skip
+     state, segment_count, created_at, updated_at, speech_seconds) = row  # fmt: skip
     return domain.Clip(
         id=clip_id,
         collection=collection,
         content_sha256=sha256,
         source=source,
         audio=domain.AudioInfo(
-            duration_seconds=duration, sample_rate=sample_rate, channels=channels, format=audio_format
+            duration_seconds=duration,
+            sample_rate=sample_rate,
+            channels=channels,
+            format=audio_format,
+            speech_seconds=speech_seconds,
         ),
         labels=domain.Labels(speaker=speaker, sound_class=sound_class, tags=tags),
         state=domain.ClipState(state),
@@ -380,7 +463,7 @@ class MetadataStore:
         try:
             self._transaction(
                 lambda sql: sql.execute(
-                    f"INSERT INTO collections ({_COLLECTION_COLUMNS}) VALUES ({_marks(7)})",
+                    f"INSERT INTO collections ({_COLLECTION_COLUMNS}) VALUES ({_marks(8)})",
                     (
                         stored.name,
                         stored.model,
@@ -389,25 +472,43 @@ class MetadataStore:
                         segments.window_seconds,
                         segments.hop_seconds,
                         _time_to_db(created),
+                        stored.purpose,
                     ),
                 )  # fmt: skip
             )
         except self._dialect.conflict:
             return None
-        return stored
+        return dataclasses.replace(stored, calibration=None)
 
     def get_collection(self, name: str) -> domain.Collection | None:
-        row = self._transaction(
-            lambda sql: sql.execute(f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE name = ?", (name,)).fetchone()
-        )
+        row = self._transaction(lambda sql: sql.execute(f"{_COLLECTION_SELECT} WHERE c.name = ?", (name,)).fetchone())
         return _collection_from_row(row) if row else None
+
+    def set_calibration(self, name: str, calibration: domain.Calibration | None) -> domain.Collection | None:
+        """Replace (or with None remove) the collection's calibration; the collection, or None if it is absent."""
+
+        def work(sql: _Sql) -> None:
+            sql.execute("DELETE FROM calibrations WHERE collection = ?", (name,))
+            if calibration is not None:
+                c = calibration
+                sql.execute(
+                    f"INSERT INTO calibrations (collection, {_CALIBRATION_COLUMNS}) VALUES ({_marks(11)})",
+                    (name, c.threshold, c.target_false_positive_rate, c.false_positive_rate, c.false_negative_rate,
+                     c.equal_error_rate, c.equal_error_threshold, c.positive_trials, c.negative_trials, c.scoring,
+                     _time_to_db(c.calibrate_time or _now())),
+                )  # fmt: skip
+
+        try:
+            self._transaction(work)
+        except self._dialect.conflict:  # the foreign key: no such collection
+            return None
+        return self.get_collection(name)
 
     def list_collections(self, after_name: str, limit: int) -> list[domain.Collection]:
         """Collections ordered by name, starting after `after_name`."""
         rows = self._transaction(
             lambda sql: sql.execute(
-                f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE name > ? ORDER BY name LIMIT ?",
-                (after_name, limit),
+                f"{_COLLECTION_SELECT} WHERE c.name > ? ORDER BY c.name LIMIT ?", (after_name, limit)
             ).fetchall()
         )
         return [_collection_from_row(row) for row in rows]
@@ -433,11 +534,12 @@ class MetadataStore:
         def work(sql: _Sql) -> int:
             cursor = sql.execute(
                 "INSERT INTO clips (collection, content_sha256, source, duration, sample_rate, channels,"
-                " audio_format, speaker, sound_class, state, request_id, segment_count, created_at, updated_at)"
-                f" VALUES ({_marks(14)})",
+                " audio_format, speaker, sound_class, state, request_id, segment_count, created_at, updated_at,"
+                f" speech_seconds) VALUES ({_marks(15)})",
                 (clip.collection, clip.content_sha256, clip.source, audio.duration_seconds, audio.sample_rate,
                  audio.channels, audio.format, labels.speaker, labels.sound_class, domain.ClipState.PENDING.value,
-                 request_id or None, clip.segment_count, _time_to_db(now), _time_to_db(now)),
+                 request_id or None, clip.segment_count, _time_to_db(now), _time_to_db(now),
+                 audio.speech_seconds),
             )  # fmt: skip
             clip_id = cursor.lastrowid
             for ordinal, tag in enumerate(labels.tags):
@@ -527,8 +629,8 @@ class MetadataStore:
         assignments = ["state = ?", "updated_at = ?"]
         params: list[object] = [state.value, _time_to_db(_now())]
         if audio is not None:
-            assignments.append("duration = ?, sample_rate = ?, channels = ?, audio_format = ?")
-            params += [audio.duration_seconds, audio.sample_rate, audio.channels, audio.format]
+            assignments.append("duration = ?, sample_rate = ?, channels = ?, audio_format = ?, speech_seconds = ?")
+            params += [audio.duration_seconds, audio.sample_rate, audio.channels, audio.format, audio.speech_seconds]
         if segment_count is not None:
             assignments.append("segment_count = ?")
             params.append(segment_count)

@@ -68,6 +68,7 @@ def audio_to_proto(audio: domain.AudioInfo) -> types_pb2.AudioInfo:
         sample_rate=audio.sample_rate,
         channels=audio.channels,
         format=audio.format,
+        speech_seconds=audio.speech_seconds,
     )
 
 
@@ -77,6 +78,7 @@ def audio_from_proto(message: types_pb2.AudioInfo) -> domain.AudioInfo:
         sample_rate=message.sample_rate,
         channels=message.channels,
         format=message.format,
+        speech_seconds=message.speech_seconds,
     )
 
 
@@ -128,6 +130,37 @@ def clip_from_proto(message: types_pb2.Clip) -> domain.Clip:
     )
 
 
+def purpose_to_proto(purpose: str) -> types_pb2.Purpose:
+    return types_pb2.Purpose.Value(f"PURPOSE_{purpose}") if purpose else types_pb2.PURPOSE_UNSPECIFIED
+
+
+def purpose_from_proto(value: int) -> str:
+    return enum_name(types_pb2.Purpose, value, "PURPOSE_")
+
+
+def calibration_to_proto(calibration: domain.Calibration) -> types_pb2.Calibration:
+    fields = dataclasses.asdict(calibration)
+    fields.pop("calibrate_time")
+    message = types_pb2.Calibration(**fields)
+    _set_time(message.calibrate_time, calibration.calibrate_time)
+    return message
+
+
+def calibration_from_proto(message: types_pb2.Calibration) -> domain.Calibration:
+    return domain.Calibration(
+        threshold=message.threshold,
+        target_false_positive_rate=message.target_false_positive_rate,
+        false_positive_rate=message.false_positive_rate,
+        false_negative_rate=message.false_negative_rate,
+        equal_error_rate=message.equal_error_rate,
+        equal_error_threshold=message.equal_error_threshold,
+        positive_trials=message.positive_trials,
+        negative_trials=message.negative_trials,
+        scoring=message.scoring,
+        calibrate_time=_get_time(message, "calibrate_time"),
+    )
+
+
 def collection_to_proto(collection: domain.Collection) -> types_pb2.Collection:
     message = types_pb2.Collection(
         name=collection.name,
@@ -135,6 +168,8 @@ def collection_to_proto(collection: domain.Collection) -> types_pb2.Collection:
         dimension=collection.dimension,
         metric=metric_to_proto(collection.metric),
         segments=segments_to_proto(collection.segments),
+        purpose=purpose_to_proto(collection.purpose),
+        calibration=calibration_to_proto(collection.calibration) if collection.calibration else None,
     )
     _set_time(message.create_time, collection.create_time)
     return message
@@ -148,6 +183,8 @@ def collection_from_proto(message: types_pb2.Collection) -> domain.Collection:
         metric=metric_from_proto(message.metric) or "COSINE",
         segments=segments_from_proto(message.segments),
         create_time=_get_time(message, "create_time"),
+        purpose=purpose_from_proto(message.purpose),
+        calibration=calibration_from_proto(message.calibration) if message.HasField("calibration") else None,
     )
 
 

@@ -35,6 +35,7 @@ class AudioInfo:
     sample_rate: int = 0
     channels: int = 0
     format: str = ""
+    speech_seconds: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +63,23 @@ class Clip:
 
 
 @dataclasses.dataclass(frozen=True)
+class Calibration:
+    """A threshold measured on a collection's own positive (should match) and negative trials; generic: speakers
+    (ACCEPT/REJECT) and recordings (MATCH/NO_MATCH) alike."""
+
+    threshold: float
+    target_false_positive_rate: float
+    false_positive_rate: float
+    false_negative_rate: float
+    equal_error_rate: float
+    equal_error_threshold: float
+    positive_trials: int
+    negative_trials: int
+    scoring: str
+    calibrate_time: datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Collection:
     name: str
     model: str
@@ -69,6 +87,9 @@ class Collection:
     metric: str = "COSINE"
     segments: SegmentOptions = SegmentOptions()
     create_time: datetime | None = None
+    # SPEAKERS, SOUND_EVENTS, RECORDINGS, or '' (created with a model only).
+    purpose: str = ""
+    calibration: Calibration | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,6 +19,7 @@ MAX_QUERY_VECTORS = 100
 # The choices are the contract's enums (audiosearch.type.v1 Metric and IndexType), by name without the prefix.
 METRICS = tuple(name.removeprefix("METRIC_") for name in types_pb2.Metric.keys()[1:])
 INDEX_TYPES = tuple(name.removeprefix("INDEX_TYPE_") for name in types_pb2.IndexType.keys()[1:])
+PURPOSES = tuple(name.removeprefix("PURPOSE_") for name in types_pb2.Purpose.keys()[1:])
 # Every window is a vector: a hop below this would turn one clip into tens of thousands of vectors.
 MIN_HOP_SECONDS = 0.1
 # Milvus's collection name rules, so a collection's name can be its vector collection's name too.

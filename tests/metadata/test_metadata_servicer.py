@@ -134,3 +134,18 @@ def test_list_clips_pages_over_the_wire(stub, speakers):
         if not token:
             break
     assert sorted(seen) == sorted(ids)
+
+
+def test_set_calibration_over_the_wire(stub, speakers):
+    calibration = types_pb2.Calibration(
+        threshold=0.7, target_false_positive_rate=0.01, false_positive_rate=0.01, negative_trials=100, scoring="max"
+    )
+    stored = stub.SetCalibration(pb2.SetCalibrationRequest(collection=speakers, calibration=calibration))
+    assert stored.calibration.threshold == pytest.approx(0.7) and stored.calibration.HasField("calibrate_time")
+    fetched = stub.GetCollection(pb2.GetCollectionRequest(name=speakers))
+    assert fetched.calibration.scoring == "max"
+    assert not stub.SetCalibration(pb2.SetCalibrationRequest(collection=speakers)).HasField("calibration")
+    bad = pb2.SetCalibrationRequest(collection=speakers, calibration=types_pb2.Calibration(threshold=0.7))
+    assert_fails(stub.SetCalibration, bad, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_CALIBRATION")
+    absent = pb2.SetCalibrationRequest(collection="absent", calibration=calibration)
+    assert_fails(stub.SetCalibration, absent, grpc.StatusCode.NOT_FOUND, "COLLECTION_NOT_FOUND")

@@ -153,3 +153,11 @@ class CountClipsResponse(_message.Message):
     BY_STATE_FIELD_NUMBER: _ClassVar[int]
     by_state: _containers.ScalarMap[str, int]
     def __init__(self, by_state: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class SetCalibrationRequest(_message.Message):
+    __slots__ = ("collection", "calibration")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    CALIBRATION_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    calibration: _types_pb2.Calibration
+    def __init__(self, collection: _Optional[str] = ..., calibration: _Optional[_Union[_types_pb2.Calibration, _Mapping]] = ...) -> None: ...

@@ -96,6 +96,11 @@ class MetadataServiceStub:
                 request_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.CountClipsRequest.SerializeToString,
                 response_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.CountClipsResponse.FromString,
                 _registered_method=True)
+        self.SetCalibration = channel.unary_unary(
+                '/audiosearch.metadata.v1.MetadataService/SetCalibration',
+                request_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.SetCalibrationRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_type_dot_v1_dot_types__pb2.Collection.FromString,
+                _registered_method=True)
 
 
 class MetadataServiceServicer:
@@ -178,6 +183,13 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetCalibration(self, request, context):
+        """Stores (or, with calibration unset, removes) the collection's calibration; returns the collection.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MetadataServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -240,6 +252,11 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.CountClips,
                     request_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.CountClipsRequest.FromString,
                     response_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.CountClipsResponse.SerializeToString,
+            ),
+            'SetCalibration': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCalibration,
+                    request_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.SetCalibrationRequest.FromString,
+                    response_serializer=audiosearch_dot_type_dot_v1_dot_types__pb2.Collection.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -567,6 +584,33 @@ class MetadataService:
             '/audiosearch.metadata.v1.MetadataService/CountClips',
             audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.CountClipsRequest.SerializeToString,
             audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.CountClipsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCalibration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/audiosearch.metadata.v1.MetadataService/SetCalibration',
+            audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.SetCalibrationRequest.SerializeToString,
+            audiosearch_dot_type_dot_v1_dot_types__pb2.Collection.FromString,
             options,
             channel_credentials,
             insecure,

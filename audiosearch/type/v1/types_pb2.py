@@ -25,31 +25,35 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61udiosearch/type/v1/types.proto\x12\x13\x61udiosearch.type.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x06Labels\x12\x0f\n\x07speaker\x18\x01 \x01(\t\x12\x13\n\x0bsound_class\x18\x02 \x01(\t\x12\x0c\n\x04tags\x18\x03 \x03(\t\"\\\n\tAudioInfo\x12\x18\n\x10\x64uration_seconds\x18\x01 \x01(\x01\x12\x13\n\x0bsample_rate\x18\x02 \x01(\x05\x12\x10\n\x08\x63hannels\x18\x03 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x04 \x01(\t\"\xd2\x02\n\x04\x43lip\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontent_sha256\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12-\n\x05\x61udio\x18\x05 \x01(\x0b\x32\x1e.audiosearch.type.v1.AudioInfo\x12+\n\x06labels\x18\x06 \x01(\x0b\x32\x1b.audiosearch.type.v1.Labels\x12-\n\x05state\x18\x07 \x01(\x0e\x32\x1e.audiosearch.type.v1.ClipState\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rsegment_count\x18\n \x01(\x05\"\xd7\x01\n\nCollection\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\tdimension\x18\x03 \x01(\x05\x12+\n\x06metric\x18\x07 \x01(\x0e\x32\x1b.audiosearch.type.v1.Metric\x12\x35\n\x08segments\x18\x05 \x01(\x0b\x32#.audiosearch.type.v1.SegmentOptions\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampJ\x04\x08\x04\x10\x05\"=\n\x0eSegmentOptions\x12\x16\n\x0ewindow_seconds\x18\x01 \x01(\x01\x12\x13\n\x0bhop_seconds\x18\x02 \x01(\x01\"\x85\x01\n\x0cSearchFilter\x12\x10\n\x08speakers\x18\x01 \x03(\t\x12\x15\n\rsound_classes\x18\x02 \x03(\t\x12\x10\n\x08tags_any\x18\x03 \x03(\t\x12\x1c\n\x14min_duration_seconds\x18\x04 \x01(\x01\x12\x1c\n\x14max_duration_seconds\x18\x05 \x01(\x01\"\xd6\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\x05\x12\x13\n\x0bsample_rate\x18\x03 \x01(\x05\x12+\n\x06metric\x18\t \x01(\x0e\x32\x1b.audiosearch.type.v1.Metric\x12\x1c\n\x14min_duration_seconds\x18\x05 \x01(\x01\x12\x11\n\tavailable\x18\x06 \x01(\x08\x12\x1a\n\x12unavailable_reason\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\tJ\x04\x08\x04\x10\x05*\x85\x01\n\tClipState\x12\x1a\n\x16\x43LIP_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43LIP_STATE_PENDING\x10\x01\x12\x14\n\x10\x43LIP_STATE_READY\x10\x02\x12\x15\n\x11\x43LIP_STATE_FAILED\x10\x03\x12\x17\n\x13\x43LIP_STATE_DELETING\x10\x04*Q\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\x11\n\rMETRIC_COSINE\x10\x01\x12\r\n\tMETRIC_IP\x10\x02\x12\r\n\tMETRIC_L2\x10\x03*\x82\x01\n\tIndexType\x12\x1a\n\x16INDEX_TYPE_UNSPECIFIED\x10\x00\x12\x13\n\x0fINDEX_TYPE_HNSW\x10\x01\x12\x17\n\x13INDEX_TYPE_IVF_FLAT\x10\x02\x12\x16\n\x12INDEX_TYPE_IVF_SQ8\x10\x03\x12\x13\n\x0fINDEX_TYPE_FLAT\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61udiosearch/type/v1/types.proto\x12\x13\x61udiosearch.type.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x06Labels\x12\x0f\n\x07speaker\x18\x01 \x01(\t\x12\x13\n\x0bsound_class\x18\x02 \x01(\t\x12\x0c\n\x04tags\x18\x03 \x03(\t\"t\n\tAudioInfo\x12\x18\n\x10\x64uration_seconds\x18\x01 \x01(\x01\x12\x13\n\x0bsample_rate\x18\x02 \x01(\x05\x12\x10\n\x08\x63hannels\x18\x03 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x04 \x01(\t\x12\x16\n\x0espeech_seconds\x18\x05 \x01(\x01\"\xd2\x02\n\x04\x43lip\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontent_sha256\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12-\n\x05\x61udio\x18\x05 \x01(\x0b\x32\x1e.audiosearch.type.v1.AudioInfo\x12+\n\x06labels\x18\x06 \x01(\x0b\x32\x1b.audiosearch.type.v1.Labels\x12-\n\x05state\x18\x07 \x01(\x0e\x32\x1e.audiosearch.type.v1.ClipState\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rsegment_count\x18\n \x01(\x05\"\xbd\x02\n\nCollection\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\tdimension\x18\x03 \x01(\x05\x12+\n\x06metric\x18\x07 \x01(\x0e\x32\x1b.audiosearch.type.v1.Metric\x12\x35\n\x08segments\x18\x05 \x01(\x0b\x32#.audiosearch.type.v1.SegmentOptions\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x07purpose\x18\x08 \x01(\x0e\x32\x1c.audiosearch.type.v1.Purpose\x12\x35\n\x0b\x63\x61libration\x18\t \x01(\x0b\x32 .audiosearch.type.v1.CalibrationJ\x04\x08\x04\x10\x05\"\xae\x02\n\x0b\x43\x61libration\x12\x11\n\tthreshold\x18\x01 \x01(\x01\x12\"\n\x1atarget_false_positive_rate\x18\x02 \x01(\x01\x12\x1b\n\x13\x66\x61lse_positive_rate\x18\x03 \x01(\x01\x12\x1b\n\x13\x66\x61lse_negative_rate\x18\x04 \x01(\x01\x12\x18\n\x10\x65qual_error_rate\x18\x05 \x01(\x01\x12\x1d\n\x15\x65qual_error_threshold\x18\x06 \x01(\x01\x12\x17\n\x0fpositive_trials\x18\x07 \x01(\x03\x12\x17\n\x0fnegative_trials\x18\x08 \x01(\x03\x12\x0f\n\x07scoring\x18\t \x01(\t\x12\x32\n\x0e\x63\x61librate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x0eSegmentOptions\x12\x16\n\x0ewindow_seconds\x18\x01 \x01(\x01\x12\x13\n\x0bhop_seconds\x18\x02 \x01(\x01\"\x85\x01\n\x0cSearchFilter\x12\x10\n\x08speakers\x18\x01 \x03(\t\x12\x15\n\rsound_classes\x18\x02 \x03(\t\x12\x10\n\x08tags_any\x18\x03 \x03(\t\x12\x1c\n\x14min_duration_seconds\x18\x04 \x01(\x01\x12\x1c\n\x14max_duration_seconds\x18\x05 \x01(\x01\"\xd6\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\x05\x12\x13\n\x0bsample_rate\x18\x03 \x01(\x05\x12+\n\x06metric\x18\t \x01(\x0e\x32\x1b.audiosearch.type.v1.Metric\x12\x1c\n\x14min_duration_seconds\x18\x05 \x01(\x01\x12\x11\n\tavailable\x18\x06 \x01(\x08\x12\x1a\n\x12unavailable_reason\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\tJ\x04\x08\x04\x10\x05*\x85\x01\n\tClipState\x12\x1a\n\x16\x43LIP_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43LIP_STATE_PENDING\x10\x01\x12\x14\n\x10\x43LIP_STATE_READY\x10\x02\x12\x15\n\x11\x43LIP_STATE_FAILED\x10\x03\x12\x17\n\x13\x43LIP_STATE_DELETING\x10\x04*Q\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\x11\n\rMETRIC_COSINE\x10\x01\x12\r\n\tMETRIC_IP\x10\x02\x12\r\n\tMETRIC_L2\x10\x03*\x82\x01\n\tIndexType\x12\x1a\n\x16INDEX_TYPE_UNSPECIFIED\x10\x00\x12\x13\n\x0fINDEX_TYPE_HNSW\x10\x01\x12\x17\n\x13INDEX_TYPE_IVF_FLAT\x10\x02\x12\x16\n\x12INDEX_TYPE_IVF_SQ8\x10\x03\x12\x13\n\x0fINDEX_TYPE_FLAT\x10\x04*j\n\x07Purpose\x12\x17\n\x13PURPOSE_UNSPECIFIED\x10\x00\x12\x14\n\x10PURPOSE_SPEAKERS\x10\x01\x12\x18\n\x14PURPOSE_SOUND_EVENTS\x10\x02\x12\x16\n\x12PURPOSE_RECORDINGS\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'audiosearch.type.v1.types_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLIPSTATE']._serialized_start=1221
-  _globals['_CLIPSTATE']._serialized_end=1354
-  _globals['_METRIC']._serialized_start=1356
-  _globals['_METRIC']._serialized_end=1437
-  _globals['_INDEXTYPE']._serialized_start=1440
-  _globals['_INDEXTYPE']._serialized_end=1570
+  _globals['_CLIPSTATE']._serialized_start=1652
+  _globals['_CLIPSTATE']._serialized_end=1785
+  _globals['_METRIC']._serialized_start=1787
+  _globals['_METRIC']._serialized_end=1868
+  _globals['_INDEXTYPE']._serialized_start=1871
+  _globals['_INDEXTYPE']._serialized_end=2001
+  _globals['_PURPOSE']._serialized_start=2003
+  _globals['_PURPOSE']._serialized_end=2109
   _globals['_LABELS']._serialized_start=89
   _globals['_LABELS']._serialized_end=149
   _globals['_AUDIOINFO']._serialized_start=151
-  _globals['_AUDIOINFO']._serialized_end=243
-  _globals['_CLIP']._serialized_start=246
-  _globals['_CLIP']._serialized_end=584
-  _globals['_COLLECTION']._serialized_start=587
-  _globals['_COLLECTION']._serialized_end=802
-  _globals['_SEGMENTOPTIONS']._serialized_start=804
-  _globals['_SEGMENTOPTIONS']._serialized_end=865
-  _globals['_SEARCHFILTER']._serialized_start=868
-  _globals['_SEARCHFILTER']._serialized_end=1001
-  _globals['_MODELINFO']._serialized_start=1004
-  _globals['_MODELINFO']._serialized_end=1218
+  _globals['_AUDIOINFO']._serialized_end=267
+  _globals['_CLIP']._serialized_start=270
+  _globals['_CLIP']._serialized_end=608
+  _globals['_COLLECTION']._serialized_start=611
+  _globals['_COLLECTION']._serialized_end=928
+  _globals['_CALIBRATION']._serialized_start=931
+  _globals['_CALIBRATION']._serialized_end=1233
+  _globals['_SEGMENTOPTIONS']._serialized_start=1235
+  _globals['_SEGMENTOPTIONS']._serialized_end=1296
+  _globals['_SEARCHFILTER']._serialized_start=1299
+  _globals['_SEARCHFILTER']._serialized_end=1432
+  _globals['_MODELINFO']._serialized_start=1435
+  _globals['_MODELINFO']._serialized_end=1649
 # @@protoc_insertion_point(module_scope)

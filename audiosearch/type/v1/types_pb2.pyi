@@ -32,6 +32,13 @@ class IndexType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INDEX_TYPE_IVF_FLAT: _ClassVar[IndexType]
     INDEX_TYPE_IVF_SQ8: _ClassVar[IndexType]
     INDEX_TYPE_FLAT: _ClassVar[IndexType]
+
+class Purpose(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PURPOSE_UNSPECIFIED: _ClassVar[Purpose]
+    PURPOSE_SPEAKERS: _ClassVar[Purpose]
+    PURPOSE_SOUND_EVENTS: _ClassVar[Purpose]
+    PURPOSE_RECORDINGS: _ClassVar[Purpose]
 CLIP_STATE_UNSPECIFIED: ClipState
 CLIP_STATE_PENDING: ClipState
 CLIP_STATE_READY: ClipState
@@ -46,6 +53,10 @@ INDEX_TYPE_HNSW: IndexType
 INDEX_TYPE_IVF_FLAT: IndexType
 INDEX_TYPE_IVF_SQ8: IndexType
 INDEX_TYPE_FLAT: IndexType
+PURPOSE_UNSPECIFIED: Purpose
+PURPOSE_SPEAKERS: Purpose
+PURPOSE_SOUND_EVENTS: Purpose
+PURPOSE_RECORDINGS: Purpose
 
 class Labels(_message.Message):
     __slots__ = ("speaker", "sound_class", "tags")
@@ -58,16 +69,18 @@ class Labels(_message.Message):
     def __init__(self, speaker: _Optional[str] = ..., sound_class: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AudioInfo(_message.Message):
-    __slots__ = ("duration_seconds", "sample_rate", "channels", "format")
+    __slots__ = ("duration_seconds", "sample_rate", "channels", "format", "speech_seconds")
     DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
     CHANNELS_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
+    SPEECH_SECONDS_FIELD_NUMBER: _ClassVar[int]
     duration_seconds: float
     sample_rate: int
     channels: int
     format: str
-    def __init__(self, duration_seconds: _Optional[float] = ..., sample_rate: _Optional[int] = ..., channels: _Optional[int] = ..., format: _Optional[str] = ...) -> None: ...
+    speech_seconds: float
+    def __init__(self, duration_seconds: _Optional[float] = ..., sample_rate: _Optional[int] = ..., channels: _Optional[int] = ..., format: _Optional[str] = ..., speech_seconds: _Optional[float] = ...) -> None: ...
 
 class Clip(_message.Message):
     __slots__ = ("id", "collection", "content_sha256", "source", "audio", "labels", "state", "create_time", "update_time", "segment_count")
@@ -94,20 +107,48 @@ class Clip(_message.Message):
     def __init__(self, id: _Optional[int] = ..., collection: _Optional[str] = ..., content_sha256: _Optional[str] = ..., source: _Optional[str] = ..., audio: _Optional[_Union[AudioInfo, _Mapping]] = ..., labels: _Optional[_Union[Labels, _Mapping]] = ..., state: _Optional[_Union[ClipState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., segment_count: _Optional[int] = ...) -> None: ...
 
 class Collection(_message.Message):
-    __slots__ = ("name", "model", "dimension", "metric", "segments", "create_time")
+    __slots__ = ("name", "model", "dimension", "metric", "segments", "create_time", "purpose", "calibration")
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
     SEGMENTS_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    CALIBRATION_FIELD_NUMBER: _ClassVar[int]
     name: str
     model: str
     dimension: int
     metric: Metric
     segments: SegmentOptions
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., segments: _Optional[_Union[SegmentOptions, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    purpose: Purpose
+    calibration: Calibration
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., segments: _Optional[_Union[SegmentOptions, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., purpose: _Optional[_Union[Purpose, str]] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ...) -> None: ...
+
+class Calibration(_message.Message):
+    __slots__ = ("threshold", "target_false_positive_rate", "false_positive_rate", "false_negative_rate", "equal_error_rate", "equal_error_threshold", "positive_trials", "negative_trials", "scoring", "calibrate_time")
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FALSE_POSITIVE_RATE_FIELD_NUMBER: _ClassVar[int]
+    FALSE_POSITIVE_RATE_FIELD_NUMBER: _ClassVar[int]
+    FALSE_NEGATIVE_RATE_FIELD_NUMBER: _ClassVar[int]
+    EQUAL_ERROR_RATE_FIELD_NUMBER: _ClassVar[int]
+    EQUAL_ERROR_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    POSITIVE_TRIALS_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_TRIALS_FIELD_NUMBER: _ClassVar[int]
+    SCORING_FIELD_NUMBER: _ClassVar[int]
+    CALIBRATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    threshold: float
+    target_false_positive_rate: float
+    false_positive_rate: float
+    false_negative_rate: float
+    equal_error_rate: float
+    equal_error_threshold: float
+    positive_trials: int
+    negative_trials: int
+    scoring: str
+    calibrate_time: _timestamp_pb2.Timestamp
+    def __init__(self, threshold: _Optional[float] = ..., target_false_positive_rate: _Optional[float] = ..., false_positive_rate: _Optional[float] = ..., false_negative_rate: _Optional[float] = ..., equal_error_rate: _Optional[float] = ..., equal_error_threshold: _Optional[float] = ..., positive_trials: _Optional[int] = ..., negative_trials: _Optional[int] = ..., scoring: _Optional[str] = ..., calibrate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SegmentOptions(_message.Message):
     __slots__ = ("window_seconds", "hop_seconds")
