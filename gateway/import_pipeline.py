@@ -1,0 +1,348 @@
+"""One run of an import job in this gateway: list the folder into the job (once), then embed its pending files with
+bounded concurrency, spread over the embedding replicas by the channel's round_robin, and write them in batches.
+
+Consistency is that of a single ingest (gateway/core.py), batch by batch: records are created PENDING, the batch's
+vectors are upserted, then one metadata transaction marks the clips READY and records each file's outcome and the
+job's counts. A crash between those steps leaves PENDING clips whose files have no outcome: the resumed run (here or
+in another gateway) embeds them again and finds its own records by the per-file request_id (job id + ordinal), so
+no file is ingested twice or skipped; reconcile rolls back what a job that never resumes left behind.
+"""
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import logging
+import pathlib
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol, TypeVar
+
+from audiosearch.runtime import domain, paths
+from audiosearch.runtime.import_jobs import CompletedFile, FileOutcome, ImportFile, ImportJob, JobState
+from audiosearch.runtime.logs import log_fields
+from audiosearch.sdk import errors
+
+log = logging.getLogger("audiosearch.gateway.import")
+
+T = TypeVar("T")
+# Worth waiting out: a replica busy or restarting, a store restarting. Anything else fails the file.
+TRANSIENT = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED", "ABORTED"})
+LISTING_CHUNK = 1000
+PENDING_PAGE = 1000
+MAX_BACKOFF_SECONDS = 5.0
+
+
+class JobRecords(Protocol):
+    def renew(self, job_id: int, holder: str, lease_seconds: float) -> ImportJob: ...
+    def add_files(self, job_id: int, holder: str, first_ordinal: int, paths: list[str], done: bool) -> ImportJob: ...
+    def files(self, job_id: int, after_ordinal: int, page_size: int, which: str) -> list[ImportFile]: ...
+    def create_clips(
+        self, job_id: int, holder: str, drafts: list[tuple[domain.Clip, str]]
+    ) -> list[tuple[domain.Clip | None, bool, str]]: ...
+    def complete(self, job_id: int, holder: str, files: list[CompletedFile]) -> ImportJob: ...
+    def finish(self, job_id: int, holder: str, state: JobState, error: str) -> ImportJob: ...
+
+
+class ImportEmbedder(Protocol):
+    def embed(
+        self, model: str, content: bytes, segments: domain.SegmentOptions
+    ) -> tuple[domain.AudioInfo, list[domain.Segment]]: ...
+
+
+class ImportIndex(Protocol):
+    def upsert_many(self, collection: str, clips: list[domain.ClipVectors]) -> None: ...
+
+
+class ImportCatalog(Protocol):
+    def get_collection(self, name: str) -> domain.Collection: ...
+    def find_by_content_hash(self, collection: str, content_sha256: str) -> domain.Clip: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineSettings:
+    concurrency: int = 4
+    batch_size: int = 64
+    lease_seconds: float = 30.0
+    retry_seconds: float = 300.0
+    import_roots: tuple[str, ...] = ()
+    max_upload_bytes: int = 64 * 1024 * 1024
+
+
+class _Stopped(Exception):
+    """The run is stopping (cancelled, lease lost, gateway shutting down): the file is left for later, untouched."""
+
+
+@dataclasses.dataclass
+class _Prepared:
+    """A file ready to write (draft and segments), or one whose outcome is already known (no draft)."""
+
+    file: ImportFile
+    outcome: FileOutcome = FileOutcome.FAILED
+    clip_id: int = 0
+    error: str = ""
+    draft: domain.Clip | None = None
+    segments: list[domain.Segment] = dataclasses.field(default_factory=list)
+
+
+_END = object()
+
+
+class ImportRun:
+    """Runs one leased job until it is done, cancelled, or its lease is lost; the metadata store keeps the rest."""
+
+    def __init__(
+        self,
+        job: ImportJob,
+        holder: str,
+        records: JobRecords,
+        embedder: ImportEmbedder,
+        index: ImportIndex,
+        catalog: ImportCatalog,
+        settings: PipelineSettings,
+    ) -> None:
+        self.job = job
+        self.holder = holder
+        self.records = records
+        self.embedder = embedder
+        self.index = index
+        self.catalog = catalog
+        self.settings = settings
+        self.stop = threading.Event()  # no new file starts; in-flight files finish (or are dropped unwritten)
+        self.cancelled = threading.Event()
+        self.lost = threading.Event()  # another gateway holds the job: write nothing more
+        self._write_error: errors.AudioSearchError | None = None
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        self.stop.set()
+
+    def run(self) -> None:
+        heartbeat = threading.Thread(target=self._heartbeat, daemon=True, name=f"import-{self.job.id}-lease")
+        heartbeat.start()
+        try:
+            self._run()
+        except _Stopped:
+            return
+        except errors.AudioSearchError as error:
+            if error.reason == "LEASE_LOST" or self.lost.is_set():
+                log.warning("import job lost its lease", extra=log_fields(job_id=self.job.id))
+                return
+            if error.code_name in TRANSIENT:  # the lease expires and a gateway resumes the job later
+                log.warning("import job paused", extra=log_fields(job_id=self.job.id, reason=error.reason))
+                return
+            self._finish(JobState.FAILED, f"{error.code_name} {error.reason}: {error.message}")
+        finally:
+            self.stop.set()
+            heartbeat.join()
+
+    def _run(self) -> None:
+        if self.job.state is JobState.CANCELLING:
+            self.cancelled.set()
+        collection = self.catalog.get_collection(self.job.collection)
+        folder = paths.resolve_inside(self.job.path, self.settings.import_roots)
+        if not self.job.listing_done and not self.cancelled.is_set():
+            self._list(folder)
+        if not self.cancelled.is_set():
+            self._process(collection, folder)
+        if self._write_error is not None:
+            raise self._write_error
+        if self.lost.is_set() or (self.stop.is_set() and not self.cancelled.is_set()):
+            return  # shutting down or taken over: the job stays unfinished for its next holder
+        self._finish(JobState.CANCELLED if self.cancelled.is_set() else JobState.SUCCEEDED, "")
+
+    def _finish(self, state: JobState, error: str) -> None:
+        job = self.records.finish(self.job.id, self.holder, state, error)
+        log.info("import job finished", extra=log_fields(job_id=job.id, state=state.value, files=job.files_done))
+
+    def _heartbeat(self) -> None:
+        interval = min(self.settings.lease_seconds / 3, 1.0)  # also how soon a cancel made elsewhere is seen
+        while not self.stop.wait(interval):
+            try:
+                job = self.records.renew(self.job.id, self.holder, self.settings.lease_seconds)
+            except errors.AudioSearchError as error:
+                if error.reason == "LEASE_LOST":
+                    self.lost.set()
+                    self.stop.set()
+                    return
+                log.warning("lease renewal failed", extra=log_fields(job_id=self.job.id, reason=error.reason))
+                continue
+            if job.state is JobState.CANCELLING:
+                self.cancel()
+
+    # Listing
+
+    def _list(self, folder: pathlib.Path) -> None:
+        if not folder.is_dir():
+            raise errors.InvalidArgument(f"{self.job.path} is not a folder", "NOT_A_FOLDER")
+        names = [str(file.relative_to(folder)) for file in paths.audio_files(folder, self.job.recursive)]
+        for start in range(0, max(len(names), 1), LISTING_CHUNK):
+            add = functools.partial(
+                self.records.add_files,
+                self.job.id,
+                self.holder,
+                start,
+                names[start : start + LISTING_CHUNK],
+                start + LISTING_CHUNK >= len(names),
+            )
+            self._retry(add, self.lost)
+
+    # The pipeline: a feeder (this thread), `concurrency` embedding workers, and one writer
+
+    def _process(self, collection: domain.Collection, folder: pathlib.Path) -> None:
+        results: queue.SimpleQueue = queue.SimpleQueue()
+        slots = threading.Semaphore(self.settings.concurrency * 2)  # files in flight or waiting: bounded memory
+
+        def work(sequence: int, file: ImportFile) -> None:
+            prepared = None  # not written: the file stays pending for a later run
+            try:
+                prepared = self._prepare(collection, folder, file)
+            except _Stopped:
+                pass
+            except Exception:  # noqa: BLE001 - a worker must report, never vanish
+                log.exception("import worker crashed", extra=log_fields(job_id=self.job.id, path=file.path))
+            results.put((sequence, prepared))
+
+        writer = threading.Thread(
+            target=self._write_loop, args=(collection, results, slots), name=f"import-{self.job.id}-writer"
+        )
+        writer.start()
+        try:
+            with ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix=f"import-{self.job.id}") as pool:
+                self._feed(pool, work, slots)
+        finally:
+            results.put(_END)
+            writer.join()
+
+    def _feed(self, pool: ThreadPoolExecutor, work: Callable[[int, ImportFile], None], slots: threading.Semaphore):
+        """Hand the pending files to the workers in listing order, never more than the slots allow."""
+        cursor, sequence = -1, 0
+        while not self.stop.is_set():
+            pending = functools.partial(self.records.files, self.job.id, cursor, PENDING_PAGE, "PENDING")
+            page = self._retry(pending, self.stop)
+            if not page:
+                return
+            for file in page:
+                while not slots.acquire(timeout=0.2):
+                    if self.stop.is_set():
+                        return
+                pool.submit(work, sequence, file)
+                sequence += 1
+            cursor = page[-1].ordinal
+
+    def _prepare(self, collection: domain.Collection, folder: pathlib.Path, file: ImportFile) -> _Prepared | None:
+        if self.stop.is_set():
+            return None
+        path = folder / file.path
+        labels = self.job.labels
+        if self.job.label_from_parent:
+            labels = dataclasses.replace(labels, sound_class=path.parent.name)
+        try:
+            real = paths.resolve_inside(str(path), self.settings.import_roots)
+            content = paths.read_regular_file(real, self.settings.max_upload_bytes)
+            digest = hashlib.sha256(content).hexdigest()
+            existing = self._existing(collection.name, digest)
+            if existing is not None and existing.state is domain.ClipState.READY:
+                return _Prepared(file, FileOutcome.DUPLICATE, existing.id)
+            audio, segments = self._retry(
+                lambda: self.embedder.embed(collection.model, content, collection.segments), self.stop
+            )
+        except errors.AudioSearchError as error:
+            return _Prepared(file, FileOutcome.FAILED, error=f"{error.code_name}: {error.message}")
+        draft = domain.Clip(0, collection.name, digest, source=file.path, audio=audio, labels=labels)
+        return _Prepared(file, draft=draft, segments=segments)
+
+    def _existing(self, collection: str, digest: str) -> domain.Clip | None:
+        try:
+            return self._retry(lambda: self.catalog.find_by_content_hash(collection, digest), self.stop)
+        except errors.NotFound as error:
+            if error.reason == "COLLECTION_NOT_FOUND":
+                raise
+            return None
+
+    def _write_loop(self, collection: domain.Collection, results: queue.SimpleQueue, slots: threading.Semaphore):
+        """Writes what has arrived since the last write, in listing order (the first of two files with the same
+        audio is the one ADDED, as in a sequential import), up to batch_size at a time: batches grow with the load."""
+        waiting: dict[int, _Prepared | None] = {}
+        next_sequence, ended = 0, False
+        while not ended:
+            arrived = [results.get()]
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    arrived.append(results.get_nowait())
+            for item in arrived:
+                if item is _END:
+                    ended = True
+                else:
+                    waiting[item[0]] = item[1]
+            batch = []
+            while next_sequence in waiting:
+                prepared = waiting.pop(next_sequence)
+                next_sequence += 1
+                slots.release()
+                if prepared is not None:
+                    batch.append(prepared)
+            for first in range(0, len(batch), self.settings.batch_size):
+                self._write_safely(collection, batch[first : first + self.settings.batch_size])
+
+    def _write_safely(self, collection: domain.Collection, batch: list["_Prepared"]) -> None:
+        if self._write_error is None and not self.lost.is_set():
+            try:
+                self._write(collection, batch)
+            except errors.AudioSearchError as error:
+                self._write_error = error
+                self.stop.set()
+            except _Stopped:  # the lease was lost while waiting out an outage
+                self.stop.set()
+
+    def _write(self, collection: domain.Collection, batch: list[_Prepared]) -> None:
+        job_id, holder = self.job.id, self.holder
+        drafts = [item for item in batch if item.draft is not None]
+        created = self._retry(
+            lambda: self.records.create_clips(
+                job_id, holder, [(item.draft, self._request_id(item.file)) for item in drafts if item.draft]
+            ),
+            self.lost,
+        )
+        completed = [CompletedFile(item.file.ordinal, item.outcome, item.clip_id, 0, item.error) for item in batch
+                     if item.draft is None]  # fmt: skip
+        vectors: dict[int, domain.ClipVectors] = {}  # by clip: two files of the same content share one clip
+        for item, (clip, ours, error) in zip(drafts, created, strict=True):
+            if clip is None:
+                completed.append(CompletedFile(item.file.ordinal, FileOutcome.FAILED, error=error))
+                continue
+            outcome = FileOutcome.ADDED if ours else FileOutcome.DUPLICATE
+            if not ours and clip.state is domain.ClipState.READY:
+                completed.append(CompletedFile(item.file.ordinal, outcome, clip.id))
+                continue
+            # Ours, or another call's unfinished record: writing its vectors again is idempotent (as in ingest).
+            vectors[clip.id] = domain.ClipVectors(clip.id, clip.labels, clip.audio.duration_seconds, item.segments)
+            completed.append(CompletedFile(item.file.ordinal, outcome, clip.id, len(item.segments)))
+        if vectors:
+            self._retry(lambda: self.index.upsert_many(collection.name, list(vectors.values())), self.lost)
+        job = self._retry(lambda: self.records.complete(job_id, holder, completed), self.lost)
+        if job.state is JobState.CANCELLING:
+            self.cancel()
+
+    def _request_id(self, file: ImportFile) -> str:
+        """The same for every attempt at this file of this job: a resumed run finds the record it created."""
+        return f"import-{self.job.id}-{file.ordinal}"
+
+    def _retry(self, call: Callable[[], T], give_up: threading.Event) -> T:
+        """Call, waiting out transient errors with a doubling back-off up to retry_seconds; _Stopped if `give_up`
+        is set meanwhile."""
+        deadline = time.monotonic() + self.settings.retry_seconds
+        delay = 0.05
+        while True:
+            try:
+                return call()
+            except errors.AudioSearchError as error:
+                if error.code_name not in TRANSIENT or time.monotonic() + delay > deadline:
+                    raise
+                log.info("retrying", extra=log_fields(job_id=self.job.id, code=error.code_name, reason=error.reason))
+            if give_up.wait(delay):
+                raise _Stopped()
+            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
