@@ -8,7 +8,7 @@ import numpy as np
 
 from audiosearch.runtime import domain, rules
 from audiosearch.sdk import errors
-from embedding_service import audio, segments
+from embedding_service import audio, segments, speech
 from embedding_service.budget import SampleBudget
 from embedding_service.models.registry import ModelRegistry
 
@@ -84,6 +84,7 @@ class EmbeddingCore:
                 # Reserved from the header's promise before decoding, held until the model is done with it.
                 with self._budget.hold(clip.size_at(model.sample_rate)):
                     samples = clip.read(model.sample_rate)
+                    info = dataclasses.replace(info, speech_seconds=speech.speech_seconds(samples, model.sample_rate))
                     return info, self._segments(model, samples, options.segments)
         finally:
             self._slots.release()

@@ -37,6 +37,23 @@ class GatewaySettings:
     reconcile_interval_seconds: float = field(
         default=0.0, metadata={"doc": "run reconcile every this many seconds in the gateway; 0 turns it off"}
     )
+    speaker_scoring: str = field(
+        default="AS_NORM", metadata={"doc": "speaker scoring: AS_NORM, CENTROID, MAX or TOP_K_MEAN (docs/speakers.md)"}
+    )
+    speaker_top_k: int = field(default=2, metadata={"doc": "utterance scores TOP_K_MEAN scoring averages"})
+    speaker_cohort_size: int = field(default=50, metadata={"doc": "other speakers in each AS-norm cohort"})
+    speaker_search_hits: int = field(
+        default=300, metadata={"doc": "clips IdentifySpeaker reads from the index (grouped by speaker)"}
+    )
+    speaker_min_speech_seconds: float = field(
+        default=2.0, metadata={"doc": "net speech an enrollment utterance needs (energy voice activity)"}
+    )
+    speaker_low_confidence_seconds: float = field(
+        default=3.0, metadata={"doc": "identify/verify audio with less net speech is flagged low_confidence"}
+    )
+    speaker_min_margin: float = field(
+        default=0.0, metadata={"doc": "UNKNOWN when the best speaker is within this score of the runner-up; 0: off"}
+    )
 
 
 def load() -> GatewaySettings:

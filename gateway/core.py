@@ -7,7 +7,7 @@ and its record is READY; a failed ingest removes whatever it wrote.
 import hashlib
 import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -70,6 +70,7 @@ class ClipCatalog(Protocol):
     def update_clip_state(self, clip_id: int, state: domain.ClipState, segment_count: int = 0) -> domain.Clip: ...
     def delete_clip(self, clip_id: int) -> bool: ...
     def count_clips(self, collection: str) -> dict[str, int]: ...
+    def set_calibration(self, name: str, calibration: domain.Calibration | None) -> domain.Collection: ...
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class IngestRequest:
     source: str = ""
     labels: domain.Labels = domain.Labels()
     request_id: str = ""
+    # A caller's own rule on the embedded audio (the speakers' net speech), applied before anything is written.
+    check_audio: Callable[[domain.AudioInfo], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,8 @@ class GatewayCore:
             return IngestResult(existing, duplicate=True)
         # Embedding first: bad audio is refused before anything is written.
         audio, segments = self.embedder.embed(collection.model, request.content, collection.segments)
+        if request.check_audio is not None:
+            request.check_audio(audio)
         clip, created = existing, False
         if clip is None:
             draft = domain.Clip(

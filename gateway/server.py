@@ -1,6 +1,7 @@
 """Gateway process: wires the three peer clients into the core and serves the public API."""
 
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
+from audiosearch.gateway.v1.speaker_service_pb2_grpc import add_SpeakerServiceServicer_to_server
 from audiosearch.runtime.logs import setup_logging
 from audiosearch.runtime.security import ServerSecurity, load_channel_security, load_server_security
 from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
@@ -12,6 +13,8 @@ from gateway import clients, config
 from gateway.core import GatewayCore
 from gateway.reconcile import PeriodicReconcile, Reconciler
 from gateway.servicer import GatewayServicer
+from gateway.speaker_servicer import SpeakerServicer
+from gateway.speakers import SpeakerCore, speaker_settings
 
 SERVICE_NAME = services.GATEWAY.full_name
 
@@ -37,9 +40,13 @@ def build_server(
 ) -> RunningServer:
     """Bind settings.listen with `security` (token auth, TLS; default plaintext); the caller starts it."""
     registration = Registration(GatewayServicer(core), pb2_grpc.add_GatewayServiceServicer_to_server, SERVICE_NAME)
+    speaker_core = SpeakerCore(core, core.catalog, speaker_settings(settings))
+    speakers = Registration(
+        SpeakerServicer(speaker_core), add_SpeakerServiceServicer_to_server, services.SPEAKERS.full_name
+    )
     return create_server(
         settings.listen,
-        [registration],
+        [registration, speakers],
         settings.max_message_bytes,
         settings.max_workers,
         metrics_port=settings.metrics_port,

@@ -40,6 +40,7 @@ def test_rules_are_enumerated():
         "check_collection_name",
         "check_filter",
         "check_segments",
+        "check_speaker_id",
         "check_text_value",
         "check_top_k",
         "choice",

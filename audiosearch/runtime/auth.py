@@ -46,16 +46,19 @@ _METHODS_BY_ROLE: dict[str, list[str]] = {
             "FindByContentHash",
             "CountClips",
         ),
+        *_full_methods(services.SPEAKERS, "GetSpeaker", "ListSpeakers", "IdentifySpeaker", "VerifySpeaker"),
     ],
     "write": [
         *_full_methods(services.GATEWAY, "IngestAudio", "ImportDirectory", "DeleteClip"),
+        *_full_methods(services.SPEAKERS, "EnrollSpeaker", "DeleteSpeaker"),
         *_full_methods(services.SEARCH, "Upsert", "Delete"),
         *_full_methods(services.METADATA, "CreateClip", "UpdateClipState", "DeleteClip"),
     ],
     "admin": [
         *_full_methods(services.GATEWAY, "CreateCollection", "DropCollection", "Reconcile"),
+        *_full_methods(services.SPEAKERS, "CalibrateSpeakers"),
         *_full_methods(services.SEARCH, "EnsureCollection", "DropCollection"),
-        *_full_methods(services.METADATA, "CreateCollection", "DeleteCollection"),
+        *_full_methods(services.METADATA, "CreateCollection", "DeleteCollection", "SetCalibration"),
     ],
 }
 METHOD_ROLES: dict[str, str] = {method: role for role, methods in _METHODS_BY_ROLE.items() for method in methods}

@@ -5,6 +5,7 @@ import dataclasses
 import math
 import re
 
+from audiosearch.gateway.v1 import speaker_service_pb2 as speaker_pb2
 from audiosearch.runtime import domain
 from audiosearch.sdk.errors import require
 from audiosearch.type.v1 import types_pb2
@@ -20,6 +21,9 @@ MAX_QUERY_VECTORS = 100
 METRICS = tuple(name.removeprefix("METRIC_") for name in types_pb2.Metric.keys()[1:])
 INDEX_TYPES = tuple(name.removeprefix("INDEX_TYPE_") for name in types_pb2.IndexType.keys()[1:])
 PURPOSES = tuple(name.removeprefix("PURPOSE_") for name in types_pb2.Purpose.keys()[1:])
+SCORINGS = tuple(name.removeprefix("SCORING_") for name in speaker_pb2.Scoring.keys()[1:])
+# A speaker id is stored as the clips' speaker label, so it has the label's limit in bytes.
+MAX_SPEAKER_ID_BYTES = MAX_LABEL_BYTES
 # Every window is a vector: a hop below this would turn one clip into tens of thousands of vectors.
 MIN_HOP_SECONDS = 0.1
 # Milvus's collection name rules, so a collection's name can be its vector collection's name too.
@@ -49,6 +53,22 @@ def check_text_value(value: str, what: str) -> None:
         not _CONTROL.search(value),
         f"{what} contains a control character ({_CONTROL.search(value)!r}); labels are plain text",
         "LABEL_CONTROL_CHARACTER",
+    )
+
+
+def check_speaker_id(speaker_id: str) -> None:
+    """A client-chosen speaker id (a customer or employee id): 1 to MAX_SPEAKER_ID_BYTES bytes of plain text."""
+    require(bool(speaker_id), "speaker_id is required: the id you give the speaker", "SPEAKER_ID_REQUIRED")
+    size = len(speaker_id.encode("utf-8", "surrogatepass"))
+    require(
+        size <= MAX_SPEAKER_ID_BYTES,
+        f"speaker_id is {size} bytes in UTF-8; use at most {MAX_SPEAKER_ID_BYTES} bytes",
+        "SPEAKER_ID_TOO_LONG",
+    )
+    require(
+        not _CONTROL.search(speaker_id),
+        f"speaker_id contains a control character ({_CONTROL.search(speaker_id)!r}); use plain text",
+        "SPEAKER_ID_CONTROL_CHARACTER",
     )
 
 

@@ -1,7 +1,7 @@
 """The four services as their descriptors say: full names and methods are read from here, never typed as strings."""
 
 from audiosearch.embedding.v1 import embedding_service_pb2
-from audiosearch.gateway.v1 import gateway_service_pb2
+from audiosearch.gateway.v1 import gateway_service_pb2, speaker_service_pb2
 from audiosearch.metadata.v1 import metadata_service_pb2
 from audiosearch.search.v1 import search_service_pb2
 
@@ -9,3 +9,5 @@ GATEWAY = gateway_service_pb2.DESCRIPTOR.services_by_name["GatewayService"]
 EMBEDDING = embedding_service_pb2.DESCRIPTOR.services_by_name["EmbeddingService"]
 SEARCH = search_service_pb2.DESCRIPTOR.services_by_name["SearchService"]
 METADATA = metadata_service_pb2.DESCRIPTOR.services_by_name["MetadataService"]
+# Speakers of speakers-purpose collections (issue #12), served by the gateway.
+SPEAKERS = speaker_service_pb2.DESCRIPTOR.services_by_name["SpeakerService"]

@@ -1,0 +1,144 @@
+"""One score per speaker from its enrollment vectors, online (a query against a few candidates) and in calibration
+(every enrollment against every speaker, leave-one-out), computed the same way in both so a calibrated threshold
+means the same thing as the score it is compared with. Vectors are L2-normalised, so a dot product is a cosine."""
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+# Measured with `audiosearch eval --task speakers` on LibriSpeech halves (docs/speakers.md): the threshold at a 1%
+# false-accept rate per (model, scoring); a collection uses it until it is calibrated.
+DEFAULT_THRESHOLDS: Mapping[tuple[str, str], float] = {
+    ("ge2e", "CENTROID"): 0.80,
+    ("ge2e", "MAX"): 0.80,
+    ("ge2e", "TOP_K_MEAN"): 0.80,
+    ("ge2e", "AS_NORM"): 3.0,
+    ("logmel", "CENTROID"): 0.99,
+    ("logmel", "MAX"): 0.99,
+    ("logmel", "TOP_K_MEAN"): 0.99,
+    ("logmel", "AS_NORM"): 3.0,
+}
+DEFAULT_FALSE_ACCEPT_RATE = 0.01
+# Calibration scores at most this many speakers (a random, seeded sample beyond): the trial matrix grows as its square.
+MAX_CALIBRATION_SPEAKERS = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoringOptions:
+    method: str = "AS_NORM"
+    # TOP_K_MEAN: how many of the best utterance scores are averaged.
+    top_k: int = 2
+    # AS_NORM: the size of each side's cohort (the other speakers scoring highest).
+    cohort_size: int = 50
+    # AS_NORM needs at least this many other speakers; with fewer, CENTROID is used (and says so).
+    min_cohort: int = 10
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def raw_score(method: str, query: np.ndarray, enrollments: np.ndarray, top_k: int) -> float:
+    """The score of `query` (d) against one speaker's enrollment vectors (n x d), before any normalisation."""
+    if method == "MAX":
+        return float(np.max(enrollments @ query))
+    if method == "TOP_K_MEAN":
+        return float(np.mean(np.sort(enrollments @ query)[-top_k:]))
+    return float(query @ unit(enrollments.sum(axis=0)))  # CENTROID, and the base of AS_NORM
+
+
+def cohort_stats(scores: Sequence[float], size: int) -> tuple[float, float]:
+    """Mean and standard deviation of the `size` highest scores."""
+    top = np.sort(np.asarray(scores, dtype=np.float64))[::-1][:size]
+    return float(top.mean()), max(float(top.std()), 1e-6)
+
+
+def as_norm(raw: float, test_cohort: tuple[float, float], enroll_cohort: tuple[float, float]) -> float:
+    """Symmetric adaptive normalisation: the mean of the score's z-values in the two cohorts."""
+    return 0.5 * ((raw - enroll_cohort[0]) / enroll_cohort[1] + (raw - test_cohort[0]) / test_cohort[1])
+
+
+def effective_method(options: ScoringOptions, speakers: int) -> str:
+    """AS_NORM only with enough other speakers for a cohort."""
+    if options.method == "AS_NORM" and speakers - 1 < options.min_cohort:
+        return "CENTROID"
+    return options.method
+
+
+def calibration_trials(
+    vectors: np.ndarray, owners: Sequence[str], options: ScoringOptions
+) -> tuple[list[float], list[float]]:
+    """Positive and negative trial scores from enrollments (U x d) and their speakers, leave-one-out: each utterance
+    is a query against its own speaker's other utterances (positive, when there are any) and against every other
+    speaker (negative). The query utterance is never part of any model or cohort it is scored against."""
+    names = sorted(set(owners))
+    owner = np.array([names.index(name) for name in owners])
+    groups = [np.flatnonzero(owner == s) for s in range(len(names))]
+    method = effective_method(options, len(names))
+    sims = vectors @ vectors.T
+    np.fill_diagonal(sims, -np.inf)  # an utterance is never compared with itself
+    sums = np.stack([vectors[group].sum(axis=0) for group in groups])
+    # best[u, s]: the best utterance score of speaker s for query u (the index's view: hits grouped by speaker).
+    best = np.stack([sims[:, group].max(axis=1) for group in groups], axis=1)
+    raw = _raw_matrix(method, vectors, sims, sums, groups, owner, options.top_k)
+    if method == "AS_NORM":
+        raw = _as_norm_matrix(raw, best, vectors, sums, groups, options.cohort_size)
+    positives, negatives = [], []
+    for u in range(len(owners)):
+        own = owner[u]
+        if len(groups[own]) > 1:
+            positives.append(float(raw[u, own]))
+        negatives += [float(value) for s, value in enumerate(raw[u]) if s != own]
+    return positives, negatives
+
+
+def _raw_matrix(method, vectors, sims, sums, groups, owner, top_k) -> np.ndarray:
+    """raw[u, s]: query u against speaker s's model; for u's own speaker the model leaves u out."""
+    if method in ("MAX", "TOP_K_MEAN"):
+        k = 1 if method == "MAX" else top_k
+        # -inf (u itself) sorts first, so the top k are the others; a speaker of one utterance leaves -inf for u.
+        return np.stack([np.sort(sims[:, group], axis=1)[:, -k:].mean(axis=1) for group in groups], axis=1)
+    raw = vectors @ np.stack([unit(total) for total in sums]).T
+    for u, own in enumerate(owner):
+        rest = sums[own] - vectors[u]
+        raw[u, own] = float(vectors[u] @ unit(rest)) if len(groups[own]) > 1 else -np.inf
+    return raw
+
+
+def _as_norm_matrix(raw, best, vectors, sums, groups, size) -> np.ndarray:
+    """AS-norm of every raw[u, s]: the test cohort is u's best scores against speakers other than s; the
+    enrollment cohort is s's centroid against the other speakers' utterances."""
+    centroids = np.stack([unit(total) for total in sums])
+    by_utterance = vectors @ centroids.T  # (U x S): centroid s against utterance u
+    enroll = np.stack([by_utterance[group].max(axis=0) for group in groups])  # (S x S): speaker t's best vs s
+    np.fill_diagonal(enroll, -np.inf)
+    enroll_mean, enroll_std = _top_stats_without(enroll.T, size)
+    test_mean, test_std = _top_stats_without(best, size)
+    index = np.arange(len(groups))
+    e_mean, e_std = enroll_mean[index, index], enroll_std[index, index]  # s's cohort leaves s out already
+    return 0.5 * ((raw - e_mean) / e_std + (raw - test_mean) / test_std)
+
+
+def _top_stats_without(scores: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """mean[r, c] and std[r, c] of the `size` highest finite scores of row r once column c is left out, as
+    cohort_stats computes them."""
+    rows = np.arange(scores.shape[0])
+    order = np.argsort(-scores, axis=1)[:, : size + 1]
+    top = np.take_along_axis(scores, order, axis=1)
+    top = np.where(np.isfinite(top), top, np.nan)
+    mean = np.repeat(_nanmean(top[:, :size])[:, None], scores.shape[1], axis=1)
+    std = np.repeat(_nanstd(top[:, :size])[:, None], scores.shape[1], axis=1)
+    for j in range(min(size, order.shape[1])):  # columns among the top `size`: the next score takes their place
+        rest = np.delete(top, j, axis=1)
+        mean[rows, order[:, j]] = _nanmean(rest)
+        std[rows, order[:, j]] = _nanstd(rest)
+    return mean, std
+
+
+def _nanmean(values: np.ndarray) -> np.ndarray:
+    return np.nanmean(values, axis=1)
+
+
+def _nanstd(values: np.ndarray) -> np.ndarray:
+    return np.maximum(np.nanstd(values, axis=1), 1e-6)

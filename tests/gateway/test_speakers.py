@@ -1,0 +1,193 @@
+"""SpeakerService over the real wire and real stores (Milvus Lite, SQLite, the logmel model): enroll, identify,
+verify, calibrate and delete flows, and bad input refused with a precise code, leaving nothing behind.
+
+Synthetic voices: a speaker is a formant voice (synth's vowel class) of one seed; its utterances are that voice at
+different lengths (distinct files, the same voice)."""
+
+import grpc
+import numpy as np
+import pytest
+
+from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.gateway.v1 import speaker_service_pb2 as spb2
+from audiosearch.gateway.v1 import speaker_service_pb2_grpc as spb2_grpc
+from audiosearch.tools import synth
+from gateway import server as gateway_server
+
+from gateway_support import MIB, TIMEOUT, close_core, footprint, gateway_settings, rpc_error, start
+
+SPEAKERS = 12
+# Three seconds of faint noise (about -70 dBFS): audible samples, no frame at a voice's level.
+HISS = synth.encode((np.random.default_rng(0).standard_normal(48000) * 3e-4).astype(np.float32), 16000)
+Purpose = pb2.CreateCollectionRequest.Purpose
+
+
+def voice(seed: int, seconds: float) -> bytes:
+    return synth.encode(synth.generate("vowel", seed, seconds), 16000)
+
+
+@pytest.fixture(scope="module")
+def speakers_api(stack, tmp_path_factory):
+    """A gateway of its own on the session's stores, and the SpeakerService stub on it."""
+    settings = gateway_settings(stack.addresses, tmp_path_factory.mktemp("speaker_imports"))
+    core = gateway_server.build_core(settings)
+    running = start(gateway_server.build_server(settings, core))
+    channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
+    yield spb2_grpc.SpeakerServiceStub(channel)
+    channel.close()
+    running.stop(0)
+    close_core(core)
+
+
+def enroll(api, collection: str, speaker_id: str, content: bytes, **options) -> spb2.EnrollSpeakerResponse:
+    def stream():
+        yield spb2.EnrollSpeakerRequest(
+            options=spb2.EnrollOptions(collection=collection, speaker_id=speaker_id, **options)
+        )
+        for offset in range(0, len(content), MIB):
+            yield spb2.EnrollSpeakerRequest(chunk=content[offset : offset + MIB])
+
+    return api.EnrollSpeaker(stream(), timeout=TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def voices(stack, speakers_api):
+    """A speakers collection of SPEAKERS voices, two utterances each."""
+    stack.gateway.CreateCollection(pb2.CreateCollectionRequest(name="voices", purpose=Purpose.PURPOSE_SPEAKERS))
+    for seed in range(SPEAKERS):
+        for seconds in (3.0, 3.5):
+            enroll(speakers_api, "voices", f"s{seed}", voice(seed, seconds))
+    return "voices"
+
+
+def test_enroll_get_and_list(stack, speakers_api, voices):
+    speaker = speakers_api.GetSpeaker(spb2.GetSpeakerRequest(collection=voices, speaker_id="s3"), timeout=TIMEOUT)
+    assert len(speaker.utterances) == 2 and {u.labels.speaker for u in speaker.utterances} == {"s3"}
+    assert 6.0 < speaker.speech_seconds <= 6.5 and speaker.HasField("create_time")
+
+    again = enroll(speakers_api, voices, "s3", voice(3, 3.0))
+    assert again.duplicate and len(again.speaker.utterances) == 2
+
+    listed, token = [], ""
+    while True:
+        page = speakers_api.ListSpeakers(
+            spb2.ListSpeakersRequest(collection=voices, page_size=5, page_token=token), timeout=TIMEOUT
+        )
+        listed += [s.speaker_id for s in page.speakers]
+        token = page.next_page_token
+        if not token:
+            break
+    assert listed == sorted(f"s{seed}" for seed in range(SPEAKERS))
+
+
+def test_identify_verify_and_calibrate(speakers_api, voices):
+    query = voice(5, 4.0)
+    found = speakers_api.IdentifySpeaker(spb2.IdentifySpeakerRequest(collection=voices, audio=query), timeout=TIMEOUT)
+    assert found.candidates[0].speaker_id == "s5" and len(found.candidates) == 5
+    assert found.threshold.source == spb2.DecisionThreshold.SOURCE_MODEL_DEFAULT
+    assert found.threshold.scoring == spb2.SCORING_AS_NORM
+    identified = found.candidates[0].score >= found.threshold.value
+    assert (found.decision == found.DECISION_IDENTIFIED) == identified
+    assert found.speaker_id == ("s5" if identified else "")
+
+    def verify(claim: str, **fields) -> spb2.VerifySpeakerResponse:
+        request = spb2.VerifySpeakerRequest(collection=voices, speaker_id=claim, audio=query, **fields)
+        return speakers_api.VerifySpeaker(request, timeout=TIMEOUT)
+
+    genuine, impostor = verify("s5"), verify("s6")
+    assert genuine.score == pytest.approx(found.candidates[0].score, abs=1e-4)  # one scoring for both RPCs
+    assert genuine.score > impostor.score and impostor.decision == impostor.DECISION_REJECT
+    assert verify("s5", scoring=spb2.SCORING_MAX).threshold.scoring == spb2.SCORING_MAX
+
+    calibrated = speakers_api.CalibrateSpeakers(spb2.CalibrateSpeakersRequest(collection=voices), timeout=TIMEOUT)
+    calibration = calibrated.calibration
+    assert calibrated.speakers == SPEAKERS and calibration.scoring == "AS_NORM"
+    assert (calibration.positive_trials, calibration.negative_trials) == (2 * SPEAKERS, 2 * SPEAKERS * (SPEAKERS - 1))
+    assert calibration.target_false_positive_rate == pytest.approx(0.01)
+    assert calibration.false_positive_rate <= 0.01
+    after = verify("s5")
+    assert after.threshold.source == spb2.DecisionThreshold.SOURCE_CALIBRATED
+    assert after.threshold.value == pytest.approx(calibration.threshold)
+    assert (after.decision == after.DECISION_ACCEPT) == (after.score >= after.threshold.value)
+    # Another scoring than the calibrated one falls back to that scoring's model default.
+    assert verify("s5", scoring=spb2.SCORING_CENTROID).threshold.source == spb2.DecisionThreshold.SOURCE_MODEL_DEFAULT
+
+
+def test_unknown_voice_and_short_query(speakers_api, voices):
+    stranger = speakers_api.IdentifySpeaker(
+        spb2.IdentifySpeakerRequest(collection=voices, audio=synth.encode(synth.generate("siren", 1, 4.0), 16000)),
+        timeout=TIMEOUT,
+    )
+    assert stranger.decision == stranger.DECISION_UNKNOWN and not stranger.speaker_id
+    assert stranger.unknown_reason == stranger.UNKNOWN_REASON_BELOW_THRESHOLD
+    short = speakers_api.IdentifySpeaker(
+        spb2.IdentifySpeakerRequest(collection=voices, audio=voice(2, 1.0)), timeout=TIMEOUT
+    )
+    assert short.low_confidence and 0.9 <= short.speech_seconds <= 1.0
+
+
+def test_delete_speaker_leaves_no_record_and_no_vector(stack, speakers_api):
+    stack.gateway.CreateCollection(pb2.CreateCollectionRequest(name="forget", purpose=Purpose.PURPOSE_SPEAKERS))
+    for seed in (20, 21):
+        for seconds in (3.0, 3.5, 4.0):
+            enroll(speakers_api, "forget", f"p{seed}", voice(seed, seconds))
+    assert footprint(stack.gateway, "forget") == (6, 6, 0, 6)
+
+    request = spb2.DeleteSpeakerRequest(collection="forget", speaker_id="p20")
+    assert speakers_api.DeleteSpeaker(request, timeout=TIMEOUT).deleted_utterances == 3
+    assert footprint(stack.gateway, "forget") == (3, 3, 0, 3)
+    counted = stack.search_core.count("forget")  # in the index itself
+    assert (counted.vectors, counted.clips) == (3, 3)
+    assert {c.labels.speaker for c in stack.metadata_core.list_clips("forget")[0]} == {"p21"}
+    with rpc_error(grpc.StatusCode.NOT_FOUND, "SPEAKER_NOT_FOUND"):
+        speakers_api.GetSpeaker(spb2.GetSpeakerRequest(collection="forget", speaker_id="p20"), timeout=TIMEOUT)
+    assert speakers_api.DeleteSpeaker(request, timeout=TIMEOUT).deleted_utterances == 0  # idempotent
+
+
+@pytest.mark.parametrize(
+    "speaker_id, audio, code, reason",
+    [
+        ("x" * 10_240, voice(30, 3.0), grpc.StatusCode.INVALID_ARGUMENT, "SPEAKER_ID_TOO_LONG"),
+        ("bad\x07id", voice(30, 3.0), grpc.StatusCode.INVALID_ARGUMENT, "SPEAKER_ID_CONTROL_CHARACTER"),
+        ("", voice(30, 3.0), grpc.StatusCode.INVALID_ARGUMENT, "SPEAKER_ID_REQUIRED"),
+        (
+            "quiet",
+            HISS,
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "NO_SPEECH",
+        ),
+        (
+            "zeros",
+            synth.encode(np.zeros(48000, dtype=np.float32), 16000),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "SILENT_AUDIO",
+        ),
+        ("brief", voice(31, 1.5), grpc.StatusCode.INVALID_ARGUMENT, "TOO_LITTLE_SPEECH"),
+        ("s4", voice(0, 3.0), grpc.StatusCode.FAILED_PRECONDITION, "AUDIO_ENROLLED_FOR_ANOTHER_SPEAKER"),
+    ],
+    ids=["10KB id", "control character", "empty id", "no speech", "silent", "too little speech", "other's audio"],
+)
+def test_bad_enrollments_are_refused_and_leave_nothing(stack, speakers_api, voices, speaker_id, audio, code, reason):
+    before = footprint(stack.gateway, voices)
+    with rpc_error(code, reason):
+        enroll(speakers_api, voices, speaker_id, audio)
+    assert footprint(stack.gateway, voices) == before
+
+
+def test_speaker_rpcs_need_a_speakers_collection_and_an_enrolled_speaker(stack, speakers_api, voices):
+    stack.gateway.CreateCollection(pb2.CreateCollectionRequest(name="sounds", model="logmel"))
+    with rpc_error(grpc.StatusCode.FAILED_PRECONDITION, "NOT_A_SPEAKER_COLLECTION"):
+        enroll(speakers_api, "sounds", "ann", voice(40, 3.0))
+    assert footprint(stack.gateway, "sounds") == (0, 0, 0, 0)
+    with rpc_error(grpc.StatusCode.FAILED_PRECONDITION, "NOT_A_SPEAKER_COLLECTION"):
+        speakers_api.IdentifySpeaker(spb2.IdentifySpeakerRequest(collection="sounds", audio=voice(40, 3.0)))
+    with rpc_error(grpc.StatusCode.NOT_FOUND, "SPEAKER_NOT_FOUND"):
+        speakers_api.VerifySpeaker(
+            spb2.VerifySpeakerRequest(collection=voices, speaker_id="nobody", audio=voice(1, 3.0)), timeout=TIMEOUT
+        )
+    with rpc_error(grpc.StatusCode.NOT_FOUND, "COLLECTION_NOT_FOUND"):
+        speakers_api.GetSpeaker(spb2.GetSpeakerRequest(collection="absent", speaker_id="s1"), timeout=TIMEOUT)
+    with rpc_error(grpc.StatusCode.INVALID_ARGUMENT, "DIMENSION_MISMATCH"):
+        speakers_api.IdentifySpeaker(
+            spb2.IdentifySpeakerRequest(collection=voices, vector=pb2.VectorQuery(values=[0.1, 0.2])), timeout=TIMEOUT
+        )
