@@ -20,11 +20,15 @@ import grpc
 
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
+from audiosearch.gateway.v1 import import_job_service_pb2 as jobs_pb2
+from audiosearch.gateway.v1 import import_job_service_pb2_grpc as jobs_grpc
+from audiosearch.gateway.v1 import speaker_service_pb2 as speakers_pb2
+from audiosearch.gateway.v1 import speaker_service_pb2_grpc as speakers_grpc
 from audiosearch.sdk import rpc_errors, services
 from audiosearch.sdk.channel import dial
 from audiosearch.sdk.security import ChannelSecurity
 from audiosearch.sdk.upload import chunked
-from audiosearch.type.v1 import types_pb2
+from audiosearch.type.v1 import import_job_pb2, types_pb2
 
 SERVICE_NAME = services.GATEWAY.full_name
 
@@ -42,8 +46,12 @@ class AudioSearchClient:
         self.timeout_seconds = timeout_seconds
         if token:
             security = dataclasses.replace(security or ChannelSecurity(), token=token)
-        self.channel = dial(address, [SERVICE_NAME], security=security)
+        self.channel = dial(
+            address, [SERVICE_NAME, services.IMPORT_JOBS.full_name, services.SPEAKERS.full_name], security=security
+        )
         self.stub = pb2_grpc.GatewayServiceStub(self.channel)
+        self.speakers = speakers_grpc.SpeakerServiceStub(self.channel)
+        self.jobs = jobs_grpc.ImportJobServiceStub(self.channel)
 
     def close(self) -> None:
         self.channel.close()
@@ -206,3 +214,162 @@ class AudioSearchClient:
 
     def stats(self) -> list[pb2.CollectionStats]:
         return list(self._call(self.stub.GetStats, pb2.GetStatsRequest()).collections)
+
+    # Speakers of a speakers-purpose collection (docs/speakers.md)
+
+    def enroll_speaker(
+        self,
+        collection: str,
+        speaker_id: str,
+        audio: bytes | str | pathlib.Path,
+        source: str = "",
+        request_id: str = "",
+    ) -> speakers_pb2.EnrollSpeakerResponse:
+        """Add one enrollment utterance (bytes, or a path read here and streamed) to a speaker, created by its
+        first. A retry with the same request_id is safe; one is generated when not given."""
+        if isinstance(audio, (str, pathlib.Path)):
+            source = source or pathlib.Path(audio).name
+            audio = pathlib.Path(audio).read_bytes()
+        options = speakers_pb2.EnrollOptions(
+            collection=collection, speaker_id=speaker_id, source=source, request_id=request_id or uuid.uuid4().hex
+        )
+
+        def stream() -> Iterator[speakers_pb2.EnrollSpeakerRequest]:
+            yield speakers_pb2.EnrollSpeakerRequest(options=options)
+            for chunk in chunked(audio):
+                yield speakers_pb2.EnrollSpeakerRequest(chunk=chunk)
+
+        return self._call(self.speakers.EnrollSpeaker, stream())
+
+    def get_speaker(self, collection: str, speaker_id: str) -> speakers_pb2.Speaker:
+        request = speakers_pb2.GetSpeakerRequest(collection=collection, speaker_id=speaker_id)
+        return self._call(self.speakers.GetSpeaker, request)
+
+    def list_speakers(self, collection: str) -> Iterator[speakers_pb2.Speaker]:
+        """Every speaker of a collection, by id (pages are fetched as you iterate)."""
+        token = ""
+        while True:
+            request = speakers_pb2.ListSpeakersRequest(collection=collection, page_size=100, page_token=token)
+            response = self._call(self.speakers.ListSpeakers, request)
+            yield from response.speakers
+            token = response.next_page_token
+            if not token:
+                return
+
+    def delete_speaker(self, collection: str, speaker_id: str) -> int:
+        """Delete every utterance, record and vector of a speaker; returns how many utterances were removed."""
+        request = speakers_pb2.DeleteSpeakerRequest(collection=collection, speaker_id=speaker_id)
+        return self._call(self.speakers.DeleteSpeaker, request).deleted_utterances
+
+    def identify_speaker(
+        self,
+        collection: str,
+        audio: bytes | str | pathlib.Path | None = None,
+        vector: list[float] | None = None,
+        top_k: int = 0,
+        scoring: str = "",
+    ) -> speakers_pb2.IdentifySpeakerResponse:
+        """Who is speaking (1:N): the best speakers and the decision, a speaker or UNKNOWN (with the reason)."""
+        request = speakers_pb2.IdentifySpeakerRequest(collection=collection, top_k=top_k, scoring=_scoring(scoring))
+        _set_query(request, audio, vector)
+        return self._call(self.speakers.IdentifySpeaker, request)
+
+    def verify_speaker(
+        self,
+        collection: str,
+        speaker_id: str,
+        audio: bytes | str | pathlib.Path | None = None,
+        vector: list[float] | None = None,
+        scoring: str = "",
+    ) -> speakers_pb2.VerifySpeakerResponse:
+        """Is this the claimed speaker (1:1): ACCEPT or REJECT, the score, and the threshold used."""
+        request = speakers_pb2.VerifySpeakerRequest(
+            collection=collection, speaker_id=speaker_id, scoring=_scoring(scoring)
+        )
+        _set_query(request, audio, vector)
+        return self._call(self.speakers.VerifySpeaker, request)
+
+    def calibrate_speakers(
+        self, collection: str, target_false_accept_rate: float = 0.0, scoring: str = ""
+    ) -> speakers_pb2.CalibrateSpeakersResponse:
+        """Measure and store the collection's thresholds from its own enrollments (needs admin)."""
+        request = speakers_pb2.CalibrateSpeakersRequest(
+            collection=collection, target_false_accept_rate=target_false_accept_rate, scoring=_scoring(scoring)
+        )
+        return self._call(self.speakers.CalibrateSpeakers, request, timeout=max(self.timeout_seconds, 600))
+
+    # Import jobs: a folder the gateway can read, imported by the gateways in the background
+
+    def create_import_job(
+        self,
+        collection: str,
+        path: str,
+        recursive: bool = True,
+        label_from_parent: bool = False,
+        speaker: str = "",
+        sound_class: str = "",
+        tags: tuple[str, ...] = (),
+        request_id: str = "",
+    ) -> import_job_pb2.ImportJob:
+        """Start importing a folder below the gateway's import roots; returns the QUEUED job at once. A retry with
+        the same request_id (one is generated when not given) returns the same job."""
+        request = jobs_pb2.CreateImportJobRequest(
+            collection=collection,
+            path=path,
+            recursive=recursive,
+            labels=types_pb2.Labels(speaker=speaker, sound_class=sound_class, tags=list(tags)),
+            label_from_parent=label_from_parent,
+            request_id=request_id or uuid.uuid4().hex,
+        )
+        return self._call(self.jobs.CreateImportJob, request)
+
+    def get_import_job(self, job_id: int) -> import_job_pb2.ImportJob:
+        return self._call(self.jobs.GetImportJob, jobs_pb2.GetImportJobRequest(id=job_id))
+
+    def list_import_jobs(self) -> Iterator[import_job_pb2.ImportJob]:
+        """Every import job, newest first (pages are fetched as you iterate)."""
+        token = ""
+        while True:
+            request = jobs_pb2.ListImportJobsRequest(page_size=100, page_token=token)
+            response = self._call(self.jobs.ListImportJobs, request)
+            yield from response.import_jobs
+            token = response.next_page_token
+            if not token:
+                return
+
+    def cancel_import_job(self, job_id: int) -> import_job_pb2.ImportJob:
+        """Stop a job: files in flight finish, no new file starts (CANCELLING, then CANCELLED)."""
+        return self._call(self.jobs.CancelImportJob, jobs_pb2.CancelImportJobRequest(id=job_id))
+
+    def watch_import_job(self, job_id: int, timeout_seconds: float | None = None) -> Iterator[import_job_pb2.ImportJob]:
+        """The job now and at each change, until it ends; leaving the loop early leaves the job running."""
+        request = jobs_pb2.WatchImportJobRequest(id=job_id)
+        try:
+            timeout = timeout_seconds or max(self.timeout_seconds, 7 * 86400)
+            yield from self.jobs.WatchImportJob(request, timeout=timeout)
+        except grpc.RpcError as error:
+            raise rpc_errors.from_rpc_error(error, self.address) from None
+
+    def import_job_failures(self, job_id: int) -> Iterator[import_job_pb2.ImportJobFile]:
+        """The files of a job that failed, with why, in listing order."""
+        token = ""
+        while True:
+            request = jobs_pb2.ListImportJobFailuresRequest(id=job_id, page_size=500, page_token=token)
+            response = self._call(self.jobs.ListImportJobFailures, request)
+            yield from response.failures
+            token = response.next_page_token
+            if not token:
+                return
+
+
+def _scoring(name: str) -> str:
+    return f"SCORING_{name.upper()}" if name else "SCORING_UNSPECIFIED"
+
+
+def _set_query(request, audio: bytes | str | pathlib.Path | None, vector: list[float] | None) -> None:
+    if isinstance(audio, (str, pathlib.Path)):
+        audio = pathlib.Path(audio).read_bytes()
+    if audio is not None:
+        request.audio = audio
+    elif vector is not None:
+        request.vector.values.extend(vector)

@@ -86,6 +86,11 @@ class SearchClient(_Peer):
         clips = [convert.clip_vectors_to_proto(clip)]
         self._call(self.stub.Upsert, search_pb2.UpsertRequest(collection=collection, clips=clips))
 
+    def upsert_many(self, collection: str, clips: Sequence[domain.ClipVectors]) -> None:
+        """Several clips' vectors in one call (an import job's batch)."""
+        request = search_pb2.UpsertRequest(collection=collection, clips=map(convert.clip_vectors_to_proto, clips))
+        self._call(self.stub.Upsert, request)
+
     def delete(self, collection: str, clip_ids: list[int]) -> None:
         self._call(self.stub.Delete, search_pb2.DeleteRequest(collection=collection, clip_ids=clip_ids))
 

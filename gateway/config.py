@@ -54,6 +54,31 @@ class GatewaySettings:
     speaker_min_margin: float = field(
         default=0.0, metadata={"doc": "UNKNOWN when the best speaker is within this score of the runner-up; 0: off"}
     )
+    import_lease_seconds: float = field(
+        default=30.0,
+        metadata={"doc": "an import job's lease: a gateway that dies holds its job this long, then another takes it"},
+    )
+    import_poll_seconds: float = field(
+        default=5.0, metadata={"doc": "how often an idle gateway looks for import jobs to run (queued or abandoned)"}
+    )
+    import_concurrency: int = field(
+        default=0,
+        metadata={"doc": "files an import job embeds at once; 0: twice the embedding addresses (ipv4:a:1,b:2 lists)"},
+    )
+    import_batch_size: int = field(
+        default=64, metadata={"doc": "most files an import job writes (records, vectors, READY) per batch"}
+    )
+    import_retry_seconds: float = field(
+        default=300.0,
+        metadata={"doc": "how long an import job waits out a busy or unavailable peer before failing the file or job"},
+    )
+
+
+def import_concurrency(settings: GatewaySettings) -> int:
+    """import_concurrency, or twice the embedding replicas the address lists (one per comma; a DNS name counts 1)."""
+    if settings.import_concurrency > 0:
+        return settings.import_concurrency
+    return 2 * (settings.embedding_address.count(",") + 1)
 
 
 def load() -> GatewaySettings:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from audiosearch.runtime import domain, paths, rules
+from audiosearch.runtime import domain, rules
 from audiosearch.runtime.logs import log_fields
 from audiosearch.sdk import errors
 from gateway.locks import NamedLocks
@@ -124,6 +124,14 @@ class CollectionStats:
     failed_clips: int
     vectors: int
     problem: str = ""
+class DirectoryImporter(Protocol):
+    """Folder imports as jobs (gateway/import_jobs.py ImportJobs)."""
+
+    def import_directory(
+        self, collection: str, path: str, recursive: bool, labels: domain.Labels, label_from_parent: bool
+    ) -> Iterator[ImportProgress]: ...
+
+
 
 
 class GatewayCore:
@@ -144,7 +152,9 @@ class GatewayCore:
         self.reconciler = reconciler
         self._names = NamedLocks()
 
+        importer: "DirectoryImporter | None" = None,
     # Models and collections
+        self.importer = importer
 
     def list_models(self) -> list[domain.ModelInfo]:
         """The embedding service's models, with their availability."""
@@ -299,25 +309,11 @@ class GatewayCore:
     def import_directory(
         self, collection: str, path: str, recursive: bool, labels: domain.Labels, label_from_parent: bool
     ) -> Iterator[ImportProgress]:
-        """Ingest every audio file below `path` (inside the import roots); a bad file is reported, never fatal."""
-        self.catalog.get_collection(collection)
-        folder = paths.resolve_inside(path, self.import_roots)
-        if not folder.is_dir():
-            raise errors.InvalidArgument(f"{path} is not a folder", "NOT_A_FOLDER")
-        files = paths.audio_files(folder, recursive)
-        for done, file in enumerate(files, start=1):
-            file_labels = replace(labels, sound_class=file.parent.name) if label_from_parent else labels
-            try:
-                real = paths.resolve_inside(str(file), self.import_roots)
-                content = paths.read_regular_file(real, self.max_upload_bytes)
-                result = self.ingest(IngestRequest(collection, content, str(file.relative_to(folder)), file_labels))
-            except errors.AudioSearchError as error:
-                if error.reason == "COLLECTION_NOT_FOUND":
-                    raise  # dropped during the import: no later file can succeed
-                yield ImportProgress(str(file), "FAILED", None, f"{error.code_name}: {error.message}", done, len(files))
-                continue
-            outcome = "DUPLICATE" if result.duplicate else "ADDED"
-            yield ImportProgress(str(file), outcome, result.clip, "", done, len(files))
+        """Ingest every audio file below `path` (inside the import roots) as an import job, streamed file by file in
+        listing order; a bad file is reported, never fatal (gateway/import_jobs.py)."""
+        if self.importer is None:
+            raise errors.FailedPrecondition("this gateway runs no import jobs", "IMPORT_JOBS_OFF")
+        return self.importer.import_directory(collection, path, recursive, labels, label_from_parent)
 
     # Search
 

@@ -1,6 +1,7 @@
 """Gateway process: wires the three peer clients into the core and serves the public API."""
 
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
+from audiosearch.gateway.v1.import_job_service_pb2_grpc import add_ImportJobServiceServicer_to_server
 from audiosearch.gateway.v1.speaker_service_pb2_grpc import add_SpeakerServiceServicer_to_server
 from audiosearch.runtime.logs import setup_logging
 from audiosearch.runtime.security import ServerSecurity, load_channel_security, load_server_security
@@ -11,6 +12,10 @@ from audiosearch.sdk.errors import SettingsError
 from audiosearch.sdk.security import ChannelSecurity
 from gateway import clients, config
 from gateway.core import GatewayCore
+from gateway.import_job_servicer import ImportJobServicer
+from gateway.import_jobs import ImportJobs, JobRunner, new_holder
+from gateway.import_pipeline import ImportRun, PipelineSettings
+from gateway.job_client import ImportJobRecords
 from gateway.reconcile import PeriodicReconcile, Reconciler
 from gateway.servicer import GatewayServicer
 from gateway.speaker_servicer import SpeakerServicer
@@ -23,16 +28,38 @@ def build_core(settings: config.GatewaySettings, peers: ChannelSecurity | None =
     """`peers`: TLS and the internal token for calls to the three services (default: plaintext, no token)."""
     index = clients.connect(settings.search_address, clients.SearchClient, settings.call_timeout_seconds, peers)
     catalog = clients.connect(settings.metadata_address, clients.MetadataClient, settings.call_timeout_seconds, peers)
+    embedder = clients.connect(
+        settings.embedding_address, clients.EmbeddingClient, settings.embed_timeout_seconds, peers
+    )
     return GatewayCore(
-        embedder=clients.connect(
-            settings.embedding_address, clients.EmbeddingClient, settings.embed_timeout_seconds, peers
-        ),
+        embedder=embedder,
         index=index,
         catalog=catalog,
         reconciler=Reconciler(catalog, index, settings.reconcile_min_age_seconds),
         import_roots=settings.import_roots,
         max_upload_bytes=settings.max_upload_bytes,
+        importer=build_import_jobs(settings, embedder, index, catalog, peers),
     )
+
+
+def build_import_jobs(settings: config.GatewaySettings, embedder, index, catalog, peers) -> ImportJobs:
+    """Import jobs over the metadata service's job records; the runner starts with the first job created here, or
+    at main()'s start (to resume jobs), whichever comes first."""
+    records = clients.connect(settings.metadata_address, ImportJobRecords, settings.call_timeout_seconds, peers)
+    pipeline = PipelineSettings(
+        concurrency=config.import_concurrency(settings),
+        batch_size=settings.import_batch_size,
+        lease_seconds=settings.import_lease_seconds,
+        retry_seconds=settings.import_retry_seconds,
+        import_roots=settings.import_roots,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
+
+    def make_run(job, holder: str) -> ImportRun:
+        return ImportRun(job, holder, records, embedder, index, catalog, pipeline)
+
+    runner = JobRunner(records, make_run, new_holder(), settings.import_lease_seconds, settings.import_poll_seconds)
+    return ImportJobs(records, catalog, runner, settings.import_roots)
 
 
 def build_server(
@@ -44,9 +71,13 @@ def build_server(
     speakers = Registration(
         SpeakerServicer(speaker_core), add_SpeakerServiceServicer_to_server, services.SPEAKERS.full_name
     )
+    registrations = [registration, speakers]
+    if isinstance(core.importer, ImportJobs):
+        jobs = ImportJobServicer(core.importer)
+        registrations.append(Registration(jobs, add_ImportJobServiceServicer_to_server, services.IMPORT_JOBS.full_name))
     return create_server(
         settings.listen,
-        [registration, speakers],
+        registrations,
         settings.max_message_bytes,
         settings.max_workers,
         metrics_port=settings.metrics_port,
@@ -66,6 +97,8 @@ def main() -> None:
     running = build_server(settings, core, security)
     if settings.reconcile_interval_seconds > 0:
         PeriodicReconcile(core.reconciler, settings.reconcile_interval_seconds).start()
+    if isinstance(core.importer, ImportJobs):
+        core.importer.runner.start()  # resume the jobs a dead gateway (maybe this one, before a restart) left
     serve(running, "audiosearch-gateway", settings.grace_seconds)
 
 

@@ -9,6 +9,7 @@ its holder: the row lock orders it against a takeover, and a holder that lost th
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from audiosearch.runtime import domain
 from audiosearch.runtime.import_jobs import CompletedFile, FileOutcome, ImportFile, ImportJob, JobState
@@ -72,8 +73,9 @@ def _lease_lost(job_id: int, holder: str) -> errors.FailedPrecondition:
 class ImportJobStore:
     """Import jobs beside the clips, in the same database. Safe to share between threads."""
 
-    def __init__(self, store: MetadataStore) -> None:
-        self._store = store
+    def __init__(self, store: "MetadataStore | object") -> None:
+        # A MetadataStore, or the TimedStore around one (its private members pass through untimed).
+        self._store: Any = store
 
     def _transaction(self, work):
         return self._store._transaction(work)

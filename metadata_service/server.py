@@ -3,6 +3,7 @@
 import logging
 import sys
 
+from audiosearch.metadata.v1.import_job_service_pb2_grpc import add_ImportJobServiceServicer_to_server
 from audiosearch.metadata.v1.metadata_service_pb2_grpc import add_MetadataServiceServicer_to_server
 from audiosearch.runtime.logs import log_fields, setup_logging
 from audiosearch.runtime.metrics import TimedStore
@@ -14,6 +15,9 @@ from audiosearch.sdk.errors import SettingsError
 from metadata_service import config
 from metadata_service.config import MetadataSettings
 from metadata_service.core import MetadataCore
+from metadata_service.import_job_servicer import ImportJobServicer
+from metadata_service.import_jobs import ImportJobCore
+from metadata_service.job_store import ImportJobStore
 from metadata_service.metrics import register_clip_counts
 from metadata_service.servicer import MetadataServicer
 from metadata_service.store import open_store
@@ -28,9 +32,12 @@ def build_server(
 ) -> RunningServer:
     """Bind settings.listen (port 0 picks a free one) with `security` (default plaintext); the caller starts it."""
     registration = Registration(MetadataServicer(core), add_MetadataServiceServicer_to_server, SERVICE_NAME)
+    # Import jobs live in the same database as the clips they create (core.store: the store, maybe timed).
+    jobs = ImportJobServicer(ImportJobCore(ImportJobStore(core.store), core))
+    job_registration = Registration(jobs, add_ImportJobServiceServicer_to_server, services.IMPORT_JOB_RECORDS.full_name)
     return create_server(
         settings.listen,
-        [registration],
+        [registration, job_registration],
         max_message_bytes=settings.max_message_bytes,
         max_workers=settings.max_workers,
         metrics_port=settings.metrics_port,

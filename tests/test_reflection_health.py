@@ -11,6 +11,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from audiosearch.embedding.v1 import embedding_service_pb2
 from audiosearch.gateway.v1 import gateway_service_pb2
 from audiosearch.metadata.v1 import metadata_service_pb2
+from audiosearch.sdk import services
 from audiosearch.search.v1 import search_service_pb2
 from embedding_service import server as embedding_server
 from embedding_service.config import EmbeddingSettings
@@ -36,6 +37,12 @@ SERVICES = {
     "search": ("audiosearch.search.v1.SearchService", search_service_pb2),
     "metadata": ("audiosearch.metadata.v1.MetadataService", metadata_service_pb2),
     "gateway": ("audiosearch.gateway.v1.GatewayService", gateway_service_pb2),
+}
+
+# Services a server answers beside its main one.
+ALSO_SERVED = {
+    "metadata": {services.IMPORT_JOB_RECORDS.full_name},
+    "gateway": {services.IMPORT_JOBS.full_name, services.SPEAKERS.full_name},
 }
 
 
@@ -111,7 +118,7 @@ def test_reflection_lists_the_service_health_and_reflection(served):
     kind, _, channel = served
     response = reflect(channel, list_services="")
     listed = {service.name for service in response.list_services_response.service}
-    assert listed == {SERVICES[kind][0], HEALTH, REFLECTION}
+    assert listed == {SERVICES[kind][0], HEALTH, REFLECTION, *ALSO_SERVED.get(kind, ())}
 
 
 def test_reflection_describes_the_service_without_proto_files(served):

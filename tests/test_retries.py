@@ -9,7 +9,7 @@ import pytest
 from audiosearch.embedding.v1 import embedding_service_pb2 as embedding_pb2
 from audiosearch.gateway.v1 import gateway_service_pb2 as gateway_pb2
 from audiosearch.metadata.v1 import metadata_service_pb2 as metadata_pb2
-from audiosearch.sdk import channel
+from audiosearch.sdk import channel, services
 from audiosearch.search.v1 import search_service_pb2 as search_pb2
 from audiosearch.type.v1 import types_pb2
 
@@ -19,6 +19,8 @@ SERVICES = [
     embedding_pb2.DESCRIPTOR.services_by_name["EmbeddingService"],
     search_pb2.DESCRIPTOR.services_by_name["SearchService"],
     metadata_pb2.DESCRIPTOR.services_by_name["MetadataService"],
+    services.IMPORT_JOBS,
+    services.IMPORT_JOB_RECORDS,
 ]
 # Tried once: a retry after a lost reply would act twice, or fail on what the first attempt did.
 NOT_RETRIED = {
@@ -26,6 +28,9 @@ NOT_RETRIED = {
     "audiosearch.embedding.v1.EmbeddingService": set(),
     "audiosearch.search.v1.SearchService": {"DropCollection"},
     "audiosearch.metadata.v1.MetadataService": {"CreateCollection", "DeleteCollection"},
+    # A stream the caller re-opens itself (the SDK watches again from the job's current state).
+    "audiosearch.gateway.v1.ImportJobService": {"WatchImportJob"},
+    "audiosearch.metadata.v1.ImportJobService": set(),
 }
 
 

@@ -46,6 +46,10 @@ _METHODS_BY_ROLE: dict[str, list[str]] = {
             "FindByContentHash",
             "CountClips",
         ),
+        *_full_methods(
+            services.IMPORT_JOBS, "GetImportJob", "ListImportJobs", "WatchImportJob", "ListImportJobFailures"
+        ),
+        *_full_methods(services.IMPORT_JOB_RECORDS, "GetImportJob", "ListImportJobs", "ListImportJobFiles"),
         *_full_methods(services.SPEAKERS, "GetSpeaker", "ListSpeakers", "IdentifySpeaker", "VerifySpeaker"),
     ],
     "write": [
@@ -53,6 +57,18 @@ _METHODS_BY_ROLE: dict[str, list[str]] = {
         *_full_methods(services.SPEAKERS, "EnrollSpeaker", "DeleteSpeaker"),
         *_full_methods(services.SEARCH, "Upsert", "Delete"),
         *_full_methods(services.METADATA, "CreateClip", "UpdateClipState", "DeleteClip"),
+        *_full_methods(services.IMPORT_JOBS, "CreateImportJob", "CancelImportJob"),
+        *_full_methods(
+            services.IMPORT_JOB_RECORDS,
+            "CreateImportJob",
+            "CancelImportJob",
+            "ClaimImportJob",
+            "RenewImportJobLease",
+            "AddImportJobFiles",
+            "CreateImportClips",
+            "CompleteImportFiles",
+            "FinishImportJob",
+        ),
     ],
     "admin": [
         *_full_methods(services.GATEWAY, "CreateCollection", "DropCollection", "Reconcile"),

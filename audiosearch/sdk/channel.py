@@ -60,6 +60,26 @@ RETRYABLE_METHODS: dict[str, tuple[str, ...]] = dict(
             "DeleteClip",
             "CountClips",
         ),
+        # Speakers: reads and decisions, deletes (idempotent), and enrollments (the SDK always sends a request_id).
+        _methods(
+            services.SPEAKERS,
+            "EnrollSpeaker",
+            "GetSpeaker",
+            "ListSpeakers",
+            "DeleteSpeaker",
+            "IdentifySpeaker",
+            "VerifySpeaker",
+        ),
+        # Import jobs: reads, and writes keyed by request_id, job id and ordinal, or compare-and-set on the lease.
+        _methods(
+            services.IMPORT_JOBS,
+            "CreateImportJob",
+            "GetImportJob",
+            "ListImportJobs",
+            "CancelImportJob",
+            "ListImportJobFailures",
+        ),
+        _methods(services.IMPORT_JOB_RECORDS, *(method.name for method in services.IMPORT_JOB_RECORDS.methods)),
     ]
 )
 

@@ -18,9 +18,13 @@ from audiosearch.runtime import domain
 from audiosearch.sdk import errors
 from audiosearch.type.v1 import types_pb2
 from gateway.core import RECORDING_SEGMENTS, GatewayCore
+from gateway.import_jobs import ImportJobs, JobRunner, new_holder
+from gateway.import_pipeline import ImportRun, PipelineSettings
 from gateway.reconcile import Reconciler
 from gateway.servicer import GatewayServicer
 from metadata_service.core import MetadataCore
+from metadata_service.import_jobs import ImportJobCore
+from metadata_service.job_store import ImportJobStore
 from metadata_service.store import open_store
 
 from grpc_testing_support import ServicerCalls
@@ -81,6 +85,10 @@ class MemoryIndex:
     def upsert(self, collection, clip):
         self._clips(collection)[clip.clip_id] = list(clip.segments)
 
+    def upsert_many(self, collection, clips):
+        for clip in clips:
+            self.upsert(collection, clip)
+
     def delete(self, collection, clip_ids):
         for clip_id in clip_ids:
             self.vectors.get(collection, {}).pop(clip_id, None)
@@ -135,15 +143,27 @@ def parts(tmp_path, import_root):
     store = open_store(f"sqlite:///{tmp_path}/metadata.db")
     index = MemoryIndex()
     catalog = Catalog(store)
+    embedder = FakeEmbedder()
+    # Import jobs run in this process, on the metadata service's own job core as their records.
+    records = ImportJobCore(ImportJobStore(store), catalog)
+    roots = (str(import_root),)
+    pipeline = PipelineSettings(concurrency=2, lease_seconds=5.0, import_roots=roots, max_upload_bytes=1024)
+
+    def make_run(job, holder):
+        return ImportRun(job, holder, records, embedder, index, catalog, pipeline)
+
+    runner = JobRunner(records, make_run, new_holder(), lease_seconds=5.0, poll_seconds=5.0)
     core = GatewayCore(
-        FakeEmbedder(),
+        embedder,
         index,
         catalog,
         Reconciler(catalog, index, min_age_seconds=0.0),
-        import_roots=(str(import_root),),
+        import_roots=roots,
         max_upload_bytes=1024,
+        importer=ImportJobs(records, catalog, runner, roots),
     )
     yield core, index
+    runner.stop()
     store.close()
 
 

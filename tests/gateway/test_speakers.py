@@ -12,6 +12,7 @@ from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.gateway.v1 import speaker_service_pb2 as spb2
 from audiosearch.gateway.v1 import speaker_service_pb2_grpc as spb2_grpc
 from audiosearch.tools import synth
+from audiosearch.tools.cli.main import main as cli
 from gateway import server as gateway_server
 
 from gateway_support import MIB, TIMEOUT, close_core, footprint, gateway_settings, rpc_error, start
@@ -33,7 +34,9 @@ def speakers_api(stack, tmp_path_factory):
     core = gateway_server.build_core(settings)
     running = start(gateway_server.build_server(settings, core))
     channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
-    yield spb2_grpc.SpeakerServiceStub(channel)
+    stub = spb2_grpc.SpeakerServiceStub(channel)
+    stub.address = f"127.0.0.1:{running.port}"  # for the CLI test
+    yield stub
     channel.close()
     running.stop(0)
     close_core(core)
@@ -191,3 +194,27 @@ def test_speaker_rpcs_need_a_speakers_collection_and_an_enrolled_speaker(stack, 
         speakers_api.IdentifySpeaker(
             spb2.IdentifySpeakerRequest(collection=voices, vector=pb2.VectorQuery(values=[0.1, 0.2])), timeout=TIMEOUT
         )
+
+
+def test_cli_enrolls_identifies_verifies_and_deletes(speakers_api, voices, tmp_path, capsys):
+    def run(*argv) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as ended:
+            cli(["--address", speakers_api.address, "speakers", *argv])
+        return ended.value.code or 0, capsys.readouterr().out
+
+    files = [
+        synth.write_clip(tmp_path / f"cli{n}.wav", synth.generate("vowel", 50, 3.0 + n / 2), 16000) for n in range(2)
+    ]
+    code, out = run("enroll", voices, "cli", *map(str, files))
+    assert code == 0 and "added" in out and "cli has 2 utterance(s)" in out
+    query = synth.write_clip(tmp_path / "query.wav", synth.generate("vowel", 50, 4.0), 16000)
+    code, out = run("identify", voices, str(query))
+    table = [line.split() for line in out.splitlines()]
+    assert code == 0 and "threshold" in out and ["1", "cli"] in [row[:2] for row in table]  # the best candidate
+    code, out = run("verify", voices, "s1", str(query))
+    assert code == 3 and out.startswith("REJECT")
+    code, out = run("show", voices, "cli")
+    assert code == 0 and "cli0.wav" in out and "cli1.wav" in out
+    assert run("delete", voices, "cli") == (0, "cli: 2 utterance(s) deleted\n")
+    code, out = run("list", voices)
+    assert "cli" not in out.split()

@@ -1,0 +1,151 @@
+"""Import jobs through the public ImportJobService: a job runs to the end by itself with counts that add up,
+bad requests are refused with a reason and create nothing, and a cancel stops a job within 2 s leaving every file
+fully ingested or not at all.
+
+A gateway of this module's own serves them (on the session's three services), so its settings are the test's.
+"""
+
+import pathlib
+import uuid
+
+import grpc
+import pytest
+
+from audiosearch.client import AudioSearchClient
+from audiosearch.gateway.v1 import import_job_service_pb2 as jobs_pb2
+from audiosearch.gateway.v1 import import_job_service_pb2_grpc as jobs_grpc
+from audiosearch.tools import synth
+from audiosearch.type.v1 import import_job_pb2
+from gateway import server as gateway_server
+
+from gateway_support import TIMEOUT, all_clips, close_core, gateway_settings, rpc_error, start, stats_of
+
+State = import_job_pb2.ImportJobState
+
+
+def clip_bytes(seed: int, seconds: float = 0.5) -> bytes:
+    sound_class = synth.CLASSES[seed % len(synth.CLASSES)]
+    return synth.encode(synth.generate(sound_class, 20_000 + seed, seconds, 16000), 16000, ".wav")
+
+
+def make_folder(root: pathlib.Path, count: int) -> list[str]:
+    """`count` distinct clips in root/<class>/; their paths relative to root."""
+    names = []
+    for seed in range(count):
+        path = root / synth.CLASSES[seed % len(synth.CLASSES)] / f"clip_{seed:04}.wav"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(clip_bytes(seed))
+        names.append(str(path.relative_to(root)))
+    return names
+
+
+@pytest.fixture(scope="module")
+def jobs_gateway(stack):
+    settings = gateway_settings(stack.addresses, stack.import_root, import_concurrency=2, import_batch_size=8)
+    core = gateway_server.build_core(settings)
+    running = start(gateway_server.build_server(settings, core))
+    client = AudioSearchClient(f"127.0.0.1:{running.port}", timeout_seconds=TIMEOUT)
+    try:
+        yield client
+    finally:
+        client.close()
+        core.importer.runner.stop()
+        running.stop(0)
+        close_core(core)
+
+
+@pytest.fixture(scope="module")
+def jobs_stub(jobs_gateway):
+    return jobs_grpc.ImportJobServiceStub(jobs_gateway.channel)
+
+
+def last(progress) -> import_job_pb2.ImportJob:
+    items = list(progress)
+    assert items, "the watch stream sent nothing"
+    return items[-1]
+
+
+def test_an_import_job_runs_by_itself_and_its_counts_add_up(stack, gateway, jobs_gateway, new_collection):
+    collection = new_collection("jobs")
+    root = stack.import_root / "job_library"
+    names = make_folder(root, 12)
+    (root / "tone" / "copy.wav").write_bytes(clip_bytes(0))  # the same audio as tone/clip_0000.wav
+    (root / "tone" / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(100))
+    request_id = uuid.uuid4().hex
+
+    job = jobs_gateway.create_import_job(collection, "job_library", label_from_parent=True, request_id=request_id)
+
+    assert job.state == State.IMPORT_JOB_STATE_QUEUED and job.id > 0
+    assert jobs_gateway.create_import_job(collection, "job_library", request_id=request_id).id == job.id
+    final = last(jobs_gateway.watch_import_job(job.id, timeout_seconds=TIMEOUT))
+    assert final.state == State.IMPORT_JOB_STATE_SUCCEEDED, final.error
+    assert (final.files_found, final.files_done) == (14, 14) and final.listing_done
+    assert (final.files_added, final.files_duplicate, final.files_failed) == (12, 1, 1)
+    assert final.files_per_second > 0 and final.eta_seconds == 0 and final.holder == ""
+    failures = list(jobs_gateway.import_job_failures(job.id))
+    assert [(item.path, item.outcome) for item in failures] == [
+        ("tone/broken.wav", import_job_pb2.IMPORT_FILE_OUTCOME_FAILED)
+    ]
+    assert failures[0].error.startswith("INVALID_ARGUMENT: ")
+    clips = all_clips(gateway, collection)
+    assert sorted(clip.source for clip in clips) == sorted(names)
+    assert {clip.labels.sound_class for clip in clips} == {name.split("/")[0] for name in names}
+    row = stats_of(gateway, collection)
+    assert (row.ready_clips, row.pending_clips, row.failed_clips, row.vectors) == (12, 0, 0, 12)
+    assert jobs_gateway.get_import_job(job.id) == final
+    assert job.id in [item.id for item in jobs_gateway.list_import_jobs()]
+
+
+def test_bad_import_jobs_are_refused_with_a_reason_and_create_nothing(stack, jobs_stub, new_collection):
+    collection = new_collection("jobs")
+    (stack.import_root / "a_file.wav").write_bytes(clip_bytes(1))
+    before = jobs_stub.ListImportJobs(jobs_pb2.ListImportJobsRequest(page_size=1000), timeout=TIMEOUT)
+
+    def create(**fields):
+        return jobs_stub.CreateImportJob(jobs_pb2.CreateImportJobRequest(**fields), timeout=TIMEOUT)
+
+    with rpc_error(grpc.StatusCode.NOT_FOUND, "COLLECTION_NOT_FOUND"):
+        create(collection="no_such_collection", path=".")
+    with rpc_error(grpc.StatusCode.PERMISSION_DENIED, "PATH_OUTSIDE_ROOTS"):
+        create(collection=collection, path=str(stack.outside))
+    with rpc_error(grpc.StatusCode.INVALID_ARGUMENT, "NOT_A_FOLDER"):
+        create(collection=collection, path="a_file.wav")
+    with rpc_error(grpc.StatusCode.NOT_FOUND, "PATH_NOT_FOUND"):
+        create(collection=collection, path="no_such_folder")
+    after = jobs_stub.ListImportJobs(jobs_pb2.ListImportJobsRequest(page_size=1000), timeout=TIMEOUT)
+    assert [job.id for job in after.import_jobs] == [job.id for job in before.import_jobs]
+    with rpc_error(grpc.StatusCode.NOT_FOUND, "IMPORT_JOB_NOT_FOUND"):
+        jobs_stub.GetImportJob(jobs_pb2.GetImportJobRequest(id=10**12), timeout=TIMEOUT)
+    with rpc_error(grpc.StatusCode.NOT_FOUND, "IMPORT_JOB_NOT_FOUND"):
+        jobs_stub.CancelImportJob(jobs_pb2.CancelImportJobRequest(id=10**12), timeout=TIMEOUT)
+    with rpc_error(grpc.StatusCode.NOT_FOUND, "IMPORT_JOB_NOT_FOUND"):
+        list(jobs_stub.WatchImportJob(jobs_pb2.WatchImportJobRequest(id=10**12), timeout=TIMEOUT))
+    with rpc_error(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN"):
+        jobs_stub.ListImportJobs(jobs_pb2.ListImportJobsRequest(page_token="not a token"), timeout=TIMEOUT)
+
+
+def test_a_cancelled_job_stops_within_2_s_and_leaves_each_file_whole_or_absent(
+    stack, gateway, jobs_gateway, new_collection
+):
+    collection = new_collection("jobs")
+    names = make_folder(stack.import_root / "to_cancel", 300)
+    job = jobs_gateway.create_import_job(collection, "to_cancel")
+    for progress in jobs_gateway.watch_import_job(job.id, timeout_seconds=TIMEOUT):
+        if progress.files_done >= 20:
+            break
+    assert progress.state == State.IMPORT_JOB_STATE_RUNNING
+
+    cancelling = jobs_gateway.cancel_import_job(job.id)
+
+    assert cancelling.state in (State.IMPORT_JOB_STATE_CANCELLING, State.IMPORT_JOB_STATE_CANCELLED)
+    # The watch ends at the job's end; its 2-s deadline fails the test if the job is not CANCELLED by then.
+    final = last(jobs_gateway.watch_import_job(job.id, timeout_seconds=2.0))
+    assert final.state == State.IMPORT_JOB_STATE_CANCELLED
+    assert 20 <= final.files_done < len(names) and final.files_failed == 0
+    clips = all_clips(gateway, collection)
+    sources = [clip.source for clip in clips]
+    assert len(sources) == len(set(sources)) == final.files_added + final.files_duplicate
+    assert set(sources) <= set(names)
+    row = stats_of(gateway, collection)
+    assert (row.ready_clips, row.pending_clips, row.failed_clips, row.vectors) == (len(clips), 0, 0, len(clips))
+    assert jobs_gateway.cancel_import_job(job.id).state == State.IMPORT_JOB_STATE_CANCELLED  # idempotent
