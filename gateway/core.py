@@ -14,6 +14,7 @@ from typing import Protocol
 from audiosearch.runtime import domain, rules
 from audiosearch.runtime.logs import log_fields
 from audiosearch.sdk import errors
+from gateway import recordings
 from gateway.locks import NamedLocks
 from gateway.reconcile import Reconciler
 
@@ -106,6 +107,14 @@ class SearchQuery:
 
 
 @dataclass(frozen=True)
+class SearchResult:
+    model: str
+    hits: list[domain.SearchHit]
+    # Recordings searches with audio or a stored clip: what decided each hit's MATCH or NO_MATCH.
+    threshold: domain.MatchThreshold | None = None
+
+
+@dataclass(frozen=True)
 class ImportProgress:
     path: str
     outcome: str  # ADDED, DUPLICATE or FAILED
@@ -113,6 +122,14 @@ class ImportProgress:
     error: str
     done: int
     total: int
+
+
+class DirectoryImporter(Protocol):
+    """Folder imports as jobs (gateway/import_jobs.py ImportJobs)."""
+
+    def import_directory(
+        self, collection: str, path: str, recursive: bool, labels: domain.Labels, label_from_parent: bool
+    ) -> Iterator[ImportProgress]: ...
 
 
 @dataclass(frozen=True)
@@ -124,14 +141,6 @@ class CollectionStats:
     failed_clips: int
     vectors: int
     problem: str = ""
-class DirectoryImporter(Protocol):
-    """Folder imports as jobs (gateway/import_jobs.py ImportJobs)."""
-
-    def import_directory(
-        self, collection: str, path: str, recursive: bool, labels: domain.Labels, label_from_parent: bool
-    ) -> Iterator[ImportProgress]: ...
-
-
 
 
 class GatewayCore:
@@ -143,7 +152,9 @@ class GatewayCore:
         reconciler: Reconciler,
         import_roots: tuple[str, ...] = (),
         max_upload_bytes: int = 64 * 1024 * 1024,
+        importer: "DirectoryImporter | None" = None,
     ) -> None:
+        self.importer = importer
         self.embedder = embedder
         self.index = index
         self.catalog = catalog
@@ -152,9 +163,7 @@ class GatewayCore:
         self.reconciler = reconciler
         self._names = NamedLocks()
 
-        importer: "DirectoryImporter | None" = None,
     # Models and collections
-        self.importer = importer
 
     def list_models(self) -> list[domain.ModelInfo]:
         """The embedding service's models, with their availability."""
@@ -317,8 +326,11 @@ class GatewayCore:
 
     # Search
 
-    def search(self, query: SearchQuery) -> tuple[str, list[domain.SearchHit]]:
-        """The collection's model and the top-k READY clips most similar to the query, best first."""
+    def search(self, query: SearchQuery) -> SearchResult:
+        """The collection's model and the top-k READY clips most similar to the query, best first.
+
+        In a recordings collection, a query with time ranges (audio, a stored clip) is aligned to each clip
+        (gateway/recordings.py) and each hit says MATCH or NO_MATCH."""
         rules.check_top_k(query.top_k)
         if query.min_score is not None and not math.isfinite(query.min_score):
             raise errors.InvalidArgument(
@@ -327,10 +339,13 @@ class GatewayCore:
         collection = self.catalog.get_collection(query.collection)
         exclude: list[int] = []
         vectors: list[domain.Vector]
+        segments: list[domain.Segment] = []
+        aligned = recordings.is_recordings(collection)
         if query.audio is not None:
             self._check_audio_size(query.audio)
             # Cut like the collection's clips, so a query longer than one window matches window for window.
-            _, segments = self.embedder.embed(collection.model, query.audio, collection.segments)
+            cut = recordings.query_segments(collection.segments) if aligned else collection.segments
+            _, segments = self.embedder.embed(collection.model, query.audio, cut)
             vectors = [segment.vector for segment in segments]
         elif query.clip_id is not None:
             clip = self.catalog.get_clip(query.clip_id)
@@ -338,7 +353,8 @@ class GatewayCore:
                 raise errors.InvalidArgument(
                     f"clip {clip.id} belongs to collection {clip.collection!r}", "WRONG_COLLECTION"
                 )
-            vectors = [segment.vector for segment in self.index.get_vectors(collection.name, clip.id)]
+            segments = self.index.get_vectors(collection.name, clip.id)
+            vectors = [segment.vector for segment in segments]
             exclude = [clip.id]
         elif query.vector is not None:
             if len(query.vector) != collection.dimension:
@@ -354,7 +370,11 @@ class GatewayCore:
         limit = min(rules.MAX_TOP_K, query.top_k + 16)
         # The search service rolls each query vector's windows up to clips (only it sees the windows); the whole
         # query, sent in calls of at most MAX_QUERY_VECTORS, is combined here, the one place that sees all of it.
-        roll_up = _RollUp()
+        aligner = None
+        if aligned and segments:
+            spans = [(segment.start_seconds, segment.end_seconds) for segment in segments]
+            aligner = recordings.Aligner(spans, collection.segments.hop_seconds)
+        roll_up = aligner or _RollUp()
         for first in range(0, len(vectors), rules.MAX_QUERY_VECTORS):
             batch = vectors[first : first + rules.MAX_QUERY_VECTORS]
             roll_up.add(
@@ -364,12 +384,15 @@ class GatewayCore:
         if query.min_score is not None:
             best = [hit for hit in best if hit.score >= query.min_score]
         clips = {clip.id: clip for clip in self.catalog.batch_get_clips([hit.clip_id for hit in best])}
+        threshold = recordings.threshold(collection) if aligner else None
         ready = [
-            domain.SearchHit(clips[hit.clip_id], hit.score, hit.start_seconds, hit.end_seconds)
+            recordings.search_hit(clips[hit.clip_id], hit.score, aligner.alignments[hit.clip_id], threshold)
+            if aligner
+            else domain.SearchHit(clips[hit.clip_id], hit.score, hit.start_seconds, hit.end_seconds)
             for hit in best
             if hit.clip_id in clips and clips[hit.clip_id].state is domain.ClipState.READY
         ]
-        return collection.model, ready[: query.top_k]
+        return SearchResult(collection.model, ready[: query.top_k], threshold)
 
     # Clips
 

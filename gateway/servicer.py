@@ -1,8 +1,10 @@
 """GatewayService: translates the public proto to the gateway core and back, nothing else."""
 
+import dataclasses
+
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
-from audiosearch.runtime import convert
+from audiosearch.runtime import convert, domain
 from audiosearch.runtime.upload import assemble_upload
 from gateway.core import GatewayCore, IngestRequest, SearchQuery
 
@@ -82,18 +84,21 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
             search_filter=convert.filter_from_proto(request.filter),
             search_breadth=request.search_breadth,
         )
-        collection_model, hits = self.core.search(query)
+        result = self.core.search(query)
         return pb2.SearchAudioResponse(
-            model=collection_model,
+            model=result.model,
             hits=[
                 pb2.SearchHit(
                     clip=convert.clip_to_proto(hit.clip),
                     score=hit.score,
                     start_seconds=hit.start_seconds,
                     end_seconds=hit.end_seconds,
+                    alignment=pb2.Alignment(**dataclasses.asdict(hit.alignment)) if hit.alignment else None,
+                    decision=pb2.Decision.Value(f"DECISION_{hit.decision}") if hit.decision else None,
                 )
-                for hit in hits
+                for hit in result.hits
             ],
+            threshold=_threshold_to_proto(result.threshold) if result.threshold else None,
         )
 
     def GetClip(self, request, context):
@@ -140,3 +145,11 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
                 for row in self.core.stats()
             ]
         )
+
+
+def _threshold_to_proto(threshold: domain.MatchThreshold) -> pb2.MatchThreshold:
+    return pb2.MatchThreshold(
+        score=threshold.score,
+        source=pb2.MatchThreshold.Source.Value(f"SOURCE_{threshold.source}"),
+        false_positive_rate=threshold.false_positive_rate,
+    )

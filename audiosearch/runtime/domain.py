@@ -151,3 +151,28 @@ class SearchHit:
     score: float
     start_seconds: float = 0.0
     end_seconds: float = 0.0
+    # Recordings searches only: where the query matches the clip, and MATCH or NO_MATCH.
+    alignment: "Alignment | None" = None
+    decision: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Alignment:
+    """Where a query matches a clip: clip time = query time + offset_seconds, voted over the query's windows."""
+
+    query_start_seconds: float
+    query_end_seconds: float
+    clip_start_seconds: float
+    clip_end_seconds: float
+    offset_seconds: float
+    agreeing_windows: int
+    query_windows: int
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchThreshold:
+    """The score a recordings hit needs for MATCH; source is DEFAULT (the model's) or CALIBRATED (the collection's)."""
+
+    score: float
+    source: str
+    false_positive_rate: float

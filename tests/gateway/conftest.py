@@ -16,6 +16,7 @@ from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
 from embedding_service import server as embedding_server
 from embedding_service.config import EmbeddingSettings
 from embedding_service.core import EmbeddingCore
+from embedding_service.models.fingerprint import FingerprintModel
 from embedding_service.models.logmel import LogMelModel
 from embedding_service.models.registry import ModelRegistry
 from gateway import server as gateway_server
@@ -51,7 +52,9 @@ def stack(tmp_path_factory):
     cores = {
         "metadata": MetadataCore(metadata_store),
         "search": SearchCore(vector_store),
-        "embedding": embedding_server.build_core(EmbeddingSettings(listen=LOCAL), ModelRegistry([LogMelModel()])),
+        "embedding": embedding_server.build_core(
+            EmbeddingSettings(listen=LOCAL), ModelRegistry([LogMelModel(), FingerprintModel()])
+        ),
     }
     servers = {
         "metadata": start(metadata_server.build_server(MetadataSettings(listen=LOCAL), cores["metadata"])),

@@ -8,6 +8,15 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class Decision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DECISION_UNSPECIFIED: _ClassVar[Decision]
+    DECISION_MATCH: _ClassVar[Decision]
+    DECISION_NO_MATCH: _ClassVar[Decision]
+DECISION_UNSPECIFIED: Decision
+DECISION_MATCH: Decision
+DECISION_NO_MATCH: Decision
+
 class ListModelsRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
@@ -165,24 +174,66 @@ class VectorQuery(_message.Message):
     def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class SearchHit(_message.Message):
-    __slots__ = ("clip", "score", "start_seconds", "end_seconds")
+    __slots__ = ("clip", "score", "start_seconds", "end_seconds", "alignment", "decision")
     CLIP_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     START_SECONDS_FIELD_NUMBER: _ClassVar[int]
     END_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ALIGNMENT_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
     clip: _types_pb2.Clip
     score: float
     start_seconds: float
     end_seconds: float
-    def __init__(self, clip: _Optional[_Union[_types_pb2.Clip, _Mapping]] = ..., score: _Optional[float] = ..., start_seconds: _Optional[float] = ..., end_seconds: _Optional[float] = ...) -> None: ...
+    alignment: Alignment
+    decision: Decision
+    def __init__(self, clip: _Optional[_Union[_types_pb2.Clip, _Mapping]] = ..., score: _Optional[float] = ..., start_seconds: _Optional[float] = ..., end_seconds: _Optional[float] = ..., alignment: _Optional[_Union[Alignment, _Mapping]] = ..., decision: _Optional[_Union[Decision, str]] = ...) -> None: ...
+
+class Alignment(_message.Message):
+    __slots__ = ("query_start_seconds", "query_end_seconds", "clip_start_seconds", "clip_end_seconds", "offset_seconds", "agreeing_windows", "query_windows")
+    QUERY_START_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    QUERY_END_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    CLIP_START_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    CLIP_END_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    AGREEING_WINDOWS_FIELD_NUMBER: _ClassVar[int]
+    QUERY_WINDOWS_FIELD_NUMBER: _ClassVar[int]
+    query_start_seconds: float
+    query_end_seconds: float
+    clip_start_seconds: float
+    clip_end_seconds: float
+    offset_seconds: float
+    agreeing_windows: int
+    query_windows: int
+    def __init__(self, query_start_seconds: _Optional[float] = ..., query_end_seconds: _Optional[float] = ..., clip_start_seconds: _Optional[float] = ..., clip_end_seconds: _Optional[float] = ..., offset_seconds: _Optional[float] = ..., agreeing_windows: _Optional[int] = ..., query_windows: _Optional[int] = ...) -> None: ...
+
+class MatchThreshold(_message.Message):
+    __slots__ = ("score", "source", "false_positive_rate")
+    class Source(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        SOURCE_UNSPECIFIED: _ClassVar[MatchThreshold.Source]
+        SOURCE_DEFAULT: _ClassVar[MatchThreshold.Source]
+        SOURCE_CALIBRATED: _ClassVar[MatchThreshold.Source]
+    SOURCE_UNSPECIFIED: MatchThreshold.Source
+    SOURCE_DEFAULT: MatchThreshold.Source
+    SOURCE_CALIBRATED: MatchThreshold.Source
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    FALSE_POSITIVE_RATE_FIELD_NUMBER: _ClassVar[int]
+    score: float
+    source: MatchThreshold.Source
+    false_positive_rate: float
+    def __init__(self, score: _Optional[float] = ..., source: _Optional[_Union[MatchThreshold.Source, str]] = ..., false_positive_rate: _Optional[float] = ...) -> None: ...
 
 class SearchAudioResponse(_message.Message):
-    __slots__ = ("hits", "model")
+    __slots__ = ("hits", "model", "threshold")
     HITS_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     hits: _containers.RepeatedCompositeFieldContainer[SearchHit]
     model: str
-    def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., model: _Optional[str] = ...) -> None: ...
+    threshold: MatchThreshold
+    def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., model: _Optional[str] = ..., threshold: _Optional[_Union[MatchThreshold, _Mapping]] = ...) -> None: ...
 
 class GetClipRequest(_message.Message):
     __slots__ = ("id",)
