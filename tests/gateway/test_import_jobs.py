@@ -5,6 +5,7 @@ fully ingested or not at all.
 A gateway of this module's own serves them (on the session's three services), so its settings are the test's.
 """
 
+import json
 import pathlib
 import uuid
 
@@ -15,6 +16,7 @@ from audiosearch.client import AudioSearchClient
 from audiosearch.gateway.v1 import import_job_service_pb2 as jobs_pb2
 from audiosearch.gateway.v1 import import_job_service_pb2_grpc as jobs_grpc
 from audiosearch.tools import synth
+from audiosearch.tools.cli.main import main as cli_main
 from audiosearch.type.v1 import import_job_pb2
 from gateway import server as gateway_server
 
@@ -149,3 +151,32 @@ def test_a_cancelled_job_stops_within_2_s_and_leaves_each_file_whole_or_absent(
     row = stats_of(gateway, collection)
     assert (row.ready_clips, row.pending_clips, row.failed_clips, row.vectors) == (len(clips), 0, 0, len(clips))
     assert jobs_gateway.cancel_import_job(job.id).state == State.IMPORT_JOB_STATE_CANCELLED  # idempotent
+
+
+def cli(capsys, *argv: str) -> tuple[int, str]:
+    """Run `audiosearch ARGV` here: (exit status, stdout)."""
+    with pytest.raises(SystemExit) as exited:
+        cli_main(list(argv))
+    return exited.value.code or 0, capsys.readouterr().out
+
+
+def test_the_cli_imports_a_folder_then_lists_watches_and_shows_failures(stack, jobs_gateway, new_collection, capsys):
+    collection = new_collection("jobs")
+    root = stack.import_root / "cli_library"
+    make_folder(root, 5)
+    (root / "broken.wav").write_bytes(b"not audio at all")
+    address = ["--address", jobs_gateway.address]
+
+    status, out = cli(capsys, *address, "import", str(root), "-c", collection, "--label-from-parent")
+
+    assert status == 1  # a file failed
+    assert "SUCCEEDED" in out and "added 5, duplicate 0, failed 1" in out and "jobs failures" in out
+    status, out = cli(capsys, *address, "--json", "jobs", "list")
+    (job,) = [item for item in json.loads(out) if item["collection"] == collection]
+    assert (job["state"], job["files_done"], job["files_failed"]) == ("IMPORT_JOB_STATE_SUCCEEDED", 6, 1)
+    status, out = cli(capsys, *address, "--json", "jobs", "failures", str(job["id"]))
+    assert [item["path"] for item in json.loads(out)] == ["broken.wav"]
+    status, out = cli(capsys, *address, "jobs", "watch", str(job["id"]))
+    assert status == 1 and f"job {job['id']} SUCCEEDED" in out
+    status, out = cli(capsys, *address, "jobs", "cancel", str(job["id"]))
+    assert status == 0 and out.strip() == f"import job {job['id']}: SUCCEEDED"  # a finished job stays as it was

@@ -332,10 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--clips-per-class", type=int, default=16)
     demo.set_defaults(func=cmd_demo)
 
-    from audiosearch.tools.cli import evaluate, speakers
+    from audiosearch.tools.cli import evaluate, jobs, speakers
 
     evaluate.add_parser(sub)
     speakers.add_parser(sub, _client)
+    jobs.add_parser(sub, _client)
     return parser
 
 
