@@ -98,6 +98,17 @@ def generate(sound_class: str, seed: int, duration_seconds: float = 2.0, sample_
     return np.clip(clip, -1.0, 1.0).astype(np.float32)
 
 
+def recording(seed: int, seconds: int, sample_rate: int = 16000) -> np.ndarray:
+    """A recording whose content changes every second (one-second pieces of random classes, each at its own level),
+    as a fingerprint needs; distinct seeds make distinct recordings."""
+    rng = np.random.default_rng([seed, len(CLASSES)])
+    pieces = [
+        generate(str(rng.choice(CLASSES)), int(rng.integers(1 << 30)), 1.0, sample_rate) * rng.uniform(0.2, 1.0)
+        for _ in range(seconds)
+    ]
+    return np.concatenate(pieces).astype(np.float32)
+
+
 def encode(samples: np.ndarray, sample_rate: int, suffix: str = ".wav") -> bytes:
     """The bytes of an audio file holding samples (frames, or frames x channels) in the format named by suffix."""
     if suffix.lower() not in _FORMATS:

@@ -14,14 +14,8 @@ RATE = 16000
 Purpose = pb2.CreateCollectionRequest.Purpose
 
 
-def recording(seed: int, seconds: int = 12) -> np.ndarray:
-    """Distinct content over time: one-second pieces of random sound classes, each at its own level."""
-    rng = np.random.default_rng(seed)
-    pieces = [
-        synth.generate(str(rng.choice(synth.CLASSES)), int(rng.integers(1 << 30)), 1.0, RATE) * rng.uniform(0.2, 1.0)
-        for _ in range(seconds)
-    ]
-    return np.concatenate(pieces).astype(np.float32)
+def recording(seed: int) -> np.ndarray:
+    return synth.recording(seed, 12, RATE)
 
 
 def wav(samples: np.ndarray) -> bytes:

@@ -26,6 +26,19 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("folder", help="folder of audio files; by default each file's label is its parent folder")
+    parser.add_argument(
+        "--task",
+        choices=("retrieval", "recordings"),
+        default="retrieval",
+        help="retrieval (default): label and near-duplicate retrieval; recordings: snippets of stored recordings "
+        "and of recordings not stored, placed in time and decided MATCH/NO_MATCH (docs/quality.md, Recordings)",
+    )
+    recordings = parser.add_argument_group("--task recordings")
+    recordings.add_argument(
+        "--negatives", help="folder of recordings not to store (default: every other file of FOLDER, sorted)"
+    )
+    recordings.add_argument("--snippet-seconds", type=float, default=5.0, help="query length (default 5)")
+    recordings.add_argument("--queries", type=int, default=100, help="positive and negative queries each (default 100)")
     labels = parser.add_mutually_exclusive_group()
     labels.add_argument(
         "--label-pattern",
@@ -65,6 +78,8 @@ def cmd_eval(args) -> int:
     from audiosearch.client import AudioSearchClient
     from audiosearch.tools.evaluation import dataset, report, runner
 
+    if args.task == "recordings":
+        return _eval_recordings(args)
     try:
         perturbations = (
             []
@@ -98,6 +113,45 @@ def cmd_eval(args) -> int:
         report.print_report(result)
         if "chart" in result:
             print(f"\nchart: {result['chart']}")
+    return 0
+
+
+def _eval_recordings(args) -> int:
+    from audiosearch.client import AudioSearchClient
+    from audiosearch.tools.evaluation import dataset, recordings, report, runner
+
+    try:
+        specs = args.perturb or recordings.DEFAULT_PERTURBATIONS
+        perturbations = [runner.Perturbation.parse(spec) for spec in specs]
+        references = dataset.load(args.folder, limit=args.limit, seed=args.seed)
+        if args.negatives:
+            negatives = dataset.load(args.negatives, limit=args.limit, seed=args.seed)
+        else:
+            references, negatives = references[0::2], references[1::2]
+    except (ValueError, OSError) as error:
+        sys.exit(f"audiosearch eval: {error}")
+    target = runner.Target("", args.model or "fingerprint", args.window or 3.0, args.hop or 0.25)
+    progress = ProgressLines(sys.stderr)
+    with _gateway(args) as address, AudioSearchClient(address, timeout_seconds=300) as client:
+        result = recordings.evaluate(
+            client,
+            references,
+            negatives,
+            target,
+            perturbations,
+            args.queries,
+            args.snippet_seconds,
+            args.seed,
+            progress,
+        )
+    if not args.no_chart:
+        result["charts"] = [str(path) for path in report.write_recordings_charts(result, args.chart)]
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        report.print_recordings_report(result)
+        if "charts" in result:
+            print(f"\ncharts: {len(result['charts'])} PNGs named {args.chart} with the perturbation's name")
     return 0
 
 

@@ -1,5 +1,6 @@
 """Lossy re-encoding (mp3, ogg vorbis) through libsndfile, for near-duplicate evaluation."""
 
+import functools
 import io
 
 import numpy as np
@@ -62,3 +63,18 @@ def encoded_kbps(samples: np.ndarray, rate: int, codec: str, kbps: float) -> flo
     """The bit rate an encode asked for `kbps` really produced (file size over duration)."""
     data = _encode(samples, rate, codec, compression_level(samples, rate, codec, kbps))
     return _kbps(data, np.asarray(samples).size, rate)
+
+
+@functools.lru_cache
+def delay_seconds(rate: int, codec: str, kbps: float) -> float:
+    """How much later the sound starts after an encode and a decode (the encoder's and decoder's delay), measured on a
+    noise burst by cross-correlation."""
+    burst = np.random.default_rng(0).standard_normal(rate).astype(np.float32) * 0.3
+    clean = np.concatenate([burst, np.zeros(rate // 2, dtype=np.float32)])
+    decoded = reencode(clean, rate, codec, kbps)[: clean.size]
+    lags = np.arange(-rate // 10, rate // 10)
+    scores = [
+        float(np.dot(clean[max(0, -lag) : clean.size - max(0, lag)], decoded[max(0, lag) :][: clean.size - abs(lag)]))
+        for lag in lags
+    ]
+    return float(lags[int(np.argmax(scores))]) / rate

@@ -119,3 +119,60 @@ def write_chart(report: dict, path: str | pathlib.Path) -> pathlib.Path:
     figure.savefig(path, dpi=100)
     pyplot.close(figure)
     return path
+
+
+def print_recordings_report(report: dict) -> None:
+    collection, dataset = report["collection"], report["dataset"]
+    print(
+        f"model {collection['model']}, window {collection['window_seconds']:g} s, hop {collection['hop_seconds']:g} s; "
+        f"{dataset['references']} reference recordings ({dataset['reference_hours']:g} h), "
+        f"{dataset['positive_queries']} + {dataset['negative_queries']} negative {dataset['snippet_seconds']:g}-s "
+        f"snippets from {dataset['negative_recordings']} recordings not stored"
+    )
+    rows = [
+        [
+            name,
+            _fmt(row["hit@1"]),
+            _fmt(row["tpr_at_fpr"]),
+            _fmt(row["threshold_at_fpr"]),
+            f"{_fmt(row['tpr_decision'])} / {_fmt(row['fpr_decision'])}",
+            _fmt(row["offset_error_s"]["median"]),
+            _fmt(row["offset_error_s"]["p95"]),
+        ]
+        for name, row in report["perturbations"].items()
+    ]
+    headers = ["perturbation", "hit@1", "TPR@FPR1%", "its threshold", "decision TPR / FPR", "offset err p50 s", "p95 s"]
+    print_table(headers, rows)
+    search, pooled = report["search_ms"], report["pooled_negative_threshold"]
+    print(f"\nsearch by audio (client-side, through the gateway): p50 {search['p50']} ms, p95 {search['p95']} ms")
+    print(f"ingest: {report['ingest_real_time_factor']:g} x real time")
+    print(f"threshold at FPR 1% over the negatives of every perturbation together: {pooled:.4f}")
+
+
+def write_recordings_charts(report: dict, path: str | pathlib.Path) -> list[pathlib.Path]:
+    """One PNG per perturbation, named after `path`: the top hit's score of the positives that found their recording
+    and of the negatives, with the threshold at FPR 1%."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise RuntimeError("the chart needs matplotlib: pip install 'audiosearch[eval]' (or pass --no-chart)") from None
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    base = pathlib.Path(path)
+    written = []
+    for name, row in report["perturbations"].items():
+        figure, axes = pyplot.subplots(figsize=(7, 4))
+        bins = [index / 50 for index in range(51)]
+        axes.hist(row["negative_scores"], bins=bins, alpha=0.6, label="negatives (not stored)", color="#C44E52")
+        axes.hist(row["positive_scores"], bins=bins, alpha=0.6, label="copies found at rank 1", color="#55A868")
+        axes.axvline(row["threshold_at_fpr"], color="black", linestyle="--", label="threshold at FPR 1%")
+        axes.set_xlabel("score of the top hit")
+        axes.set_title(f"{name}: hit@1 {_fmt(row['hit@1'])}, TPR at FPR 1% {_fmt(row['tpr_at_fpr'])}")
+        axes.legend(loc="upper left")
+        figure.tight_layout()
+        out = base.with_name(f"{base.stem}-{name.replace(':', '_').replace('+', '_')}{base.suffix or '.png'}")
+        figure.savefig(out, dpi=80)
+        pyplot.close(figure)
+        written.append(out)
+    return written

@@ -20,28 +20,38 @@ from audiosearch.tools.evaluation.dataset import Item, to_wav
 DEFAULT_PERTURBATIONS = ("noise:20", "gain:-6", "crop:0.1", "resample:8000", "mp3:64", "offset:0.5")
 KINDS = {
     "noise": "white noise at this SNR in dB",
+    "pink": "pink noise at this SNR in dB",
     "gain": "gain change in dB",
     "crop": "this fraction of the clip cut away (random split between start and end)",
     "resample": "resampled to this rate in Hz and back",
+    "band": "band-limited to 300 Hz..this many Hz (3400: a telephone band)",
     "mp3": "re-encoded to mp3 at this bit rate in kbps",
     "ogg": "re-encoded to ogg vorbis at about this bit rate in kbps",
     "offset": "shifted by this many seconds (positive: silence prepended; negative: start dropped)",
+    "speed": "played this many times faster, pitch and tempo together (1.02: 2% faster)",
+    "stretch": "this many times faster at the same pitch (tempo only)",
 }
 NEAR_DUPLICATE_TOP_K = 5
+BAND_LOW_HZ = 300.0
 
 
 @dataclasses.dataclass(frozen=True)
 class Perturbation:
     kind: str
     value: float
+    # kind "chain": these, applied in order (spec `noise:20+mp3:32+speed:1.01`).
+    steps: tuple["Perturbation", ...] = ()
 
     @property
     def name(self) -> str:
-        return f"{self.kind}:{self.value:g}"
+        return "+".join(step.name for step in self.steps) if self.steps else f"{self.kind}:{self.value:g}"
 
     @classmethod
     def parse(cls, spec: str) -> "Perturbation":
-        """`kind:value`, e.g. noise:20, gain:-6, crop:0.1, resample:8000, mp3:64, ogg:48, offset:0.5."""
+        """`kind:value`, e.g. noise:20, gain:-6, crop:0.1, resample:8000, mp3:64, ogg:48, offset:0.5, or several
+        joined by `+`, applied in order."""
+        if "+" in spec:
+            return cls("chain", 0.0, tuple(cls.parse(part) for part in spec.split("+")))
         kind, _, value = spec.partition(":")
         if kind not in KINDS or not value:
             raise ValueError(f"bad perturbation {spec!r}: use kind:value with kind one of {', '.join(KINDS)}")
@@ -49,27 +59,51 @@ class Perturbation:
 
     def apply(self, item: Item, rng: np.random.Generator) -> bytes:
         """The perturbed clip as the bytes of an audio file (lossy kinds: the encoded file itself)."""
-        x, rate = item.samples, item.rate
         if self.kind in ("mp3", "ogg"):
-            return codec.encode(x, rate, self.kind, self.value)
-        if self.kind == "noise":
-            x = perturb.add_noise(x, self.value, rng)
-        elif self.kind == "gain":
-            x = perturb.gain(x, self.value)
-        elif self.kind == "crop":
-            x = perturb.crop(x, self.value, rng)
-        elif self.kind == "resample":
-            if self.value >= rate:
+            return codec.encode(item.samples, item.rate, self.kind, self.value)
+        for step in self.steps or (self,):
+            if step.kind == "resample" and step.value >= item.rate:
                 # Resampling to the file's own rate or above changes nothing: a perfect score would be a lie.
                 raise errors.InvalidArgument(
-                    f"{self.name} cannot change {item.name}: the file is at {rate} Hz, not above {self.value:g} Hz; "
-                    "ask for a lower rate",
+                    f"{step.name} cannot change {item.name}: the file is at {item.rate} Hz, not above "
+                    f"{step.value:g} Hz; ask for a lower rate",
                     "NO_CHANGE",
                 )
-            x = perturb.round_trip(x, rate, int(self.value))
-        elif self.kind == "offset":
-            x = perturb.offset(x, rate, self.value)
-        return to_wav(x, rate)
+        return to_wav(self.transform(item.samples, item.rate, rng), item.rate)
+
+    def transform(self, x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        """The perturbed samples (lossy kinds: encoded and decoded again)."""
+        kind, value = self.kind, self.value
+        if kind == "chain":
+            for step in self.steps:
+                x = step.transform(x, rate, rng)
+            return x
+        if kind in ("mp3", "ogg"):
+            return codec.reencode(x, rate, kind, value)
+        if kind == "resample":
+            return perturb.round_trip(x, rate, int(value))
+        transforms = {
+            "noise": lambda: perturb.add_noise(x, value, rng),
+            "pink": lambda: perturb.add_pink_noise(x, value, rng),
+            "gain": lambda: perturb.gain(x, value),
+            "crop": lambda: perturb.crop(x, value, rng),
+            "band": lambda: perturb.band_limit(x, rate, BAND_LOW_HZ, value),
+            "offset": lambda: perturb.offset(x, rate, value),
+            "speed": lambda: perturb.speed(x, value),
+            "stretch": lambda: perturb.stretch(x, value),
+        }
+        return transforms[kind]()
+
+    def source_seconds(self, seconds: float, rate: int) -> float:
+        """Where a moment of the perturbed clip was in the clean one (crops aside: their cut is random)."""
+        for step in reversed(self.steps or (self,)):
+            if step.kind in ("speed", "stretch"):
+                seconds *= step.value
+            elif step.kind == "offset":
+                seconds -= step.value
+            elif step.kind in ("mp3", "ogg"):
+                seconds -= codec.delay_seconds(rate, step.kind, step.value)
+        return seconds
 
 
 @dataclasses.dataclass
