@@ -93,6 +93,29 @@ def calibration_trials(
     return positives, negatives
 
 
+def score_matrix(
+    queries: np.ndarray, vectors: np.ndarray, owners: Sequence[str], options: ScoringOptions
+) -> tuple[list[str], np.ndarray]:
+    """The speakers (sorted ids) and scores[q, s] of queries that are not enrollments (Q x d) against every
+    speaker of the enrollments (U x d, with their owners): what identify and verify compute, for all pairs at once
+    (evaluation)."""
+    names = sorted(set(owners))
+    owner = np.array([names.index(name) for name in owners])
+    groups = [np.flatnonzero(owner == s) for s in range(len(names))]
+    method = effective_method(options, len(names))
+    sims = queries @ vectors.T
+    sums = np.stack([vectors[group].sum(axis=0) for group in groups])
+    best = np.stack([sims[:, group].max(axis=1) for group in groups], axis=1)
+    if method in ("MAX", "TOP_K_MEAN"):
+        k = 1 if method == "MAX" else options.top_k
+        raw = np.stack([np.sort(sims[:, group], axis=1)[:, -k:].mean(axis=1) for group in groups], axis=1)
+    else:
+        raw = queries @ np.stack([unit(total) for total in sums]).T
+    if method == "AS_NORM":
+        raw = _as_norm_matrix(raw, best, vectors, sums, groups, options.cohort_size)
+    return names, raw
+
+
 def _raw_matrix(method, vectors, sims, sums, groups, owner, top_k) -> np.ndarray:
     """raw[u, s]: query u against speaker s's model; for u's own speaker the model leaves u out."""
     if method in ("MAX", "TOP_K_MEAN"):

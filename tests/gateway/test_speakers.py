@@ -218,3 +218,26 @@ def test_cli_enrolls_identifies_verifies_and_deletes(speakers_api, voices, tmp_p
     assert run("delete", voices, "cli") == (0, "cli: 2 utterance(s) deleted\n")
     code, out = run("list", voices)
     assert "cli" not in out.split()
+
+
+def test_speaker_evaluation_measures_through_the_api(stack, speakers_api, tmp_path):
+    """`audiosearch eval --task speakers` on synthetic voices: 16 speakers, 3 held out, split halves."""
+    from audiosearch.client import AudioSearchClient
+    from audiosearch.tools.evaluation import speakers as speaker_eval
+    from audiosearch.tools.evaluation.dataset import load
+
+    for seed in range(60, 76):
+        synth.write_clip(tmp_path / f"v{seed}" / "a.wav", synth.generate("vowel", seed, 7.0), 16000)
+    items = load(tmp_path, split_halves=True)
+    with AudioSearchClient(speakers_api.address) as client:
+        report = speaker_eval.evaluate(client, stack.addresses["embedding"], items, "logmel", held_out=3, seed=1)
+        assert not any(c.name.startswith("eval_speakers_") for c in client.list_collections())  # dropped
+    assert report["dataset"]["enrolled_speakers"] == 13 and report["dataset"]["test_clips"] == 16
+    assert report["calibration"]["far"] <= 0.01 and report["calibration"]["scoring"] == "AS_NORM"
+    verification = report["verification"]
+    assert (verification["genuine_trials"], verification["impostor_trials"]) == (13, 13 * 12 + 3 * 13)
+    assert report["identification"]["known_probes"] == 13 and report["identification"]["unknown_probes"] == 3
+    assert set(report["scoring_comparison"]) == {"CENTROID", "MAX", "TOP_K_MEAN", "AS_NORM", "COSINE_ALL_PAIRS"}
+    assert report["scoring_comparison"]["COSINE_ALL_PAIRS"]["target_trials"] == 16
+    chart = speaker_eval.write_det(report, str(tmp_path / "det.png"))
+    assert (tmp_path / "det.png").stat().st_size > 1000 and chart.endswith("det.png")

@@ -11,7 +11,7 @@ import json
 import sys
 import tempfile
 
-from audiosearch.tools.cli import DEFAULT_ADDRESS
+from audiosearch.tools.cli import DEFAULT_ADDRESS, evaluate_speakers
 from audiosearch.tools.evaluation.progress import ProgressLines
 from audiosearch.tools.output import Progress
 
@@ -28,11 +28,13 @@ def add_parser(sub) -> None:
     parser.add_argument("folder", help="folder of audio files; by default each file's label is its parent folder")
     parser.add_argument(
         "--task",
-        choices=("retrieval", "recordings"),
+        choices=("retrieval", "recordings", "speakers"),
         default="retrieval",
         help="retrieval (default): label and near-duplicate retrieval; recordings: snippets of stored recordings "
-        "and of recordings not stored, placed in time and decided MATCH/NO_MATCH (docs/quality.md, Recordings)",
+        "and of recordings not stored, placed in time and decided MATCH/NO_MATCH (docs/quality.md, Recordings); "
+        "speakers: enroll, calibrate, identify and verify (docs/speakers.md)",
     )
+    evaluate_speakers.add_arguments(parser)
     recordings = parser.add_argument_group("--task recordings")
     recordings.add_argument(
         "--negatives", help="folder of recordings not to store (default: every other file of FOLDER, sorted)"
@@ -80,6 +82,8 @@ def cmd_eval(args) -> int:
 
     if args.task == "recordings":
         return _eval_recordings(args)
+    if args.task == "speakers":
+        return evaluate_speakers.cmd(args)
     try:
         perturbations = (
             []
