@@ -1,0 +1,128 @@
+"""IdentifySpeaker latency at 10k enrolled speakers (3 utterances each, generated vectors) on the local Milvus
+server, beside the embed time of the same query audio, measured in one run (issue #12, done-when 3).
+
+The four services run as processes (`audiosearch up --milvus server`); the 30k utterances are written straight into
+the stores (clip records in the metadata SQLite file, vectors through the search service), as enrollments would
+leave them, so the bench measures identification and not hours of enrollment. Queries are real speech
+(LibriSpeech files) sent as audio: identify = embed + index search + rescoring; the embed alone is timed by calling
+the embedding service with the same audio, interleaved with the identify calls.
+
+    .venv/bin/python bench/speaker_identify.py [--speakers 10000] [--queries 30] [--data DIR]
+"""
+
+import argparse
+import hashlib
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import grpc
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from audiosearch.client import AudioSearchClient  # noqa: E402
+from audiosearch.embedding.v1 import embedding_service_pb2 as embedding_pb2  # noqa: E402
+from audiosearch.embedding.v1 import embedding_service_pb2_grpc as embedding_grpc  # noqa: E402
+from audiosearch.runtime import convert, domain  # noqa: E402
+from audiosearch.search.v1 import search_service_pb2 as search_pb2  # noqa: E402
+from audiosearch.search.v1 import search_service_pb2_grpc as search_grpc  # noqa: E402
+from audiosearch.tools.launcher import Stack  # noqa: E402
+from metadata_service.store import open_store  # noqa: E402
+
+DEFAULT_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "librispeech-sample"
+UTTERANCES = 3
+BATCH = 500
+
+
+def generated_speakers(count: int, dimension: int, seed: int = 0) -> np.ndarray:
+    """(count, UTTERANCES, dimension) unit vectors: a random voice per speaker, its utterances spread around it."""
+    rng = np.random.default_rng(seed)
+    voices = rng.standard_normal((count, 1, dimension))
+    utterances = voices + 0.6 * rng.standard_normal((count, UTTERANCES, dimension))
+    return (utterances / np.linalg.norm(utterances, axis=2, keepdims=True)).astype(np.float32)
+
+
+def populate(stack: Stack, collection: str, vectors: np.ndarray) -> None:
+    """Clip records READY in the metadata database, vectors upserted through the search service."""
+    store = open_store(f"sqlite:///{stack.data_dir / 'metadata.db'}")
+    search = search_grpc.SearchServiceStub(grpc.insecure_channel(stack.services["search"].address))
+    batch: list[domain.ClipVectors] = []
+    try:
+        for speaker, utterances in enumerate(vectors):
+            for index, vector in enumerate(utterances):
+                labels = domain.Labels(speaker=f"spk{speaker:05d}")
+                sha = hashlib.sha256(f"{speaker}/{index}".encode()).hexdigest()
+                audio = domain.AudioInfo(4.0, 16000, 1, "WAV", 3.5)
+                clip = store.insert_clip(domain.Clip(0, collection, sha, f"gen{speaker}-{index}", audio, labels), "")
+                store.update_clip(clip.id, domain.ClipState.READY, None, 1)
+                batch.append(domain.ClipVectors(clip.id, labels, 4.0, [domain.Segment(vector.tolist(), 0.0, 4.0)]))
+                if len(batch) == BATCH:
+                    _upsert(search, collection, batch)
+        if batch:
+            _upsert(search, collection, batch)
+    finally:
+        store.close()
+
+
+def _upsert(search, collection: str, batch: list[domain.ClipVectors]) -> None:
+    request = search_pb2.UpsertRequest(collection=collection, clips=[convert.clip_vectors_to_proto(c) for c in batch])
+    search.Upsert(request, timeout=600)
+    batch.clear()
+
+
+def percentile(values: list[float], share: float) -> float:
+    return float(np.percentile(values, share * 100))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--speakers", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=30)
+    parser.add_argument("--model", default="ge2e")
+    parser.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA, help="folder of speech files (queries)")
+    args = parser.parse_args()
+    files = sorted(args.data.glob("*.flac"))[: args.queries]
+    if len(files) < args.queries:
+        sys.exit(f"{args.data} has {len(files)} .flac files; --queries {args.queries} needs that many")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-speakers-") as scratch,
+        Stack(scratch, ports={}, milvus="server") as stack,
+    ):
+        client = AudioSearchClient(stack.gateway_address, timeout_seconds=600)
+        collection = client.create_collection("bench_speakers", model=args.model, purpose="speakers")
+        started = time.perf_counter()
+        populate(stack, "bench_speakers", generated_speakers(args.speakers, collection.dimension))
+        print(f"{args.speakers} speakers x {UTTERANCES} utterances written in {time.perf_counter() - started:.0f} s")
+        embedder = embedding_grpc.EmbeddingServiceStub(grpc.insecure_channel(stack.services["embedding"].address))
+        queries = [path.read_bytes() for path in files]
+        client.identify_speaker("bench_speakers", audio=queries[0])  # warm: index loaded, model loaded
+        identify_ms, embed_ms = [], []
+        for audio in queries:  # interleaved, so both see the same background load
+            started = time.perf_counter()
+            embedder.EmbedAudio(
+                embedding_pb2.EmbedAudioRequest(options=embedding_pb2.EmbedOptions(model=args.model), content=audio),
+                timeout=600,
+            )
+            embed_ms.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            client.identify_speaker("bench_speakers", audio=audio)
+            identify_ms.append((time.perf_counter() - started) * 1000)
+        load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+        over = [i - e for i, e in zip(identify_ms, embed_ms, strict=True)]
+        print(f"load: {load}")
+        print(
+            f"queries: {len(queries)} LibriSpeech files, {args.model}; collection: {args.speakers * UTTERANCES} vectors"
+        )
+        for name, values in (("embed", embed_ms), ("identify", identify_ms), ("identify - embed", over)):
+            print(f"{name:17s} p50 {statistics.median(values):8.1f} ms  p90 {percentile(values, 0.9):8.1f} ms")
+        print(f"identify p50 / embed p50: {statistics.median(identify_ms) / statistics.median(embed_ms):.2f}x")
+        client.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
