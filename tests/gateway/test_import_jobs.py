@@ -42,8 +42,15 @@ def make_folder(root: pathlib.Path, count: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def jobs_gateway(stack):
-    settings = gateway_settings(stack.addresses, stack.import_root, import_concurrency=2, import_batch_size=8)
+def jobs_root(stack) -> pathlib.Path:
+    """The session gateway's import root: a gateway of the session may run this module's jobs too (every replica
+    polls the one metadata store), so both read the same roots, as replicas do."""
+    return stack.import_root
+
+
+@pytest.fixture(scope="module")
+def jobs_gateway(stack, jobs_root):
+    settings = gateway_settings(stack.addresses, jobs_root, import_concurrency=2, import_batch_size=8)
     core = gateway_server.build_core(settings)
     running = start(gateway_server.build_server(settings, core))
     client = AudioSearchClient(f"127.0.0.1:{running.port}", timeout_seconds=TIMEOUT)
@@ -67,9 +74,9 @@ def last(progress) -> import_job_pb2.ImportJob:
     return items[-1]
 
 
-def test_an_import_job_runs_by_itself_and_its_counts_add_up(stack, gateway, jobs_gateway, new_collection):
+def test_an_import_job_runs_by_itself_and_its_counts_add_up(jobs_root, gateway, jobs_gateway, new_collection):
     collection = new_collection("jobs")
-    root = stack.import_root / "job_library"
+    root = jobs_root / "job_library"
     names = make_folder(root, 12)
     (root / "tone" / "copy.wav").write_bytes(clip_bytes(0))  # the same audio as tone/clip_0000.wav
     (root / "tone" / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(100))
@@ -98,9 +105,9 @@ def test_an_import_job_runs_by_itself_and_its_counts_add_up(stack, gateway, jobs
     assert job.id in [item.id for item in jobs_gateway.list_import_jobs()]
 
 
-def test_bad_import_jobs_are_refused_with_a_reason_and_create_nothing(stack, jobs_stub, new_collection):
+def test_bad_import_jobs_are_refused_with_a_reason_and_create_nothing(stack, jobs_root, jobs_stub, new_collection):
     collection = new_collection("jobs")
-    (stack.import_root / "a_file.wav").write_bytes(clip_bytes(1))
+    (jobs_root / "a_file.wav").write_bytes(clip_bytes(1))
     before = jobs_stub.ListImportJobs(jobs_pb2.ListImportJobsRequest(page_size=1000), timeout=TIMEOUT)
 
     def create(**fields):
@@ -127,10 +134,10 @@ def test_bad_import_jobs_are_refused_with_a_reason_and_create_nothing(stack, job
 
 
 def test_a_cancelled_job_stops_within_2_s_and_leaves_each_file_whole_or_absent(
-    stack, gateway, jobs_gateway, new_collection
+    jobs_root, gateway, jobs_gateway, new_collection
 ):
     collection = new_collection("jobs")
-    names = make_folder(stack.import_root / "to_cancel", 300)
+    names = make_folder(jobs_root / "to_cancel", 300)
     job = jobs_gateway.create_import_job(collection, "to_cancel")
     for progress in jobs_gateway.watch_import_job(job.id, timeout_seconds=TIMEOUT):
         if progress.files_done >= 20:
@@ -160,9 +167,11 @@ def cli(capsys, *argv: str) -> tuple[int, str]:
     return exited.value.code or 0, capsys.readouterr().out
 
 
-def test_the_cli_imports_a_folder_then_lists_watches_and_shows_failures(stack, jobs_gateway, new_collection, capsys):
+def test_the_cli_imports_a_folder_then_lists_watches_and_shows_failures(
+    jobs_root, jobs_gateway, new_collection, capsys
+):
     collection = new_collection("jobs")
-    root = stack.import_root / "cli_library"
+    root = jobs_root / "cli_library"
     make_folder(root, 5)
     (root / "broken.wav").write_bytes(b"not audio at all")
     address = ["--address", jobs_gateway.address]
