@@ -107,6 +107,9 @@ class JobRunner:
                 job = None
             except ValueError:  # the channel was closed: this gateway is going away
                 return
+            except Exception:  # noqa: BLE001 - the runner must outlive a bad reply; it tries again at the next poll
+                log.exception("claiming import jobs crashed")
+                job = None
             if job is not None:
                 self._run(job)
                 continue

@@ -18,9 +18,13 @@ from audiosearch.gateway.v1 import import_job_service_pb2_grpc as jobs_grpc
 from audiosearch.tools import synth
 from audiosearch.tools.cli.main import main as cli_main
 from audiosearch.type.v1 import import_job_pb2
+from embedding_service import server as embedding_server
+from embedding_service.config import EmbeddingSettings
+from embedding_service.models.logmel import LogMelModel
+from embedding_service.models.registry import ModelRegistry
 from gateway import server as gateway_server
 
-from gateway_support import TIMEOUT, all_clips, close_core, gateway_settings, rpc_error, start, stats_of
+from gateway_support import LOCAL, TIMEOUT, all_clips, close_core, gateway_settings, rpc_error, start, stats_of
 
 State = import_job_pb2.ImportJobState
 
@@ -189,3 +193,40 @@ def test_the_cli_imports_a_folder_then_lists_watches_and_shows_failures(
     assert status == 1 and f"job {job['id']} SUCCEEDED" in out
     status, out = cli(capsys, *address, "jobs", "cancel", str(job["id"]))
     assert status == 0 and out.strip() == f"import job {job['id']}: SUCCEEDED"  # a finished job stays as it was
+
+
+def test_a_job_spreads_its_embeds_over_the_embedding_replicas(stack, jobs_root, new_collection):
+    """Two embedding replicas behind one address list (round_robin): the job keeps both busy."""
+    calls = {0: 0, 1: 0}
+    replicas = []
+    for index in calls:
+        core = embedding_server.build_core(EmbeddingSettings(listen=LOCAL), ModelRegistry([LogMelModel()]))
+        embed = core.embed
+
+        def counted(*args, _index=index, _embed=embed, **kwargs):
+            calls[_index] += 1
+            return _embed(*args, **kwargs)
+
+        core.embed = counted
+        replicas.append(start(embedding_server.build_server(EmbeddingSettings(listen=LOCAL), core)))
+    addresses = {
+        **stack.addresses,
+        "embedding": "ipv4:" + ",".join(f"127.0.0.1:{replica.port}" for replica in replicas),
+    }
+    settings = gateway_settings(addresses, jobs_root)  # import_concurrency 0: twice the two replicas
+    gateway_core = gateway_server.build_core(settings)
+    running = start(gateway_server.build_server(settings, gateway_core))
+    collection = new_collection("jobs")
+    make_folder(jobs_root / "spread", 40)
+    try:
+        with AudioSearchClient(f"127.0.0.1:{running.port}", timeout_seconds=TIMEOUT) as client:
+            job = client.create_import_job(collection, "spread")
+            final = last(client.watch_import_job(job.id, timeout_seconds=TIMEOUT))
+    finally:
+        gateway_core.importer.runner.stop()
+        running.stop(0)
+        close_core(gateway_core)
+        for replica in replicas:
+            replica.stop(0)
+    assert final.state == State.IMPORT_JOB_STATE_SUCCEEDED and final.files_added == 40
+    assert sum(calls.values()) >= 40 and min(calls.values()) >= 10, calls
