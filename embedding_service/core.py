@@ -97,7 +97,7 @@ class EmbeddingCore:
             ranges = [(0, samples.size)]
         vectors = np.concatenate(
             [
-                model.embed_batch([samples[start:end] for start, end in ranges[first : first + BATCH_WINDOWS]])
+                model.embed_windows(samples, ranges[first : first + BATCH_WINDOWS])
                 for first in range(0, len(ranges), BATCH_WINDOWS)
             ]
         )

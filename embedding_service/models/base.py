@@ -34,6 +34,11 @@ class EmbeddingModel(abc.ABC):
         """One row per waveform (float32 mono at sample_rate, each at least min_duration_seconds): (n, dimension)
         float32, every row of unit L2 norm."""
 
+    def embed_windows(self, samples: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
+        """One row per (start, end) window of `samples`; a model that can share work between overlapping windows
+        (the fingerprint's spectrogram) does it here."""
+        return self.embed_batch([samples[start:end] for start, end in ranges])
+
     def info(self) -> domain.ModelInfo:
         return domain.ModelInfo(
             name=self.name,

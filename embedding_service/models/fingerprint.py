@@ -26,13 +26,17 @@ FMIN, FMAX = 150.0, 3900.0
 # Band energies are floored this far below the window's loudest, so near-silence (where added noise dominates)
 # carries no pattern of its own.
 FLOOR_DB = 50.0
+# Leading and trailing 10-ms frames this far below the loudest are silence, and cut before the pattern is taken.
+SILENCE_DB = 60.0
+# The shortest input framed as is (N_SLOTS frames); shorter input is padded with silence at its end.
+MIN_SAMPLES = N_FFT + HOP * (N_SLOTS - 1)
 
 
 class FingerprintModel(EmbeddingModel):
     name = "fingerprint"
     sample_rate = SAMPLE_RATE
     dimension = N_BANDS * N_SLOTS
-    min_duration_seconds = 0.25
+    min_duration_seconds = 0.1
     description = (
         "weights-free recording fingerprint (band-energy pattern over time, 150 Hz-3.9 kHz); finds the same "
         "recording after noise, gain, crops, resampling and lossy codecs; use with segments (window 2 s, hop 0.25 s)"
@@ -45,27 +49,66 @@ class FingerprintModel(EmbeddingModel):
         self._bins = int(np.nonzero(filters.any(axis=0))[0].max()) + 1
         self._filters = filters[:, : self._bins]
 
-    def band_energies(self, waveform: np.ndarray) -> np.ndarray:
-        """(frames, N_BANDS) band energies in dB, floored FLOOR_DB below the loudest."""
-        waveform = np.asarray(waveform, dtype=np.float32)
-        if waveform.size < N_FFT + HOP * (N_SLOTS - 1):
-            waveform = np.pad(waveform, (0, N_FFT + HOP * (N_SLOTS - 1) - waveform.size))
+    def _raw_bands(self, waveform: np.ndarray) -> np.ndarray:
+        """(frames, N_BANDS) band energies in dB, one frame every HOP samples, no floor."""
         frames = np.lib.stride_tricks.sliding_window_view(waveform, N_FFT)[::HOP] * self._window
         spectrum = scipy.fft.rfft(frames, axis=1)[:, : self._bins]
         power = spectrum.real**2 + spectrum.imag**2
-        bands = 10.0 * np.log10(np.maximum(power @ self._filters.T, 1e-20, dtype=np.float32))
-        return np.maximum(bands, bands.max() - FLOOR_DB)
+        return 10.0 * np.log10(np.maximum(power @ self._filters.T, 1e-20, dtype=np.float32))
 
-    def _features(self, waveform: np.ndarray) -> np.ndarray:
-        bands = self.band_energies(waveform)
-        # Pool frames into N_SLOTS equal slots, so windows of any length give the same shape.
-        edges = np.linspace(0, len(bands), N_SLOTS + 1).round().astype(int)
-        slots = np.stack([bands[edges[i] : max(edges[i + 1], edges[i] + 1)].mean(axis=0) for i in range(N_SLOTS)])
-        slots = slots - slots.mean(axis=0, keepdims=True)
-        slots = slots - slots.mean(axis=1, keepdims=True)
-        return slots.T.ravel()
+    def band_energies(self, waveform: np.ndarray) -> np.ndarray:
+        """(frames, N_BANDS) band energies in dB, floored FLOOR_DB below the loudest, from the first sound to the
+        last: leading and trailing silence (a sound placed later in its file, or padded) do not move the pattern."""
+        waveform = np.asarray(waveform, dtype=np.float32)
+        first, last = audible_span(waveform)
+        waveform = waveform[first:last]
+        if waveform.size < MIN_SAMPLES:
+            waveform = np.pad(waveform, (0, MIN_SAMPLES - waveform.size))
+        return _floored(self._raw_bands(waveform))
 
     def embed_batch(self, waveforms: list[np.ndarray]) -> np.ndarray:
         if not waveforms:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return l2_normalise(np.stack([self._features(waveform) for waveform in waveforms]))
+        return l2_normalise(np.stack([_pattern(self.band_energies(waveform)) for waveform in waveforms]))
+
+    def embed_windows(self, samples: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
+        """One spectrogram for the whole clip, sliced per window: a window starting on a frame boundary has exactly
+        the frames it would have alone (the 0.1-s query hop and 0.25-s clip hop are both multiples of HOP)."""
+        samples = np.asarray(samples, dtype=np.float32)
+        shared = self._raw_bands(samples) if samples.size >= N_FFT else np.zeros((0, N_BANDS), np.float32)
+        vectors = []
+        for start, end in ranges:
+            count = (end - start - N_FFT) // HOP + 1
+            edge_silent = audible_span(samples[start:end]) != (0, end - start)
+            if edge_silent or start % HOP or end - start < MIN_SAMPLES or start // HOP + count > len(shared):
+                vectors.append(_pattern(self.band_energies(samples[start:end])))
+            else:
+                vectors.append(_pattern(_floored(shared[start // HOP : start // HOP + count])))
+        return l2_normalise(np.stack(vectors)) if vectors else np.zeros((0, self.dimension), dtype=np.float32)
+
+
+def _floored(bands: np.ndarray) -> np.ndarray:
+    return np.maximum(bands, bands.max() - FLOOR_DB)
+
+
+def _pattern(bands: np.ndarray) -> np.ndarray:
+    """The window's band energies pooled into N_SLOTS equal slots (so windows of any length give the same shape),
+    each band's and each slot's mean removed."""
+    edges = np.linspace(0, len(bands), N_SLOTS + 1).round().astype(int)
+    slots = np.stack([bands[edges[i] : max(edges[i + 1], edges[i] + 1)].mean(axis=0) for i in range(N_SLOTS)])
+    slots = slots - slots.mean(axis=0, keepdims=True)
+    slots = slots - slots.mean(axis=1, keepdims=True)
+    return slots.T.ravel()
+
+
+def audible_span(waveform: np.ndarray) -> tuple[int, int]:
+    """The samples from the first HOP-long frame that is not silence to the end of the last (all of it if all is)."""
+    frames = waveform.size // HOP
+    if frames == 0:
+        return 0, waveform.size
+    power = np.mean(np.square(waveform[: frames * HOP].reshape(frames, HOP), dtype=np.float64), axis=1)
+    audible = np.nonzero(power > power.max() * 10 ** (-SILENCE_DB / 10))[0]
+    if not audible.size:
+        return 0, waveform.size
+    last = waveform.size if audible[-1] == frames - 1 else (audible[-1] + 1) * HOP
+    return int(audible[0] * HOP), int(last)

@@ -63,3 +63,25 @@ def test_gain_does_not_change_the_vector(model):
 def test_the_service_serves_it_beside_logmel():
     registry = build_registry(EmbeddingSettings(models=("logmel", "fingerprint")))
     assert [model.name for model in registry.models()] == ["logmel", "fingerprint"]
+
+
+def test_windows_cut_from_one_spectrogram_equal_windows_embedded_alone(model):
+    from embedding_service import segments
+
+    clip = synth.recording(7, 6)
+    for hop in (0.1, 0.25):
+        ranges = segments.windows(clip.size, RATE, 3.0, hop)
+        alone = model.embed_batch([clip[start:end] for start, end in ranges])
+        np.testing.assert_allclose(model.embed_windows(clip, ranges), alone, atol=1e-6)
+
+
+@pytest.mark.parametrize("seconds", [0.1, 0.4, 1.5])
+def test_leading_and_trailing_silence_leave_a_short_sound_as_it_was(model, seconds):
+    sound = _recording("vowel", 3, seconds)
+    others = [_recording("vowel", seed, seconds) for seed in (4, 5, 6)]
+    padded = np.concatenate([np.zeros(RATE // 2, np.float32), sound, np.zeros(RATE // 5, np.float32)])
+    vectors = model.embed_batch([sound, padded, *others])
+    assert float(vectors[0] @ vectors[1]) > 0.99
+    assert (vectors[1] @ vectors[2:].T).max() < 0.9
+    # Without the trim, the 0.5 s of silence would squeeze the sound into the last slots.
+    assert model.min_duration_seconds == 0.1
