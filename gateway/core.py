@@ -150,7 +150,6 @@ class GatewayCore:
         index: VectorIndex,
         catalog: ClipCatalog,
         reconciler: Reconciler,
-        import_roots: tuple[str, ...] = (),
         max_upload_bytes: int = 64 * 1024 * 1024,
         importer: "DirectoryImporter | None" = None,
     ) -> None:
@@ -158,7 +157,6 @@ class GatewayCore:
         self.embedder = embedder
         self.index = index
         self.catalog = catalog
-        self.import_roots = import_roots
         self.max_upload_bytes = max_upload_bytes
         self.reconciler = reconciler
         self._names = NamedLocks()

@@ -36,7 +36,6 @@ def build_core(settings: config.GatewaySettings, peers: ChannelSecurity | None =
         index=index,
         catalog=catalog,
         reconciler=Reconciler(catalog, index, settings.reconcile_min_age_seconds),
-        import_roots=settings.import_roots,
         max_upload_bytes=settings.max_upload_bytes,
         importer=build_import_jobs(settings, embedder, index, catalog, peers),
     )

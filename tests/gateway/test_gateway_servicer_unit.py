@@ -158,7 +158,6 @@ def parts(tmp_path, import_root):
         index,
         catalog,
         Reconciler(catalog, index, min_age_seconds=0.0),
-        import_roots=roots,
         max_upload_bytes=1024,
         importer=ImportJobs(records, catalog, runner, roots),
     )
