@@ -209,15 +209,20 @@ class MilvusVectorStore:
         with self._forget_spec_on_error(collection), self._write_lock, _milvus_errors(collection):
             for start in range(0, len(rows), batch):
                 self.client.upsert(name, rows[start : start + batch], timeout=self._timeout())
-            stale = _stale_segments(self._shortened(name, clips) if self._lite else clips)
+            stale = _stale_segments(self._shortened(name, clips))
             if stale:
                 self._reloading(self.client.delete, name, filter=stale, timeout=self._timeout())
 
     def _shortened(self, name: str, clips: Sequence[ClipVectors]) -> list[ClipVectors]:
-        """The clips that had more segments before this upsert. Milvus Lite runs a delete by filter as a query of
-        every row, so ingest slowed as the collection grew; segments are numbered from 0 without gaps (each upsert
-        writes 0..n-1, then deletes from n), so a clip had more exactly when row "clip_id:n" exists, a key lookup.
-        Only on Lite, where this process makes every write: a server replica could miss another replica's rows."""
+        """The clips that had more segments before this upsert, so that only their stale rows are deleted by filter.
+
+        A delete by filter is costly everywhere: Milvus Lite runs it as a query of every row (ingest slowed as the
+        collection grew), a Milvus 2.3 server as a Strong query that waits a time tick (~200 ms per ingest). Segments
+        are numbered from 0 without gaps (each upsert writes 0..n-1, then deletes from n), so a clip had more exactly
+        when row "clip_id:n" exists: a key lookup (a few ms) under the store's consistency level. What it cannot see
+        is a longer version another search-service replica wrote within that level's staleness: two versions of one
+        clip written at once from two replicas, a race with no right answer anyway (the gateway writes a clip's vectors
+        once, right after creating its record; a new id never had rows)."""
         rows = self._reloading(
             self.client.query,
             name,

@@ -1,6 +1,7 @@
 """SearchCore against a real Milvus server (the session's local one): what differs from Milvus Lite in practice."""
 
 import pytest
+from pymilvus import MilvusClient
 
 from audiosearch.runtime import domain
 from search_service.config import SearchSettings
@@ -53,3 +54,26 @@ def test_stored_vectors_filters_and_quotes_on_the_server(server_core):
         assert {hit.clip_id for hit in hits} == expected
     [hits] = server_core.search("labels", [unit_vector(3)], 10, exclude_clip_ids=[3])
     assert 3 not in {hit.clip_id for hit in hits}
+
+
+def test_an_upsert_deletes_by_filter_only_when_a_clip_lost_windows(server_core, monkeypatch):
+    """A delete by filter costs a Strong query on the server (~200 ms, a time tick, per ingest); stale windows are
+    found by primary key, under the store's Session level, and only a clip that got shorter pays for the filter."""
+    server_core.ensure_collection("shrinking", DIMENSION)
+    server_core.upsert("shrinking", [clip(1, unit_vector(1), unit_vector(2), unit_vector(3))])
+    filters: list[str] = []
+    delete = MilvusClient.delete
+
+    def counted_delete(self, collection_name, *args, filter="", **options):  # noqa: A002 (pymilvus's name)
+        filters.append(filter)
+        return delete(self, collection_name, *args, filter=filter, **options)
+
+    monkeypatch.setattr(MilvusClient, "delete", counted_delete)
+    server_core.upsert("shrinking", [clip(2, unit_vector(4)), clip(3, unit_vector(5), unit_vector(6))])  # new clips
+    server_core.upsert("shrinking", [clip(1, unit_vector(7), unit_vector(8), unit_vector(9))])  # same length again
+    assert filters == []
+
+    server_core.upsert("shrinking", [clip(1, unit_vector(10)), clip(2, unit_vector(11))])  # clip 1 lost two windows
+    assert len(filters) == 1 and "clip_id in [1]" in filters[0]
+    assert (server_core.count("shrinking").vectors, server_core.count("shrinking").clips) == (4, 3)
+    assert [segment.start_seconds for segment in server_core.get_vectors("shrinking", 1)] == [0.0]
