@@ -7,6 +7,9 @@ A gateway of this module's own serves them (on the session's three services), so
 
 import json
 import pathlib
+import signal
+import subprocess
+import sys
 import uuid
 
 import grpc
@@ -230,3 +233,22 @@ def test_a_job_spreads_its_embeds_over_the_embedding_replicas(stack, jobs_root, 
             replica.stop(0)
     assert final.state == State.IMPORT_JOB_STATE_SUCCEEDED and final.files_added == 40
     assert sum(calls.values()) >= 40 and min(calls.values()) >= 10, calls
+
+
+def test_ctrl_c_in_the_cli_leaves_the_job_running_and_says_how_to_watch_or_cancel_it(
+    jobs_root, jobs_gateway, new_collection
+):
+    collection = new_collection("jobs")
+    make_folder(jobs_root / "interrupted", 150)
+    command = [sys.executable, "-m", "audiosearch.tools.cli", "--address", jobs_gateway.address]
+    process = subprocess.Popen([*command, "import", "interrupted", "-c", collection], stderr=subprocess.PIPE, text=True)
+    started = process.stderr.readline()  # "import job N: ..." once the job exists
+    job_id = int(started.split()[2].rstrip(":"))
+
+    process.send_signal(signal.SIGINT)
+
+    assert process.wait(timeout=TIMEOUT) == 130
+    said = process.stderr.read()
+    assert f"audiosearch jobs watch {job_id}" in said and f"audiosearch jobs cancel {job_id}" in said
+    final = last(jobs_gateway.watch_import_job(job_id, timeout_seconds=TIMEOUT))
+    assert final.state == State.IMPORT_JOB_STATE_SUCCEEDED and final.files_added == 150

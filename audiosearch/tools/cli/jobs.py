@@ -48,11 +48,13 @@ def progress_line(job: import_job_pb2.ImportJob) -> str:
     )
 
 
-def _watch(client, job_id: int) -> import_job_pb2.ImportJob:
+def _watch(client, job_id: int, header: str = "") -> import_job_pb2.ImportJob:
     """Follow the job on one live line until it ends; Ctrl-C leaves it running and says how to come back."""
     job = None
     live = sys.stderr.isatty()
     try:
+        if header:  # inside the try: a Ctrl-C right after it is handled too
+            print(header, file=sys.stderr, flush=True)
         for job in client.watch_import_job(job_id):
             if live:
                 sys.stderr.write("\r" + progress_line(job)[:160].ljust(160))
@@ -100,8 +102,8 @@ def cmd_import(args) -> int:
     if args.detach:
         print(job.id)
         return 0
-    print(f"import job {job.id}: {job.path} -> {job.collection} (Ctrl-C leaves it running)", file=sys.stderr)
-    return _report(_watch(client, job.id), args.json)
+    header = f"import job {job.id}: {job.path} -> {job.collection} (Ctrl-C leaves it running)"
+    return _report(_watch(client, job.id, header), args.json)
 
 
 def cmd_jobs(args) -> int:
