@@ -202,8 +202,9 @@ class ImportRun:
                 prepared = self._prepare(collection, folder, file)
             except _Stopped:
                 pass
-            except Exception:  # noqa: BLE001 - a worker must report, never vanish
+            except Exception as error:  # noqa: BLE001 - a worker must report, never vanish: the file fails
                 log.exception("import worker crashed", extra=log_fields(job_id=self.job.id, path=file.path))
+                prepared = _Prepared(file, FileOutcome.FAILED, error=f"INTERNAL: {type(error).__name__}: {error}")
             results.put((sequence, prepared))
 
         writer = threading.Thread(
