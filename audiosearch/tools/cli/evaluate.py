@@ -54,6 +54,12 @@ def add_parser(sub) -> None:
     parser.add_argument("--window", type=float, default=0.0, help="segment window in seconds (temporary collection)")
     parser.add_argument("--hop", type=float, default=0.0, help="segment hop in seconds (temporary collection)")
     parser.add_argument(
+        "--cut-words",
+        action="store_true",
+        help="cut each file at its pauses into word-like sounds of 0.3-1 s, each its own clip (a library of short "
+        "sounds for near-duplicate retrieval)",
+    )
+    parser.add_argument(
         "--split-halves",
         action="store_true",
         help="cut each file into two halves with the file's label (each half's match is the other)",
@@ -91,6 +97,8 @@ def cmd_eval(args) -> int:
             else [runner.Perturbation.parse(spec) for spec in (args.perturb or runner.DEFAULT_PERTURBATIONS)]
         )
         items = dataset.load(args.folder, args.label_pattern, args.labels_csv, args.split_halves, args.limit, args.seed)
+        if args.cut_words:
+            items = dataset.cut_words(items)
     except (ValueError, OSError) as error:
         sys.exit(f"audiosearch eval: {error}")
     target = runner.Target(args.collection or "", args.model or "logmel", args.window, args.hop)

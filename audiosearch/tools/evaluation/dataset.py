@@ -106,3 +106,33 @@ def to_wav(samples: np.ndarray, rate: int) -> bytes:
     buffer = io.BytesIO()
     soundfile.write(buffer, np.asarray(samples, dtype=np.float32), rate, format="WAV", subtype="FLOAT")
     return buffer.getvalue()
+
+
+def cut_words(items: list[Item], min_seconds: float = 0.3, max_seconds: float = 1.0) -> list[Item]:
+    """Each clip cut at its pauses into word-like sounds of min_seconds to max_seconds (others are left out), each
+    its own label: a library of short sounds, for near-duplicate retrieval (sound-effect libraries are full of them).
+
+    Sound is a 10-ms frame within 30 dB of the clip's 95th-percentile frame; a pause is 60 ms of frames below."""
+    words = []
+    for item in items:
+        frame = item.rate // 100
+        count = item.samples.size // frame
+        if count == 0:
+            continue
+        power = np.mean(np.square(item.samples[: count * frame].reshape(count, frame), dtype=np.float64), axis=1)
+        level = 10 * np.log10(power + 1e-12)
+        sound = np.append(level > np.percentile(level, 95) - 30, False)
+        start, quiet, last = None, 0, 0
+        for index, loud in enumerate(sound):
+            if loud:
+                start = index if start is None else start
+                quiet, last = 0, index
+                continue
+            quiet += 1
+            if start is not None and (quiet >= 6 or index == count):
+                if min_seconds <= (last + 1 - start) / 100 <= max_seconds:
+                    samples = item.samples[start * frame : (last + 1) * frame]
+                    name = f"{item.name}@{start / 100:.2f}"
+                    words.append(Item(name, name, samples, item.rate, to_wav(samples, item.rate)))
+                start = None
+    return words
