@@ -7,17 +7,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-# Measured with `audiosearch eval --task speakers` on LibriSpeech halves (docs/speakers.md): the threshold at a 1%
-# false-accept rate per (model, scoring); a collection uses it until it is calibrated.
-DEFAULT_THRESHOLDS: Mapping[tuple[str, str], float] = {
-    ("ge2e", "CENTROID"): 0.80,
-    ("ge2e", "MAX"): 0.80,
-    ("ge2e", "TOP_K_MEAN"): 0.80,
-    ("ge2e", "AS_NORM"): 3.0,
-    ("logmel", "CENTROID"): 0.99,
-    ("logmel", "MAX"): 0.99,
-    ("logmel", "TOP_K_MEAN"): 0.99,
-    ("logmel", "AS_NORM"): 3.0,
+# Measured with `audiosearch eval --task speakers` on LibriSpeech halves (docs/quality.md, Speakers): per (model,
+# scoring), the 1:1 threshold at a 1% false-accept rate and the 1:N (open-set) one; used until a collection is
+# calibrated. One enrollment per speaker there, so CENTROID, MAX and TOP_K_MEAN coincide.
+DEFAULT_THRESHOLDS: Mapping[tuple[str, str], tuple[float, float]] = {
+    ("logmel", "CENTROID"): (0.9839, 0.9839),
+    ("logmel", "MAX"): (0.9839, 0.9839),
+    ("logmel", "TOP_K_MEAN"): (0.9839, 0.9839),
+    ("logmel", "AS_NORM"): (1.632, 1.632),
 }
 DEFAULT_FALSE_ACCEPT_RATE = 0.01
 # Calibration scores at most this many speakers (a random, seeded sample beyond): the trial matrix grows as its square.
@@ -68,10 +65,11 @@ def effective_method(options: ScoringOptions, speakers: int) -> str:
 
 def calibration_trials(
     vectors: np.ndarray, owners: Sequence[str], options: ScoringOptions
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], list[float], list[float]]:
     """Positive and negative trial scores from enrollments (U x d) and their speakers, leave-one-out: each utterance
     is a query against its own speaker's other utterances (positive, when there are any) and against every other
-    speaker (negative). The query utterance is never part of any model or cohort it is scored against."""
+    speaker (negative), and its best negative is an open-set (1:N) trial. The query utterance is never part of any
+    model or cohort it is scored against."""
     names = sorted(set(owners))
     owner = np.array([names.index(name) for name in owners])
     groups = [np.flatnonzero(owner == s) for s in range(len(names))]
@@ -84,13 +82,15 @@ def calibration_trials(
     raw = _raw_matrix(method, vectors, sims, sums, groups, owner, options.top_k)
     if method == "AS_NORM":
         raw = _as_norm_matrix(raw, best, vectors, sums, groups, options.cohort_size)
-    positives, negatives = [], []
+    positives, negatives, open_set = [], [], []
     for u in range(len(owners)):
         own = owner[u]
         if len(groups[own]) > 1:
             positives.append(float(raw[u, own]))
-        negatives += [float(value) for s, value in enumerate(raw[u]) if s != own]
-    return positives, negatives
+        others = [float(value) for s, value in enumerate(raw[u]) if s != own]
+        negatives += others
+        open_set.append(max(others))  # u as a speaker outside the collection: its best match among the rest
+    return positives, negatives, open_set
 
 
 def score_matrix(

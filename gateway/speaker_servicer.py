@@ -48,6 +48,7 @@ def _threshold(threshold: Threshold | None) -> pb2.DecisionThreshold | None:
         source=_SOURCES[threshold.source],
         target_false_accept_rate=threshold.target_false_accept_rate,
         scoring=pb2.Scoring.Value(f"SCORING_{threshold.scoring}"),
+        open_set=threshold.open_set,
     )
 
 

@@ -84,6 +84,7 @@ class Threshold:
     source: str  # CALIBRATED or MODEL_DEFAULT
     target_false_accept_rate: float
     scoring: str
+    open_set: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,7 +241,7 @@ class SpeakerCore:
         ranked = sorted(best, key=best.__getitem__, reverse=True)[: max(top_k, 2)]
         scores = self._scores(collection, probe.vector, ranked, best, dataclasses.replace(options, method=used))
         candidates = sorted(scores.items(), key=lambda item: item[1], reverse=True)
-        threshold = self._threshold(target, used)
+        threshold = self._threshold(target, used, open_set=True)
         winner, top = candidates[0]
         reason = ""
         if top < threshold.value:
@@ -297,11 +298,12 @@ class SpeakerCore:
             )
         vectors = np.stack(list(self._pool.map(lambda clip: self._clip_vector(collection, clip.id), clips)))
         used = scoring.effective_method(options, len(speakers))
-        positives, negatives = scoring.calibration_trials(
+        positives, negatives, open_set = scoring.calibration_trials(
             vectors, [clip.labels.speaker for clip in clips], dataclasses.replace(options, method=used)
         )
         trials = Trials(positives, negatives)
         at_target, equal = trials.at_false_positive_rate(target_rate), trials.equal_error()
+        open_at_target = Trials([], open_set).at_false_positive_rate(target_rate)
         calibration = domain.Calibration(
             threshold=at_target.threshold,
             target_false_positive_rate=target_rate,
@@ -313,6 +315,9 @@ class SpeakerCore:
             negative_trials=len(negatives),
             scoring=used,
             calibrate_time=datetime.now(UTC),
+            open_set_threshold=open_at_target.threshold,
+            open_set_false_positive_rate=open_at_target.false_positive_rate,
+            open_set_trials=len(open_set),
         )
         stored = self.calibrations.set_calibration(collection, calibration)
         return stored.calibration, len(speakers)
@@ -406,10 +411,12 @@ class SpeakerCore:
         segments = self.gateway.index.get_vectors(collection, clip_id)
         return scoring.unit(np.mean([np.asarray(s.vector, dtype=np.float64) for s in segments], axis=0))
 
-    def _threshold(self, collection: domain.Collection, method: str) -> Threshold:
+    def _threshold(self, collection: domain.Collection, method: str, open_set: bool = False) -> Threshold:
+        """The collection's calibrated threshold for this scoring (1:N: the open-set one), else the model's default."""
         calibration = collection.calibration
-        if calibration is not None and calibration.scoring == method:
-            return Threshold(calibration.threshold, "CALIBRATED", calibration.target_false_positive_rate, method)
+        if calibration is not None and calibration.scoring == method and (calibration.open_set_trials or not open_set):
+            value = calibration.open_set_threshold if open_set else calibration.threshold
+            return Threshold(value, "CALIBRATED", calibration.target_false_positive_rate, method, open_set)
         default = scoring.DEFAULT_THRESHOLDS.get((collection.model, method))
         if default is None:
             raise errors.FailedPrecondition(
@@ -417,7 +424,7 @@ class SpeakerCore:
                 f"collection {collection.name!r} first",
                 "NOT_CALIBRATED",
             )
-        return Threshold(default, "MODEL_DEFAULT", scoring.DEFAULT_FALSE_ACCEPT_RATE, method)
+        return Threshold(default[open_set], "MODEL_DEFAULT", scoring.DEFAULT_FALSE_ACCEPT_RATE, method, open_set)
 
 
 # search() arguments after top_k: no filter, nothing excluded.

@@ -261,8 +261,9 @@ def _valid_collection(collection: domain.Collection) -> domain.Collection:
 
 def _check_calibration(calibration: domain.Calibration) -> None:
     c = calibration
-    numbers = (c.threshold, c.equal_error_threshold)
-    rates = (c.target_false_positive_rate, c.false_positive_rate, c.false_negative_rate, c.equal_error_rate)
+    numbers = (c.threshold, c.equal_error_threshold, c.open_set_threshold)
+    rates = (c.target_false_positive_rate, c.false_positive_rate, c.false_negative_rate, c.equal_error_rate,
+             c.open_set_false_positive_rate)  # fmt: skip
     require(
         all(math.isfinite(value) for value in numbers) and all(0 <= rate <= 1 for rate in rates),
         "calibration thresholds must be finite numbers and its rates fractions in 0..1",
@@ -273,7 +274,7 @@ def _check_calibration(calibration: domain.Calibration) -> None:
         "INVALID_CALIBRATION",
     )  # fmt: skip
     require(
-        c.positive_trials >= 0 and c.negative_trials > 0,
+        c.positive_trials >= 0 and c.negative_trials > 0 and c.open_set_trials >= 0,
         "a calibration needs negative trials (and a count of positive ones >= 0)",
         "INVALID_CALIBRATION",
     )

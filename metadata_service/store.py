@@ -137,6 +137,12 @@ _MIGRATIONS: list[tuple[str, ...]] = [
             CONSTRAINT import_job_files_job FOREIGN KEY (job_id) REFERENCES import_jobs (id) ON DELETE CASCADE
         ){options}""",
     ),
+    # 4: a calibration's open-set (1:N) threshold (issue #12).
+    (
+        "ALTER TABLE calibrations ADD COLUMN open_set_threshold DOUBLE NOT NULL DEFAULT 0",
+        "ALTER TABLE calibrations ADD COLUMN open_set_fpr DOUBLE NOT NULL DEFAULT 0",
+        "ALTER TABLE calibrations ADD COLUMN open_set_trials BIGINT NOT NULL DEFAULT 0",
+    ),
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -146,7 +152,8 @@ _CLIP_COLUMNS = (
 )
 _COLLECTION_COLUMNS = "name, model, dimension, metric, segment_window, segment_hop, created_at, purpose"
 _CALIBRATION_COLUMNS = (
-    "threshold, target_fpr, fpr, fnr, eer, eer_threshold, positive_trials, negative_trials, scoring, calibrated_at"
+    "threshold, target_fpr, fpr, fnr, eer, eer_threshold, positive_trials, negative_trials, scoring, calibrated_at,"
+    " open_set_threshold, open_set_fpr, open_set_trials"
 )
 # A collection with its calibration, if any (one row per collection: the calibration's key is the collection).
 _COLLECTION_SELECT = (
@@ -352,10 +359,11 @@ def _collection_from_row(row: Sequence) -> domain.Collection:
 def _calibration_from_row(row: Sequence) -> domain.Calibration | None:
     if row[0] is None:  # no calibrations row joined
         return None
-    threshold, target, fpr, fnr, eer, eer_threshold, positives, negatives, scoring, calibrated_at = row
+    threshold, target, fpr, fnr, eer, eer_threshold, positives, negatives, scoring, calibrated_at = row[:10]
     return domain.Calibration(
-        threshold, target, fpr, fnr, eer, eer_threshold, positives, negatives, scoring, _time_from_db(calibrated_at)
-    )
+        threshold, target, fpr, fnr, eer, eer_threshold, positives, negatives, scoring, _time_from_db(calibrated_at),
+        *row[10:],
+    )  # fmt: skip
 
 
 def _clip_from_row(row: Sequence, tags: tuple[str, ...]) -> domain.Clip:
@@ -492,10 +500,11 @@ class MetadataStore:
             if calibration is not None:
                 c = calibration
                 sql.execute(
-                    f"INSERT INTO calibrations (collection, {_CALIBRATION_COLUMNS}) VALUES ({_marks(11)})",
+                    f"INSERT INTO calibrations (collection, {_CALIBRATION_COLUMNS}) VALUES ({_marks(14)})",
                     (name, c.threshold, c.target_false_positive_rate, c.false_positive_rate, c.false_negative_rate,
                      c.equal_error_rate, c.equal_error_threshold, c.positive_trials, c.negative_trials, c.scoring,
-                     _time_to_db(c.calibrate_time or _now())),
+                     _time_to_db(c.calibrate_time or _now()), c.open_set_threshold, c.open_set_false_positive_rate,
+                     c.open_set_trials),
                 )  # fmt: skip
 
         try:

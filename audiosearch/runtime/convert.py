@@ -158,6 +158,9 @@ def calibration_from_proto(message: types_pb2.Calibration) -> domain.Calibration
         negative_trials=message.negative_trials,
         scoring=message.scoring,
         calibrate_time=_get_time(message, "calibrate_time"),
+        open_set_threshold=message.open_set_threshold,
+        open_set_false_positive_rate=message.open_set_false_positive_rate,
+        open_set_trials=message.open_set_trials,
     )
 
 

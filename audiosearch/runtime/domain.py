@@ -77,6 +77,10 @@ class Calibration:
     negative_trials: int
     scoring: str
     calibrate_time: datetime | None = None
+    # 1:N decisions: the best candidate's threshold, measured on queries from outside the collection.
+    open_set_threshold: float = 0.0
+    open_set_false_positive_rate: float = 0.0
+    open_set_trials: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

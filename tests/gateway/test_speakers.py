@@ -88,7 +88,7 @@ def test_identify_verify_and_calibrate(speakers_api, voices):
     found = speakers_api.IdentifySpeaker(spb2.IdentifySpeakerRequest(collection=voices, audio=query), timeout=TIMEOUT)
     assert found.candidates[0].speaker_id == "s5" and len(found.candidates) == 5
     assert found.threshold.source == spb2.DecisionThreshold.SOURCE_MODEL_DEFAULT
-    assert found.threshold.scoring == spb2.SCORING_AS_NORM
+    assert found.threshold.scoring == spb2.SCORING_AS_NORM and found.threshold.open_set
     identified = found.candidates[0].score >= found.threshold.value
     assert (found.decision == found.DECISION_IDENTIFIED) == identified
     assert found.speaker_id == ("s5" if identified else "")
@@ -108,9 +108,13 @@ def test_identify_verify_and_calibrate(speakers_api, voices):
     assert (calibration.positive_trials, calibration.negative_trials) == (2 * SPEAKERS, 2 * SPEAKERS * (SPEAKERS - 1))
     assert calibration.target_false_positive_rate == pytest.approx(0.01)
     assert calibration.false_positive_rate <= 0.01
+    assert calibration.open_set_trials == 2 * SPEAKERS and calibration.open_set_false_positive_rate <= 0.01
     after = verify("s5")
     assert after.threshold.source == spb2.DecisionThreshold.SOURCE_CALIBRATED
-    assert after.threshold.value == pytest.approx(calibration.threshold)
+    assert after.threshold.value == pytest.approx(calibration.threshold) and not after.threshold.open_set
+    identified = speakers_api.IdentifySpeaker(spb2.IdentifySpeakerRequest(collection=voices, audio=query), timeout=60)
+    assert identified.threshold.source == spb2.DecisionThreshold.SOURCE_CALIBRATED
+    assert identified.threshold.value == pytest.approx(calibration.open_set_threshold)
     assert (after.decision == after.DECISION_ACCEPT) == (after.score >= after.threshold.value)
     # Another scoring than the calibrated one falls back to that scoring's model default.
     assert verify("s5", scoring=spb2.SCORING_CENTROID).threshold.source == spb2.DecisionThreshold.SOURCE_MODEL_DEFAULT
@@ -230,7 +234,7 @@ def test_speaker_evaluation_measures_through_the_api(stack, speakers_api, tmp_pa
         synth.write_clip(tmp_path / f"v{seed}" / "a.wav", synth.generate("vowel", seed, 7.0), 16000)
     items = load(tmp_path, split_halves=True)
     with AudioSearchClient(speakers_api.address) as client:
-        report = speaker_eval.evaluate(client, stack.addresses["embedding"], items, "logmel", held_out=3, seed=1)
+        report = speaker_eval.evaluate(client, items, "logmel", held_out=3, seed=1)
         assert not any(c.name.startswith("eval_speakers_") for c in client.list_collections())  # dropped
     assert report["dataset"]["enrolled_speakers"] == 13 and report["dataset"]["test_clips"] == 16
     assert report["calibration"]["far"] <= 0.01 and report["calibration"]["scoring"] == "AS_NORM"

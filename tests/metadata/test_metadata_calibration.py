@@ -22,6 +22,9 @@ CALIBRATION = domain.Calibration(
     negative_trials=4000,
     scoring="asnorm",
     calibrate_time=datetime(2026, 12, 2, 1, 0, tzinfo=UTC),
+    open_set_threshold=0.83,
+    open_set_false_positive_rate=0.0095,
+    open_set_trials=400,
 )
 
 
@@ -51,6 +54,7 @@ def test_bad_calibrations_and_unknown_collections_are_refused(core):
         dataclasses.replace(CALIBRATION, target_false_positive_rate=0.0),
         dataclasses.replace(CALIBRATION, negative_trials=0),
         dataclasses.replace(CALIBRATION, scoring=""),
+        dataclasses.replace(CALIBRATION, open_set_false_positive_rate=-0.1),
     ):
         with pytest.raises(InvalidArgument) as refused:
             core.set_calibration("voices", bad)

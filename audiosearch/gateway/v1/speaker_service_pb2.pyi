@@ -112,7 +112,7 @@ class DeleteSpeakerResponse(_message.Message):
     def __init__(self, deleted_utterances: _Optional[int] = ...) -> None: ...
 
 class DecisionThreshold(_message.Message):
-    __slots__ = ("value", "source", "target_false_accept_rate", "scoring")
+    __slots__ = ("value", "source", "target_false_accept_rate", "scoring", "open_set")
     class Source(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         SOURCE_UNSPECIFIED: _ClassVar[DecisionThreshold.Source]
@@ -125,11 +125,13 @@ class DecisionThreshold(_message.Message):
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     TARGET_FALSE_ACCEPT_RATE_FIELD_NUMBER: _ClassVar[int]
     SCORING_FIELD_NUMBER: _ClassVar[int]
+    OPEN_SET_FIELD_NUMBER: _ClassVar[int]
     value: float
     source: DecisionThreshold.Source
     target_false_accept_rate: float
     scoring: Scoring
-    def __init__(self, value: _Optional[float] = ..., source: _Optional[_Union[DecisionThreshold.Source, str]] = ..., target_false_accept_rate: _Optional[float] = ..., scoring: _Optional[_Union[Scoring, str]] = ...) -> None: ...
+    open_set: bool
+    def __init__(self, value: _Optional[float] = ..., source: _Optional[_Union[DecisionThreshold.Source, str]] = ..., target_false_accept_rate: _Optional[float] = ..., scoring: _Optional[_Union[Scoring, str]] = ..., open_set: _Optional[bool] = ...) -> None: ...
 
 class IdentifySpeakerRequest(_message.Message):
     __slots__ = ("collection", "audio", "vector", "top_k", "scoring")

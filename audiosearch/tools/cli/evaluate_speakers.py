@@ -1,7 +1,7 @@
 """`audiosearch eval --task speakers` (audiosearch/tools/evaluation/speakers.py).
 
-With no --address it starts its own services (as the other tasks do) and reads the embedding service's address from
-them; with --address, --embedding-address names the embedding service of that deployment."""
+With no --address it starts its own services (as the other tasks do); the model must also load here (test clips are
+embedded in this process, once)."""
 
 import contextlib
 import json
@@ -16,7 +16,6 @@ def add_arguments(parser) -> None:
     group.add_argument("--held-out", type=int, default=50, help="speakers never enrolled: unknown impostors (50)")
     group.add_argument("--far", type=float, default=0.01, help="false-accept rate to calibrate for (0.01)")
     group.add_argument("--impostor-claims", type=int, default=40, help="impostor VerifySpeaker claims per test clip")
-    group.add_argument("--embedding-address", help="the embedding service, with --address (embeds test clips once)")
 
 
 def cmd(args) -> int:
@@ -28,10 +27,10 @@ def cmd(args) -> int:
         items = dataset.load(args.folder, args.label_pattern, args.labels_csv, args.split_halves, args.limit, args.seed)
     except (ValueError, OSError) as error:
         sys.exit(f"audiosearch eval: {error}")
-    with _services(args) as (gateway, embedding), AudioSearchClient(gateway, timeout_seconds=600) as client:
+    with _services(args) as gateway, AudioSearchClient(gateway, timeout_seconds=600) as client:
         try:
             result = speakers.evaluate(
-                client, embedding, items, args.model or "ge2e", args.held_out, args.seed, args.far,
+                client, items, args.model or "ge2e", args.held_out, args.seed, args.far,
                 args.impostor_claims, ProgressLines(sys.stderr),
             )  # fmt: skip
         except ValueError as error:
@@ -51,9 +50,7 @@ def cmd(args) -> int:
 @contextlib.contextmanager
 def _services(args):
     if args.eval_address:
-        if not args.embedding_address:
-            sys.exit("audiosearch eval --task speakers --address needs --embedding-address too")
-        yield args.eval_address, args.embedding_address
+        yield args.eval_address
         return
     from audiosearch.tools.launcher import Stack
 
@@ -61,4 +58,4 @@ def _services(args):
         print(
             f"started services on free ports (gateway {stack.gateway_address}); they stop at the end", file=sys.stderr
         )
-        yield stack.gateway_address, stack.services["embedding"].address
+        yield stack.gateway_address

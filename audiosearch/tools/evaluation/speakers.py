@@ -1,10 +1,11 @@
 """`audiosearch eval --task speakers`: enroll, calibrate, identify and verify through the public API, and measure.
 
 Each speaker's clips are split into enrollment and test clips (with --split-halves: each file's first half enrolls,
-its second half tests); a share of speakers is held out (never enrolled) as unknown impostors. Test clips are
-embedded once by the embedding service and sent to IdentifySpeaker / VerifySpeaker as vectors, so thousands of
-trials cost no more embeddings. The same vectors also score every scoring method offline with the gateway's own
-scoring code (gateway/speaker_scoring.py), beside plain cosine of single vectors over all pairs of clips.
+its second half tests); a share of speakers is held out (never enrolled) as unknown impostors. Enrollments go through
+EnrollSpeaker as audio. Every clip is also embedded once here, in batches, with the model's own code (the embedding
+service's, embedding_service/models), and test clips go to IdentifySpeaker / VerifySpeaker as those vectors, so
+thousands of trials cost no more embeddings. The same vectors score every scoring method offline with the gateway's
+own scoring code (gateway/speaker_scoring.py), beside plain cosine of single vectors over all pairs of clips.
 """
 
 import dataclasses
@@ -14,11 +15,8 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import grpc
 import numpy as np
 
-from audiosearch.embedding.v1 import embedding_service_pb2 as embedding_pb2
-from audiosearch.embedding.v1 import embedding_service_pb2_grpc as embedding_grpc
 from audiosearch.runtime.error_rates import Trials
 from audiosearch.sdk import errors
 from audiosearch.tools.evaluation.dataset import Item
@@ -27,6 +25,7 @@ from gateway import speaker_scoring
 METHODS = ("CENTROID", "MAX", "TOP_K_MEAN", "AS_NORM")
 P_TARGET = 0.01
 WORKERS = 4
+BATCH = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,26 +55,28 @@ def plan(items: list[Item], held_out: int, seed: int) -> Plan:
     return Plan(enrollments, tests, held)
 
 
-class Embedder:
-    """The embedding service, called directly: one vector per clip, as the gateway makes it."""
+def embed_all(model_name: str, items: list[Item], progress=None) -> np.ndarray:
+    """One unit vector per clip, from the model's own code in this process (as the embedding service computes it,
+    batched): the clips at the model's rate, whole (no windows)."""
+    from embedding_service import audio, config, server
 
-    def __init__(self, address: str, model: str) -> None:
-        self.channel = grpc.insecure_channel(address, options=[("grpc.max_send_message_length", 64 * 2**20)])
-        self.stub = embedding_grpc.EmbeddingServiceStub(self.channel)
-        self.model = model
-
-    def __call__(self, item: Item) -> np.ndarray:
-        request = embedding_pb2.EmbedAudioRequest(
-            options=embedding_pb2.EmbedOptions(model=self.model), content=item.content
-        )
-        response = self.stub.EmbedAudio(request, timeout=600)
-        vectors = np.array([list(e.vector) for e in response.embeddings], dtype=np.float64)
-        return speaker_scoring.unit(vectors.mean(axis=0))
+    settings = dataclasses.replace(config.load(), models=(model_name,))
+    model = server.build_registry(settings).get(model_name)
+    if not model.available:
+        raise ValueError(f"model {model_name} is not available here: {model.unavailable_reason}")
+    vectors = []
+    for first in range(0, len(items), BATCH):
+        batch = items[first : first + BATCH]
+        waves = [audio.resample(item.samples, item.rate, model.sample_rate) for item in batch]
+        vectors.append(np.asarray(model.embed_batch(waves), dtype=np.float64))
+        if progress:
+            progress("embed", first + len(batch), len(items))
+    stacked = np.concatenate(vectors)
+    return stacked / np.linalg.norm(stacked, axis=1, keepdims=True)
 
 
 def evaluate(
     client,
-    embedding_address: str,
     items: list[Item],
     model: str,
     held_out: int = 50,
@@ -88,19 +89,13 @@ def evaluate(
     split = plan(items, held_out, seed)
     name = f"eval_speakers_{uuid.uuid4().hex[:10]}"
     client.create_collection(name, model=model, purpose="speakers")
-    embed = Embedder(embedding_address, model)
     try:
         with ThreadPoolExecutor(WORKERS) as pool:
             refused, enroll_ms = _enroll(client, name, split, pool, progress)
             enrolled = sorted(label for label in split.enrollments if label not in refused)
             tests = [item for item in split.tests if item.label in enrolled or item.label in split.held_out]
-            clips = sorted(
-                {item.name: item for item in items if item.label in enrolled or item.label in split.held_out}.values(),
-                key=lambda item: item.name,
-            )
-            by_name = dict(
-                zip([item.name for item in clips], _embed(embed, clips, pool, progress, "embed"), strict=True)
-            )
+            clips = [item for item in items if item.label in enrolled or item.label in split.held_out]
+            by_name = dict(zip([item.name for item in clips], embed_all(model, clips, progress), strict=True))
             test_vectors = np.stack([by_name[item.name] for item in tests])
             enroll_items = [item for label in enrolled for item in split.enrollments[label]]
             enroll_vectors = np.stack([by_name[item.name] for item in enroll_items])
@@ -121,14 +116,13 @@ def evaluate(
             },
             "calibration": _calibration(calibration, calibrate_s),
             "verification": _verification(trials, calibration.threshold),
-            "identification": _identification(identified, tests, split.held_out, calibration.threshold),
+            "identification": _identification(identified, tests, split.held_out, calibration.open_set_threshold),
             "scoring_comparison": _compare(tests, test_vectors, enroll_items, enroll_vectors, clips, by_name),
             "timing_ms": {"enroll_per_clip": round(statistics.fmean(enroll_ms), 1) if enroll_ms else None},
         }
         return report
     finally:
         client.drop_collection(name)
-        embed.channel.close()
 
 
 def _enroll(client, collection, split, pool, progress):
@@ -153,15 +147,6 @@ def _enroll(client, collection, split, pool, progress):
         if progress:
             progress("enroll", done, len(jobs))
     return refused, times
-
-
-def _embed(embed, items, pool, progress, stage) -> np.ndarray:
-    vectors = []
-    for done, vector in enumerate(pool.map(embed, items), start=1):
-        vectors.append(vector)
-        if progress:
-            progress(stage, done, len(items))
-    return np.stack(vectors)
 
 
 def _identify(client, collection, tests, vectors, pool, progress):
@@ -254,7 +239,7 @@ def _identification(responses, tests, held_out, threshold: float) -> dict:
         if known
         else None,
         "unknown_answered_unknown": round(statistics.fmean(not r.speaker_id for r in unknown), 4) if unknown else None,
-        "stored_threshold": round(threshold, 4),
+        "stored_open_set_threshold": round(threshold, 4),
     }
 
 
@@ -270,6 +255,10 @@ def _compare(tests, test_vectors, enroll_items, enroll_vectors, clips, by_name) 
         )
         target = labels[:, None] == np.array(names)[None, :]
         rows[method] = _rates(scores[target], scores[~target])
+        # Open set: each test clip as a speaker outside the collection, its best match among the others.
+        best_other = np.where(target, -np.inf, scores).max(axis=1)
+        open_at_far = Trials([], best_other.tolist()).at_false_positive_rate(0.01)
+        rows[method]["open_set_threshold_at_far_1pct"] = round(open_at_far.threshold, 4)
     every = np.stack([by_name[item.name] for item in clips])
     every_labels = np.array([item.label for item in clips])
     upper = np.triu_indices(len(every), k=1)
@@ -281,8 +270,12 @@ def _compare(tests, test_vectors, enroll_items, enroll_vectors, clips, by_name) 
 
 def _rates(positives: np.ndarray, negatives: np.ndarray) -> dict:
     trials = Trials(positives.tolist(), negatives.tolist())
+    at_far = trials.at_false_positive_rate(0.01)
     return {
         "eer": round(trials.equal_error().false_positive_rate, 4),
+        # What a model's default threshold is (gateway/speaker_scoring.py DEFAULT_THRESHOLDS).
+        "threshold_at_far_1pct": round(at_far.threshold, 4),
+        "frr_at_far_1pct": round(at_far.false_negative_rate, 4),
         "min_dcf": round(trials.min_dcf(P_TARGET), 4),
         "target_trials": int(positives.size),
         "nontarget_trials": int(negatives.size),
@@ -300,10 +293,11 @@ def print_report(report: dict) -> None:
     if data["refused_enrollments"]:
         print(f"refused enrollments: {data['refused_enrollments']}")
     print("\nscoring comparison (offline, every test clip against every enrolled speaker; gateway scoring code):")
-    print(f"  {'scoring':18s} {'EER':>7s} {'minDCF':>7s} {'targets':>8s} {'non-targets':>12s}")
+    print(f"  {'scoring':18s} {'EER':>7s} {'minDCF':>7s} {'FAR 1% at':>10s} {'targets':>8s} {'non-targets':>12s}")
     for method, row in report["scoring_comparison"].items():
         print(
-            f"  {method:18s} {row['eer']:7.2%} {row['min_dcf']:7.3f} {row['target_trials']:8d} "
+            f"  {method:18s} {row['eer']:7.2%} {row['min_dcf']:7.3f} {row['threshold_at_far_1pct']:10.4f} "
+            f"{row['target_trials']:8d} "
             f"{row['nontarget_trials']:12d}"
         )
     measured = (
@@ -324,7 +318,8 @@ def print_report(report: dict) -> None:
     print(
         f"IdentifySpeaker ({ident['known_probes']} known, {ident['unknown_probes']} unknown probes): closed-set "
         f"accuracy {ident['closed_set_accuracy']:.2%}, open-set DIR at FAR 1% {ident['open_set_dir_at_far_1pct']:.2%}; "
-        f"at the stored threshold: {ident['identified_correctly_at_stored_threshold']:.2%} of known identified "
+        f"at the stored open-set threshold {ident['stored_open_set_threshold']}: "
+        f"{ident['identified_correctly_at_stored_threshold']:.2%} of known identified "
         f"correctly, {ident['unknown_answered_unknown']:.2%} of unknown answered UNKNOWN"
     )
 

@@ -127,7 +127,7 @@ class Collection(_message.Message):
     def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., segments: _Optional[_Union[SegmentOptions, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., purpose: _Optional[_Union[Purpose, str]] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ...) -> None: ...
 
 class Calibration(_message.Message):
-    __slots__ = ("threshold", "target_false_positive_rate", "false_positive_rate", "false_negative_rate", "equal_error_rate", "equal_error_threshold", "positive_trials", "negative_trials", "scoring", "calibrate_time")
+    __slots__ = ("threshold", "target_false_positive_rate", "false_positive_rate", "false_negative_rate", "equal_error_rate", "equal_error_threshold", "positive_trials", "negative_trials", "scoring", "calibrate_time", "open_set_threshold", "open_set_false_positive_rate", "open_set_trials")
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     TARGET_FALSE_POSITIVE_RATE_FIELD_NUMBER: _ClassVar[int]
     FALSE_POSITIVE_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +138,9 @@ class Calibration(_message.Message):
     NEGATIVE_TRIALS_FIELD_NUMBER: _ClassVar[int]
     SCORING_FIELD_NUMBER: _ClassVar[int]
     CALIBRATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    OPEN_SET_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    OPEN_SET_FALSE_POSITIVE_RATE_FIELD_NUMBER: _ClassVar[int]
+    OPEN_SET_TRIALS_FIELD_NUMBER: _ClassVar[int]
     threshold: float
     target_false_positive_rate: float
     false_positive_rate: float
@@ -148,7 +151,10 @@ class Calibration(_message.Message):
     negative_trials: int
     scoring: str
     calibrate_time: _timestamp_pb2.Timestamp
-    def __init__(self, threshold: _Optional[float] = ..., target_false_positive_rate: _Optional[float] = ..., false_positive_rate: _Optional[float] = ..., false_negative_rate: _Optional[float] = ..., equal_error_rate: _Optional[float] = ..., equal_error_threshold: _Optional[float] = ..., positive_trials: _Optional[int] = ..., negative_trials: _Optional[int] = ..., scoring: _Optional[str] = ..., calibrate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    open_set_threshold: float
+    open_set_false_positive_rate: float
+    open_set_trials: int
+    def __init__(self, threshold: _Optional[float] = ..., target_false_positive_rate: _Optional[float] = ..., false_positive_rate: _Optional[float] = ..., false_negative_rate: _Optional[float] = ..., equal_error_rate: _Optional[float] = ..., equal_error_threshold: _Optional[float] = ..., positive_trials: _Optional[int] = ..., negative_trials: _Optional[int] = ..., scoring: _Optional[str] = ..., calibrate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., open_set_threshold: _Optional[float] = ..., open_set_false_positive_rate: _Optional[float] = ..., open_set_trials: _Optional[int] = ...) -> None: ...
 
 class SegmentOptions(_message.Message):
     __slots__ = ("window_seconds", "hop_seconds")
