@@ -19,7 +19,7 @@ import numpy as np
 import scipy.fft
 from scipy import ndimage
 
-from embedding_service.models import ge2e_weights
+from embedding_service.models import blas, ge2e_weights
 from embedding_service.models.base import EmbeddingModel, l2_normalise
 
 SAMPLE_RATE = 16000
@@ -159,6 +159,8 @@ class Ge2eModel(EmbeddingModel):
             for k in range(ge2e_weights.LAYERS)
         ]  # fmt: skip
         self._linear = (w["linear.weight"].T.copy(), w["linear.bias"])
+        # The LSTM's ~500 small products per clip on one BLAS thread: see blas.limit_numpy_blas.
+        blas.limit_numpy_blas()
 
     @property
     def unavailable_reason(self) -> str:

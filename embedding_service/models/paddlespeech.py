@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from embedding_service.models import weights
+from embedding_service.models import blas, weights
 from embedding_service.models.base import EmbeddingModel, l2_normalise
 
 log = logging.getLogger(__name__)
@@ -78,30 +78,6 @@ def paddlespeech_module(name: str) -> types.ModuleType:
             return importlib.import_module(f"paddlespeech.{name}")
 
 
-_blas_limited = False
-
-
-def limit_numpy_blas() -> None:
-    """numpy's and scipy's OpenBLAS to one thread, once per process (Paddle's own MKL and OpenMP are untouched).
-
-    The features call numpy's BLAS (the mel projection: a few ms); OpenBLAS's threads then spin for ~100 ms waiting
-    for more work, on the cores the Paddle forward that follows needs: on 2 cores ECAPA's features + forward took
-    ~195 ms where the forward alone took ~135 ms, and ~130 ms with OpenBLAS on one thread. numpy work in this
-    service is small (features, ge2e's LSTM steps), so one thread costs it little.
-    """
-    global _blas_limited
-    with _import_lock:
-        if _blas_limited:
-            return
-        _blas_limited = True
-        try:
-            import threadpoolctl
-        except ImportError:  # installed with the embedding extra; without it the forward is only slower
-            log.warning("threadpoolctl is not installed; numpy's BLAS threads may slow PaddleSpeech forwards")
-            return
-        threadpoolctl.ThreadpoolController().select(internal_api="openblas").limit(limits=1)
-
-
 def set_threads(count: int) -> None:
     """Threads paddle's CPU kernels use (0: one per core)."""
     _paddle().base.core.set_num_threads(count or os.cpu_count() or 1)
@@ -153,6 +129,7 @@ class PaddleSpeechModel(EmbeddingModel):
         self._worker: ThreadPoolExecutor | None = None
         self._network = None
         self._predictor = None
+        self.engine_used = ""  # the fast path's engine once built (self.engine, or "paddle" after a fallback)
         self._reason = ""
         try:
             folder = store.require(self.name)
@@ -161,14 +138,14 @@ class PaddleSpeechModel(EmbeddingModel):
             for parameter in self._network.parameters():
                 parameter.stop_gradient = True
             set_threads(threads)
-            limit_numpy_blas()
+            blas.limit_numpy_blas()
             if fast:
                 try:
                     self._predictor = self._fast_predictor(folder)
                 except Exception:  # the eager network serves the same vectors, only slower
                     log.exception("model %s: Paddle Inference export failed; serving the eager network", self.name)
             self._worker = ThreadPoolExecutor(1, f"{self.name}-forward", initializer=set_threads, initargs=(threads,))
-            mode = " (Paddle Inference)" if self._predictor else ""
+            mode = f" (Paddle Inference, {self.engine_used})" if self._predictor else ""
             log.info("model %s loaded from %s%s", self.name, folder, mode)
         except weights.WeightsError as error:
             self._reason = error.message
@@ -226,9 +203,10 @@ class PaddleSpeechModel(EmbeddingModel):
 
     # The static graph's input: (batch, ...) with the time axis free.
     input_shape: tuple = ()
-    # oneDNN kernels, or Paddle's own CPU kernels (im2col + MKL gemm); chosen per model by measurement
-    # (bench/embedding.py).
-    use_onednn = True
+    # The predictor's CPU engine, chosen per model by measurement (bench/embedding.py): "onednn" (oneDNN kernels),
+    # "paddle" (Paddle's own kernels: im2col + MKL gemm) or "openvino" (the graph compiled by OpenVINO, float32;
+    # Paddle Inference carries it). An engine that fails to build falls back to Paddle's own kernels.
+    engine = "onednn"
     # Bumped when an export layer changes, so exports cached by an older version are not reused.
     export_version = 1
 
@@ -249,15 +227,15 @@ class PaddleSpeechModel(EmbeddingModel):
                 static = paddle.jit.to_static(self._export_layer(), input_spec=spec, full_graph=True)
                 paddle.jit.save(static, str(prefix))
         graph = next(path for path in prefix.parent.iterdir() if path.suffix in (".json", ".pdmodel"))
-        config = paddle.inference.Config(str(graph), str(params))
-        config.disable_gpu()
-        config.disable_glog_info()
-        if self.use_onednn:
-            config.enable_mkldnn()
-        else:
-            config.disable_mkldnn()  # Paddle 3 turns oneDNN on by default for CPU predictors
-        config.set_cpu_math_library_num_threads(self._threads or os.cpu_count() or 1)
-        predictor = paddle.inference.create_predictor(config)
+        self.engine_used = self.engine
+        try:
+            predictor = paddle.inference.create_predictor(self._predictor_config(paddle, graph, params, self.engine))
+        except Exception:
+            if self.engine == "paddle":
+                raise
+            log.exception("model %s: the %s engine failed; using Paddle's own CPU kernels", self.name, self.engine)
+            self.engine_used = "paddle"
+            predictor = paddle.inference.create_predictor(self._predictor_config(paddle, graph, params, "paddle"))
         inputs = predictor.get_input_handle(predictor.get_input_names()[0])
         outputs = predictor.get_output_handle(predictor.get_output_names()[0])
 
@@ -268,6 +246,20 @@ class PaddleSpeechModel(EmbeddingModel):
             return outputs.copy_to_cpu()
 
         return run
+
+    def _predictor_config(self, paddle, graph, params, engine: str):
+        config = paddle.inference.Config(str(graph), str(params))
+        config.disable_gpu()
+        config.disable_glog_info()
+        if engine == "onednn":
+            config.enable_mkldnn()
+        else:
+            config.disable_mkldnn()  # Paddle 3 turns oneDNN on by default for CPU predictors
+        if engine == "openvino":
+            # Float32 asked for explicitly: on CPUs with bf16 units OpenVINO would otherwise infer in bf16.
+            config.enable_openvino_engine(paddle.inference.PrecisionType.Float32)
+        config.set_cpu_math_library_num_threads(self._threads or os.cpu_count() or 1)
+        return config
 
 
 class EcapaTdnnModel(PaddleSpeechModel):
@@ -332,7 +324,11 @@ class EcapaTdnnModel(PaddleSpeechModel):
 
     input_shape = (None, 80, None)
     # Measured on the inference layer below (2 cores, 5-s clips): Paddle's own kernels ~290 ms, oneDNN ~780 ms.
-    use_onednn = False
+    # OpenVINO fuses each conv with its bias, ReLU and batch norm (Paddle's kernels make a pass over the activations
+    # for each, plus an im2col copy per dilated conv); that extra memory traffic is what collapsed under contention:
+    # beside other busy processes a forward on Paddle's kernels cost 845-890 ms of CPU, on OpenVINO 451-511 ms, with
+    # the same vectors (max |diff| 2e-5).
+    engine = "openvino"
     export_version = 2
 
     def _export_layer(self):
