@@ -239,7 +239,7 @@ def test_ctrl_c_in_the_cli_leaves_the_job_running_and_says_how_to_watch_or_cance
     jobs_root, jobs_gateway, new_collection
 ):
     collection = new_collection("jobs")
-    make_folder(jobs_root / "interrupted", 150)
+    make_folder(jobs_root / "interrupted", 80)
     command = [sys.executable, "-m", "audiosearch.tools.cli", "--address", jobs_gateway.address]
     process = subprocess.Popen([*command, "import", "interrupted", "-c", collection], stderr=subprocess.PIPE, text=True)
     started = process.stderr.readline()  # "import job N: ..." once the job exists
@@ -251,4 +251,4 @@ def test_ctrl_c_in_the_cli_leaves_the_job_running_and_says_how_to_watch_or_cance
     said = process.stderr.read()
     assert f"audiosearch jobs watch {job_id}" in said and f"audiosearch jobs cancel {job_id}" in said
     final = last(jobs_gateway.watch_import_job(job_id, timeout_seconds=TIMEOUT))
-    assert final.state == State.IMPORT_JOB_STATE_SUCCEEDED and final.files_added == 150
+    assert final.state == State.IMPORT_JOB_STATE_SUCCEEDED and final.files_added == 80
