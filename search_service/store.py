@@ -1,5 +1,6 @@
 """The Milvus adapter: the only module that imports pymilvus. Every Milvus failure leaves as a domain error."""
 
+import collections
 import contextlib
 import errno
 import hashlib
@@ -61,6 +62,9 @@ _SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
 # an HNSW search; a spec only changes by drop + create, which this process sees at once and other replicas within
 # this time (a search that fails meanwhile forgets the spec).
 _SPEC_TTL_SECONDS = 10.0
+# How far back the stale-window lookup reads at Bounded consistency may miss writes: Milvus's gracefulTime (5 s by
+# default) with a margin; this process remembers its own writes for this long (_RecentWrites).
+_BOUNDED_STALENESS_SECONDS = 30.0
 
 
 class MilvusVectorStore:
@@ -95,6 +99,7 @@ class MilvusVectorStore:
         self._write_lock: contextlib.AbstractContextManager = (
             threading.RLock() if serialize_writes else contextlib.nullcontext()
         )
+        self._recent_writes = _RecentWrites(_BOUNDED_STALENESS_SECONDS)
 
     @classmethod
     def open(cls, settings: SearchSettings) -> "MilvusVectorStore":
@@ -212,6 +217,7 @@ class MilvusVectorStore:
             stale = _stale_segments(self._shortened(name, clips))
             if stale:
                 self._reloading(self.client.delete, name, filter=stale, timeout=self._timeout())
+            self._recent_writes.add(name, clips)
 
     def _shortened(self, name: str, clips: Sequence[ClipVectors]) -> list[ClipVectors]:
         """The clips that had more segments before this upsert, so that only their stale rows are deleted by filter.
@@ -219,18 +225,20 @@ class MilvusVectorStore:
         A delete by filter is costly everywhere: Milvus Lite runs it as a query of every row (ingest slowed as the
         collection grew), a Milvus 2.3 server as a Strong query that waits a time tick (~200 ms per ingest). Segments
         are numbered from 0 without gaps (each upsert writes 0..n-1, then deletes from n), so a clip had more exactly
-        when row "clip_id:n" exists: a key lookup (a few ms) under the store's consistency level. What it cannot see
-        is a longer version another search-service replica wrote within that level's staleness: two versions of one
-        clip written at once from two replicas, a race with no right answer anyway (the gateway writes a clip's vectors
-        once, right after creating its record; a new id never had rows)."""
+        when row "clip_id:n" exists: a key lookup, read at Bounded consistency (Session or Strong would wait a time
+        tick too, for this process's own last write). What Bounded may not see yet, the last seconds of writes, this
+        process remembers for its own; it cannot see a longer version another search-service replica wrote in those
+        seconds: two versions of one clip written at once from two replicas, a race with no right answer anyway (the
+        gateway writes a clip's vectors once, right after creating its record; a new id never had rows)."""
         rows = self._reloading(
             self.client.query,
             name,
             ids=[f"{clip.clip_id}:{len(clip.segments)}" for clip in clips],
             output_fields=["clip_id"],
+            consistency_level="Bounded",
             timeout=self._timeout(),
         )
-        longer = {int(row["clip_id"]) for row in rows}
+        longer = {int(row["clip_id"]) for row in rows} | self._recent_writes.longer(name, clips)
         return [clip for clip in clips if clip.clip_id in longer]
 
     def delete(self, collection: str, clip_ids: Sequence[int]) -> None:
@@ -381,6 +389,33 @@ class MilvusVectorStore:
 
     def _timeout(self) -> float:
         return context.timeout_for(self.timeout_seconds)
+
+
+class _RecentWrites:
+    """How many segments this process wrote for each clip in the last `seconds`, oldest first."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._lock = threading.Lock()
+        self._counts: collections.OrderedDict[tuple[str, int], tuple[float, int]] = collections.OrderedDict()
+
+    def add(self, name: str, clips: Sequence[ClipVectors]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for clip in clips:
+                self._counts[(name, clip.clip_id)] = (now, len(clip.segments))
+                self._counts.move_to_end((name, clip.clip_id))
+            while self._counts and now - next(iter(self._counts.values()))[0] > self._seconds:
+                self._counts.popitem(last=False)
+
+    def longer(self, name: str, clips: Sequence[ClipVectors]) -> set[int]:
+        """The clips among `clips` this process recently wrote with more segments than they have now."""
+        with self._lock:
+            return {
+                clip.clip_id
+                for clip in clips
+                if self._counts.get((name, clip.clip_id), (0.0, 0))[1] > len(clip.segments)
+            }
 
 
 def is_milvus_lite(uri: str) -> bool:
