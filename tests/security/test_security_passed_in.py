@@ -3,24 +3,19 @@ Every RPC of the four services has a role decided in the table, by its full name
 
 import grpc
 import pytest
+from google.protobuf.descriptor import ServiceDescriptor
 
 from audiosearch.embedding.v1 import embedding_service_pb2 as embedding_pb2
-from audiosearch.gateway.v1 import gateway_service_pb2 as gateway_pb2
-from audiosearch.metadata.v1 import metadata_service_pb2 as metadata_pb2
 from audiosearch.runtime import auth
 from audiosearch.runtime.security import ServerSecurity
-from audiosearch.search.v1 import search_service_pb2 as search_pb2
+from audiosearch.sdk import services
 from embedding_service import server as embedding_server
 from embedding_service.config import EmbeddingSettings
 from embedding_service.models.logmel import LogMelModel
 from embedding_service.models.registry import ModelRegistry
 
-SERVICES = [
-    gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"],
-    embedding_pb2.DESCRIPTOR.services_by_name["EmbeddingService"],
-    search_pb2.DESCRIPTOR.services_by_name["SearchService"],
-    metadata_pb2.DESCRIPTOR.services_by_name["MetadataService"],
-]
+# Every service the SDK names (the four, and those served beside them: speakers, import jobs).
+SERVICES = [value for value in vars(services).values() if isinstance(value, ServiceDescriptor)]
 
 
 def test_every_rpc_has_a_role_in_the_table_and_the_table_names_only_real_rpcs():
@@ -43,7 +38,7 @@ def _embedding_server(security: ServerSecurity | None):
 def _list_models(port: int, metadata=()) -> grpc.StatusCode:
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     method = channel.unary_unary(
-        f"/{SERVICES[1].full_name}/ListModels",
+        f"/{services.EMBEDDING.full_name}/ListModels",
         request_serializer=embedding_pb2.ListModelsRequest.SerializeToString,
         response_deserializer=embedding_pb2.ListModelsResponse.FromString,
     )
