@@ -392,6 +392,24 @@ class GatewayCore:
         ]
         return SearchResult(collection.model, ready[: query.top_k], threshold)
 
+    def calibrate_recordings(
+        self, collection: str, target_false_positive_rate: float, snippet_seconds: float
+    ) -> domain.Calibration:
+        """Measure a recordings collection's MATCH threshold on its own recordings (gateway/recordings.py) and store
+        it with the collection."""
+        found = self.catalog.get_collection(collection)
+        clip_ids: list[int] = []
+        token = ""
+        while len(clip_ids) < recordings.MAX_CALIBRATION_CLIPS:
+            clips, token = self.catalog.list_clips(collection, 100, token, domain.SearchFilter())
+            clip_ids += [clip.id for clip in clips if clip.state is domain.ClipState.READY]
+            if not token:
+                break
+        clip_ids = clip_ids[: recordings.MAX_CALIBRATION_CLIPS]
+        calibration = recordings.calibrate(found, clip_ids, self.index, target_false_positive_rate, snippet_seconds)
+        self.catalog.set_calibration(collection, calibration)
+        return calibration
+
     # Clips
 
     def get_clip(self, clip_id: int) -> domain.Clip:

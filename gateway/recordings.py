@@ -8,10 +8,14 @@ the clip was, so the agreeing windows' offsets straddle the true one and their m
 """
 
 import bisect
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Protocol
 
 from audiosearch.runtime import domain, rules
+from audiosearch.sdk import errors
 
 # The models whose segmented collections are searched for copies (CreateCollection's RECORDINGS purpose).
 RECORDING_MODELS = ("fingerprint",)
@@ -136,3 +140,85 @@ def _alignment(agreeing: list[_Vote], query_windows: int) -> domain.Alignment:
         agreeing_windows=len(agreeing),
         query_windows=query_windows,
     )
+
+
+DEFAULT_SNIPPET_SECONDS = 5.0
+# Recordings a calibration draws its trials from: enough for a 0.2% rate, bounded in time.
+MAX_CALIBRATION_CLIPS = 500
+
+
+class _Index(Protocol):
+    def get_vectors(self, collection: str, clip_id: int) -> list[domain.Segment]: ...
+    def search(
+        self,
+        collection: str,
+        queries: Sequence[domain.Vector],
+        top_k: int,
+        search_filter: domain.SearchFilter,
+        exclude_clip_ids: Sequence[int],
+        search_breadth: int = 0,
+    ) -> list[list[domain.Hit]]: ...
+
+
+def calibrate(
+    collection: domain.Collection,
+    clip_ids: Sequence[int],
+    index: _Index,
+    target_false_positive_rate: float,
+    snippet_seconds: float,
+) -> domain.Calibration:
+    """The threshold at the target false-positive rate over negative trials: each recording's middle snippet (its
+    stored windows) searched among the others, the best aligned score it gets where it has no copy."""
+    if not is_recordings(collection):
+        raise errors.FailedPrecondition(
+            f"collection {collection.name} is not a recordings collection (model {', '.join(RECORDING_MODELS)} with "
+            "windows): calibrate its kind of search instead",
+            "NOT_RECORDINGS",
+        )
+    rate = target_false_positive_rate or 0.01
+    if not 0 < rate < 1:
+        raise errors.InvalidArgument(
+            f"target_false_positive_rate must be between 0 and 1, got {rate}", "INVALID_FALSE_POSITIVE_RATE"
+        )
+    snippet = snippet_seconds or DEFAULT_SNIPPET_SECONDS
+    if not snippet > 0:
+        raise errors.InvalidArgument(f"snippet_seconds must be positive, got {snippet}", "INVALID_SNIPPET")
+    needed = math.ceil(1 / rate)
+    if len(clip_ids) < needed:
+        raise errors.FailedPrecondition(
+            f"a threshold at a {rate:g} false-positive rate needs at least {needed} recordings; collection "
+            f"{collection.name} has {len(clip_ids)}: add recordings or ask for a higher rate",
+            "TOO_FEW_RECORDINGS",
+        )
+    negatives = sorted((_negative_score(collection, clip_id, index, snippet) for clip_id in clip_ids), reverse=True)
+    allowed = int(rate * len(negatives))
+    threshold = negatives[allowed] + 1e-6
+    return domain.Calibration(
+        threshold=threshold,
+        target_false_positive_rate=rate,
+        false_positive_rate=sum(score >= threshold for score in negatives) / len(negatives),
+        false_negative_rate=0.0,
+        equal_error_rate=0.0,
+        equal_error_threshold=0.0,
+        positive_trials=0,
+        negative_trials=len(negatives),
+        scoring=SCORING,
+        calibrate_time=datetime.now(UTC),
+    )
+
+
+def _negative_score(collection: domain.Collection, clip_id: int, index: _Index, snippet: float) -> float:
+    segments = index.get_vectors(collection.name, clip_id)
+    if not segments:
+        return 0.0
+    middle = (segments[0].start_seconds + segments[-1].end_seconds) / 2
+    first = middle - snippet / 2
+    chosen = [s for s in segments if s.start_seconds >= first and s.end_seconds <= first + snippet] or [
+        min(segments, key=lambda s: abs((s.start_seconds + s.end_seconds) / 2 - middle))
+    ]
+    chosen = chosen[: rules.MAX_QUERY_VECTORS]
+    aligner = Aligner([(s.start_seconds, s.end_seconds) for s in chosen], collection.segments.hop_seconds)
+    # As many clips per window as a top-1 search asks for (gateway.core: top_k + 16).
+    aligner.add(index.search(collection.name, [s.vector for s in chosen], 17, domain.SearchFilter(), [clip_id]))
+    ranked = aligner.ranked(len(chosen))
+    return ranked[0].score if ranked else 0.0

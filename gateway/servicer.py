@@ -101,6 +101,12 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
             threshold=_threshold_to_proto(result.threshold) if result.threshold else None,
         )
 
+    def CalibrateRecordings(self, request, context):
+        calibration = self.core.calibrate_recordings(
+            request.collection, request.target_false_positive_rate, request.snippet_seconds
+        )
+        return pb2.CalibrateRecordingsResponse(calibration=convert.calibration_to_proto(calibration))
+
     def GetClip(self, request, context):
         return convert.clip_to_proto(self.core.get_clip(request.id))
 

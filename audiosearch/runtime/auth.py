@@ -71,7 +71,7 @@ _METHODS_BY_ROLE: dict[str, list[str]] = {
         ),
     ],
     "admin": [
-        *_full_methods(services.GATEWAY, "CreateCollection", "DropCollection", "Reconcile"),
+        *_full_methods(services.GATEWAY, "CreateCollection", "DropCollection", "Reconcile", "CalibrateRecordings"),
         *_full_methods(services.SPEAKERS, "CalibrateSpeakers"),
         *_full_methods(services.SEARCH, "EnsureCollection", "DropCollection"),
         *_full_methods(services.METADATA, "CreateCollection", "DeleteCollection", "SetCalibration"),

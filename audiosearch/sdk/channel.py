@@ -41,6 +41,8 @@ RETRYABLE_METHODS: dict[str, tuple[str, ...]] = dict(
             "GetStats",
             "IngestAudio",
             "DeleteClip",
+            # Measures and stores again: the same result.
+            "CalibrateRecordings",
         ),
         # The gateway's peers.
         _methods(services.EMBEDDING, "ListModels", "EmbedAudio", "StreamEmbedAudio"),

@@ -1,5 +1,6 @@
 """Recordings searches through the public API: where and at what offset a copy matches, and MATCH or NO_MATCH."""
 
+import grpc
 import numpy as np
 import pytest
 
@@ -8,7 +9,7 @@ from audiosearch.tools import synth
 from audiosearch.tools.evaluation import perturb
 from audiosearch.type.v1 import types_pb2
 
-from gateway_support import TIMEOUT, ingest
+from gateway_support import TIMEOUT, ingest, rpc_error
 
 RATE = 16000
 Purpose = pb2.CreateCollectionRequest.Purpose
@@ -65,9 +66,10 @@ def test_leading_silence_moves_the_offset_and_nothing_else(gateway, library):
     best = search(gateway, collection, audio=wav(snippet)).hits[0]
     assert best.clip.id == clips[2] and best.decision == pb2.DECISION_MATCH
     assert best.alignment.offset_seconds == pytest.approx(2.0 - 0.5, abs=0.05)
-    # Window-grained ranges: the query's first window (silence and sound) lines up 1.5 s into the clip.
-    assert best.alignment.query_start_seconds == 0
-    assert best.alignment.clip_start_seconds == pytest.approx(best.alignment.offset_seconds)
+    # Window-grained ranges: the first agreeing window starts in the silence and lines up after the offset.
+    alignment = best.alignment
+    assert alignment.query_start_seconds < 0.5 and alignment.query_end_seconds == pytest.approx(5.5)
+    assert alignment.clip_start_seconds == pytest.approx(alignment.query_start_seconds + alignment.offset_seconds)
 
 
 def test_a_recording_not_in_the_library_is_no_match(gateway, library):
@@ -100,3 +102,48 @@ def test_other_models_keep_their_scores_without_alignment(gateway, new_collectio
     ingest(gateway, collection, wav(recording(5)))
     response = search(gateway, collection, audio=wav(recording(5)[: 5 * RATE]))
     assert not response.HasField("threshold") and not response.hits[0].HasField("alignment")
+
+
+def test_calibration_measures_the_threshold_on_the_collections_recordings_and_searches_use_it(gateway):
+    name = "recordings_calibrated"
+    gateway.CreateCollection(
+        pb2.CreateCollectionRequest(name=name, purpose=Purpose.PURPOSE_RECORDINGS), timeout=TIMEOUT
+    )
+    for seed in range(10, 14):
+        ingest(gateway, name, wav(synth.recording(seed, 8, RATE)))
+    request = pb2.CalibrateRecordingsRequest(collection=name, target_false_positive_rate=0.25)
+    calibration = gateway.CalibrateRecordings(request, timeout=TIMEOUT).calibration
+    assert calibration.scoring == "aligned_windows" and calibration.negative_trials == 4
+    assert calibration.positive_trials == 0 and calibration.false_positive_rate <= 0.25
+    assert 0 < calibration.threshold < 1
+    response = search(gateway, name, audio=wav(synth.recording(11, 8, RATE)[RATE : 6 * RATE]))
+    assert response.threshold.source == pb2.MatchThreshold.SOURCE_CALIBRATED
+    assert response.threshold.score == pytest.approx(calibration.threshold)
+    assert response.hits[0].decision == pb2.DECISION_MATCH
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "code", "reason"),
+    [
+        (
+            {"collection": "recordings_library", "target_false_positive_rate": 0.01},
+            "FAILED_PRECONDITION",
+            "TOO_FEW_RECORDINGS",
+        ),
+        (
+            {"collection": "recordings_library", "target_false_positive_rate": 1.5},
+            "INVALID_ARGUMENT",
+            "INVALID_FALSE_POSITIVE_RATE",
+        ),
+        ({"collection": "recordings_library", "snippet_seconds": -1}, "INVALID_ARGUMENT", "INVALID_SNIPPET"),
+        ({"collection": "no_such_collection"}, "NOT_FOUND", "COLLECTION_NOT_FOUND"),
+    ],
+)
+def test_calibration_refuses_what_it_cannot_measure(gateway, library, request_fields, code, reason):
+    with rpc_error(getattr(grpc.StatusCode, code), reason):
+        gateway.CalibrateRecordings(pb2.CalibrateRecordingsRequest(**request_fields), timeout=TIMEOUT)
+
+
+def test_calibration_of_another_kind_of_collection_is_refused(gateway, new_collection):
+    with rpc_error(grpc.StatusCode.FAILED_PRECONDITION, "NOT_RECORDINGS"):
+        gateway.CalibrateRecordings(pb2.CalibrateRecordingsRequest(collection=new_collection("plain")), timeout=TIMEOUT)

@@ -235,6 +235,22 @@ class SearchAudioResponse(_message.Message):
     threshold: MatchThreshold
     def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., model: _Optional[str] = ..., threshold: _Optional[_Union[MatchThreshold, _Mapping]] = ...) -> None: ...
 
+class CalibrateRecordingsRequest(_message.Message):
+    __slots__ = ("collection", "target_false_positive_rate", "snippet_seconds")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FALSE_POSITIVE_RATE_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    target_false_positive_rate: float
+    snippet_seconds: float
+    def __init__(self, collection: _Optional[str] = ..., target_false_positive_rate: _Optional[float] = ..., snippet_seconds: _Optional[float] = ...) -> None: ...
+
+class CalibrateRecordingsResponse(_message.Message):
+    __slots__ = ("calibration",)
+    CALIBRATION_FIELD_NUMBER: _ClassVar[int]
+    calibration: _types_pb2.Calibration
+    def __init__(self, calibration: _Optional[_Union[_types_pb2.Calibration, _Mapping]] = ...) -> None: ...
+
 class GetClipRequest(_message.Message):
     __slots__ = ("id",)
     ID_FIELD_NUMBER: _ClassVar[int]

@@ -71,6 +71,11 @@ class GatewayServiceStub:
                 request_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.SearchAudioRequest.SerializeToString,
                 response_deserializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.SearchAudioResponse.FromString,
                 _registered_method=True)
+        self.CalibrateRecordings = channel.unary_unary(
+                '/audiosearch.gateway.v1.GatewayService/CalibrateRecordings',
+                request_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.CalibrateRecordingsRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.CalibrateRecordingsResponse.FromString,
+                _registered_method=True)
         self.GetClip = channel.unary_unary(
                 '/audiosearch.gateway.v1.GatewayService/GetClip',
                 request_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetClipRequest.SerializeToString,
@@ -146,6 +151,14 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CalibrateRecordings(self, request, context):
+        """Recordings collections: measures the MATCH threshold on the collection's own recordings (each one's middle
+        snippet searched among the others, where it has no copy) and stores it; later searches use it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetClip(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -215,6 +228,11 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.SearchAudio,
                     request_deserializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.SearchAudioRequest.FromString,
                     response_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.SearchAudioResponse.SerializeToString,
+            ),
+            'CalibrateRecordings': grpc.unary_unary_rpc_method_handler(
+                    servicer.CalibrateRecordings,
+                    request_deserializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.CalibrateRecordingsRequest.FromString,
+                    response_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.CalibrateRecordingsResponse.SerializeToString,
             ),
             'GetClip': grpc.unary_unary_rpc_method_handler(
                     servicer.GetClip,
@@ -432,6 +450,33 @@ class GatewayService:
             '/audiosearch.gateway.v1.GatewayService/SearchAudio',
             audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.SearchAudioRequest.SerializeToString,
             audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.SearchAudioResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CalibrateRecordings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/audiosearch.gateway.v1.GatewayService/CalibrateRecordings',
+            audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.CalibrateRecordingsRequest.SerializeToString,
+            audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.CalibrateRecordingsResponse.FromString,
             options,
             channel_credentials,
             insecure,
