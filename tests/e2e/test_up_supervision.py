@@ -4,6 +4,7 @@ port it had (so the gateway's channels reconnect), and reaped; past the restart 
 Real processes throughout: the CLI launcher, its four services, SIGKILL from the test.
 """
 
+import importlib.util
 import os
 import pathlib
 import queue
@@ -126,6 +127,9 @@ def up(tmp_path):
 
 def test_a_killed_service_is_logged_restarted_on_its_port_and_reaped(up):
     stack = up()
+    # The default vector store (issue #14): the local Milvus server whenever its package is installed.
+    store = r"^milvus\s+http://127\.0\.0\.1:\d+" if importlib.util.find_spec("milvus") else r"^milvus\s+Milvus Lite"
+    assert any(re.match(store, line) for line in stack.seen), stack.seen
     address, pid = stack.services["search"]
     os.kill(pid, signal.SIGKILL)  # the service alone, as the OOM killer would
 

@@ -41,6 +41,8 @@ def cmd_up(args) -> int:
     with stack:
         if stack.milvus_server is not None:
             print(f"{'milvus':<10} {stack.milvus_server.uri}   (logs: {stack.milvus_server.log_dir})")
+        else:
+            print(f"{'milvus':<10} Milvus Lite (slow or inexact beyond ~20k vectors; see docs/vector-stores.md)")
         for name, service in stack.services.items():
             print(f"{name:<10} {service.address}   pid {service.process.pid}   (log: {service.log_path})")
         print(f"ready: gateway at {stack.gateway_address}; Ctrl-C stops all services", flush=True)
@@ -236,15 +238,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("up", help="start the four services locally (embedded Milvus Lite + SQLite)")
+    up = sub.add_parser("up", help="start the four services locally (local Milvus server or Milvus Lite + SQLite)")
     up.add_argument("--data-dir", default="data", help="where the SQLite and Milvus Lite files and logs live")
     up.add_argument("--import-root", action="append", default=[], help="folder ImportDirectory may read")
     up.add_argument("--any-port", action="store_true", help="bind free ports instead of 50051-50054")
     up.add_argument(
         "--milvus",
-        choices=["lite", "server"],
-        default="lite",
-        help="lite: a Milvus Lite file (default); server: start a local Milvus server (pip install milvus==2.3.5)",
+        choices=["auto", "lite", "server"],
+        default="auto",
+        help="auto (default): a local Milvus server when its package is installed (pip install milvus==2.3.5), else "
+        "Milvus Lite; lite: a Milvus Lite file (demos, up to ~20k vectors); server: the local Milvus server",
     )
     up.add_argument("--milvus-port", type=int, default=19530, help="port of the local Milvus server (--milvus server)")
     up.add_argument(
