@@ -186,6 +186,17 @@ class AudioSearchClient:
             request.min_score = min_score
         return self._call(self.stub.SearchAudio, request)
 
+    def calibrate_recordings(
+        self, collection: str, target_false_positive_rate: float = 0.0, snippet_seconds: float = 0.0
+    ) -> types_pb2.Calibration:
+        """Measure and store a recordings collection's MATCH threshold on its own recordings (needs admin)."""
+        request = pb2.CalibrateRecordingsRequest(
+            collection=collection,
+            target_false_positive_rate=target_false_positive_rate,
+            snippet_seconds=snippet_seconds,
+        )
+        return self._call(self.stub.CalibrateRecordings, request, timeout=max(self.timeout_seconds, 600)).calibration
+
     def get_clip(self, clip_id: int) -> types_pb2.Clip:
         return self._call(self.stub.GetClip, pb2.GetClipRequest(id=clip_id))
 
