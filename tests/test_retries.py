@@ -21,6 +21,7 @@ SERVICES = [
     metadata_pb2.DESCRIPTOR.services_by_name["MetadataService"],
     services.IMPORT_JOBS,
     services.IMPORT_JOB_RECORDS,
+    services.SPEAKERS,
 ]
 # Tried once: a retry after a lost reply would act twice, or fail on what the first attempt did.
 NOT_RETRIED = {
@@ -31,6 +32,8 @@ NOT_RETRIED = {
     # A stream the caller re-opens itself (the SDK watches again from the job's current state).
     "audiosearch.gateway.v1.ImportJobService": {"WatchImportJob"},
     "audiosearch.metadata.v1.ImportJobService": set(),
+    # Reads every enrollment vector: a lost reply is retried by the caller, not by the channel.
+    "audiosearch.gateway.v1.SpeakerService": {"CalibrateSpeakers"},
 }
 
 

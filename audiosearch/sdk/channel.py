@@ -61,6 +61,7 @@ RETRYABLE_METHODS: dict[str, tuple[str, ...]] = dict(
             "UpdateClipState",
             "DeleteClip",
             "CountClips",
+            "SetCalibration",
         ),
         # Speakers: reads and decisions, deletes (idempotent), and enrollments (the SDK always sends a request_id).
         _methods(
