@@ -8,12 +8,23 @@ last) it prints the median ingest latency of the last --window ingests and, from
 the mean time of each RPC of an ingest over the same clips: metadata FindByContentHash, embedding StreamEmbedAudio,
 metadata CreateClip, search Upsert, metadata UpdateClipState. A flat column means ingest cost does not grow with the
 collection. Binds 127.0.0.1 only.
+
+    .venv/bin/python bench/ingest_growth.py --prefill 1000,100000     # per-file cost at 1k and at 100k vectors
+
+--prefill runs the stack `audiosearch up` starts by default (--milvus auto: the local Milvus server when its package
+is installed) and, for each count, first fills the collection to that many vectors (random unit vectors upserted
+straight through the SearchService, their READY records written through the metadata store), waits until Milvus has
+indexed them, then ingests --window fresh files through the gateway and prints the median per-file ingest time;
+last, the ratio of the largest count's to the smallest's (issue #14: at most 1.2).
 """
 
 import argparse
+import hashlib
 import json
+import os
 import pathlib
 import re
+import signal
 import socket
 import statistics
 import sys
@@ -25,9 +36,19 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import grpc  # noqa: E402
+import numpy as np  # noqa: E402
+
 from audiosearch.client import AudioSearchClient  # noqa: E402
+from audiosearch.runtime import domain  # noqa: E402
+from audiosearch.search.v1 import search_service_pb2 as search_pb2  # noqa: E402
+from audiosearch.search.v1 import search_service_pb2_grpc as search_grpc  # noqa: E402
 from audiosearch.tools import synth  # noqa: E402
-from audiosearch.tools.launcher import SERVICES, Stack  # noqa: E402
+from audiosearch.tools.launcher import MILVUS_CHOICES, SERVICES, Stack  # noqa: E402
+from metadata_service.store import open_store  # noqa: E402
+
+COLLECTION = "growth"
+UPSERT_BATCH = 2000
 
 # (service, gRPC method) of the RPCs one ingest makes behind the gateway.
 INGEST_RPCS = (
@@ -101,6 +122,124 @@ def run(address: str, metrics_ports: dict[str, int], clips: int, window: int, mo
     return rows
 
 
+class Prefill:
+    """Grows the collection without the gateway: READY records through the metadata store (the service's SQLite
+    file), then their vectors (random, unit) upserted through the SearchService, clip ids matching the records."""
+
+    def __init__(self, stack: Stack, dimension: int) -> None:
+        self.records = open_store(f"sqlite:///{stack.data_dir / 'metadata.db'}")
+        limit = 64 * 2**20
+        self.channel = grpc.insecure_channel(
+            stack.services["search"].address,
+            options=[("grpc.max_send_message_length", limit), ("grpc.max_receive_message_length", limit)],
+        )
+        self.search = search_grpc.SearchServiceStub(self.channel)
+        self.dimension = dimension
+        self.rng = np.random.default_rng(0)
+        self.added = 0
+
+    def add(self, count: int) -> None:
+        for first in range(0, count, UPSERT_BATCH):
+            ids = [self._record() for _ in range(min(UPSERT_BATCH, count - first))]
+            vectors = self.rng.standard_normal((len(ids), self.dimension)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            clips = [
+                search_pb2.ClipVectors(
+                    clip_id=clip_id,
+                    duration_seconds=1.0,
+                    segments=[search_pb2.Segment(vector=search_pb2.Vector(values=vector), end_seconds=1.0)],
+                )
+                for clip_id, vector in zip(ids, vectors, strict=True)
+            ]
+            self.search.Upsert(search_pb2.UpsertRequest(collection=COLLECTION, clips=clips), timeout=600)
+
+    def _record(self) -> int:
+        self.added += 1
+        digest = hashlib.sha256(f"prefill-{self.added}".encode()).hexdigest()
+        audio = domain.AudioInfo(1.0, 16000, 1, "wav")
+        clip = self.records.insert_clip(domain.Clip(0, COLLECTION, digest, f"prefill-{self.added}", audio), "")
+        self.records.update_clip(clip.id, domain.ClipState.READY, None, 1)
+        return clip.id
+
+    def close(self) -> None:
+        self.channel.close()
+        self.records.close()
+
+
+def vectors_in(stack: Stack) -> int:
+    with grpc.insecure_channel(stack.services["search"].address) as channel:
+        stub = search_grpc.SearchServiceStub(channel)
+        return stub.Count(search_pb2.CountRequest(collection=COLLECTION), timeout=600).vectors
+
+
+def settle(stack: Stack, rows: int) -> str:
+    """On the Milvus server, wait until every row is indexed and the index has stayed the same for a while, as a
+    library that grew earlier is; Milvus Lite indexes as it flushes."""
+    if stack.milvus_server is None:
+        return "lite"
+    from bench.search import wait_for_index
+
+    seconds, segments = wait_for_index(stack.milvus_server.uri, COLLECTION, rows, quiet_seconds=15)
+    return f"indexed in {seconds:.0f} s, {segments} segment(s)"
+
+
+def per_file(address: str, metrics_ports: dict[str, int], first_seed: int, files: int) -> dict:
+    """Ingest `files` fresh clips one after another: the median and mean per-file time, and each RPC's mean."""
+    contents = [clip(seed) for seed in range(first_seed, first_seed + files)]  # made before the clock starts
+    with AudioSearchClient(address, timeout_seconds=120) as client:
+        for warm in range(3):
+            client.ingest(clip(10**7 + first_seed + warm), COLLECTION, source="warm.wav")
+        before = rpc_totals(metrics_ports)
+        seconds = []
+        for index, content in enumerate(contents):
+            started = time.perf_counter()
+            client.ingest(content, COLLECTION, source=f"{first_seed + index}.wav")
+            seconds.append(time.perf_counter() - started)
+        after = rpc_totals(metrics_ports)
+    return {
+        "per_file_p50_ms": round(statistics.median(seconds) * 1000, 2),
+        "per_file_mean_ms": round(statistics.mean(seconds) * 1000, 2),
+        **{f"{service}.{method}_mean_ms": mean_ms(before, after, (service, method)) for service, method in INGEST_RPCS},
+    }
+
+
+def run_prefill(stack: Stack, metrics_ports: dict[str, int], counts: list[int], files: int, model: str) -> list[dict]:
+    with AudioSearchClient(stack.gateway_address, timeout_seconds=60) as client:
+        dimension = client.create_collection(COLLECTION, model).dimension
+    prefill = Prefill(stack, dimension)
+    rows = []
+    try:
+        for count in counts:
+            stored = vectors_in(stack)
+            started = time.perf_counter()
+            prefill.add(max(0, count - stored))
+            filled = time.perf_counter() - started
+            stored = vectors_in(stack)
+            state = settle(stack, stored)
+            row = {"vectors": stored, "fill_s": round(filled, 1), "store": state, "load": os.getloadavg()[0]}
+            row.update(per_file(stack.gateway_address, metrics_ports, 10 * count, files))
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+    finally:
+        prefill.close()
+    return rows
+
+
+def print_prefill(rows: list[dict], files: int, model: str, milvus: str) -> None:
+    print(f"per-file ingest time over {files} files, by vectors already in the collection ({model}, {milvus})")
+    print(f"{'vectors':>8} {'p50 ms':>7} {'mean ms':>7} {'load':>5} " + " ".join(f"{m:>17}" for _, m in INGEST_RPCS))
+    for row in rows:
+        cells = [row[f"{service}.{method}_mean_ms"] for service, method in INGEST_RPCS]
+        print(
+            f"{row['vectors']:>8} {row['per_file_p50_ms']:>7} {row['per_file_mean_ms']:>7} {row['load']:>5.1f} "
+            + " ".join(f"{cell!s:>17}" for cell in cells)
+        )
+    ratio = rows[-1]["per_file_p50_ms"] / rows[0]["per_file_p50_ms"]
+    verdict = "MET" if ratio <= 1.2 else "NOT MET"
+    sizes = f"{rows[-1]['vectors']:,} / at {rows[0]['vectors']:,} vectors"
+    print(f"per-file p50 at {sizes}: {ratio:.2f}x (<= 1.2: {verdict})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=2000)
@@ -108,14 +247,26 @@ def main() -> None:
     parser.add_argument("--model", default="logmel")
     parser.add_argument("--data-dir", default="", help="default: a fresh temporary folder")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--prefill", default="", help="e.g. 1000,100000: per-file cost at these collection sizes")
+    parser.add_argument("--milvus", choices=MILVUS_CHOICES, default="", help="default: auto with --prefill, else lite")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds like Ctrl-C: the stack this run started stops
     if not 1 <= args.window <= args.clips <= 100_000:
         sys.exit("ingest_growth.py: need 1 <= --window <= --clips <= 100000")
     data_dir = pathlib.Path(args.data_dir or tempfile.mkdtemp(prefix="audiosearch-growth-"))
     metrics_ports = {name: free_port() for name in SERVICES if name != "gateway"}
     extra_env = {f"AUDIOSEARCH_{name.upper()}_METRICS_PORT": str(port) for name, port in metrics_ports.items()}
-    with Stack(data_dir, ports={name: 0 for name in SERVICES}, extra_env=extra_env) as stack:
-        rows = run(stack.gateway_address, metrics_ports, args.clips, args.window, args.model)
+    milvus = args.milvus or ("auto" if args.prefill else "lite")
+    with Stack(data_dir, ports={name: 0 for name in SERVICES}, extra_env=extra_env, milvus=milvus) as stack:
+        if args.prefill:
+            counts = sorted(int(count) for count in args.prefill.split(","))
+            rows = run_prefill(stack, metrics_ports, counts, args.window, args.model)
+            if not args.json:
+                print_prefill(rows, args.window, args.model, stack.milvus)
+        else:
+            rows = run(stack.gateway_address, metrics_ports, args.clips, args.window, args.model)
+    if args.prefill and not args.json:
+        return
     if args.json:
         print(json.dumps(rows, indent=2))
         return

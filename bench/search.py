@@ -31,6 +31,7 @@ import numpy as np
 from audiosearch.search.v1 import search_service_pb2 as pb2
 from audiosearch.search.v1 import search_service_pb2_grpc as pb2_grpc
 from audiosearch.tools.milvus_server import LocalMilvusServer
+from audiosearch.type.v1 import types_pb2
 
 TOP_K = 10
 UPSERT_BATCH = 2000
@@ -180,7 +181,12 @@ def load_collection(service: SearchServiceProcess, name: str, data: np.ndarray, 
     stub = service.stub
     stub.DropCollection(pb2.DropCollectionRequest(collection=name), timeout=600)
     stub.EnsureCollection(
-        pb2.EnsureCollectionRequest(collection=name, dimension=data.shape[1], metric="COSINE", index_type=index_type),
+        pb2.EnsureCollectionRequest(
+            collection=name,
+            dimension=data.shape[1],
+            metric=types_pb2.METRIC_COSINE,
+            index_type=types_pb2.IndexType.Value(f"INDEX_TYPE_{index_type}"),
+        ),
         timeout=600,
     )
     start = time.perf_counter()
