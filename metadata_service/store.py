@@ -143,6 +143,8 @@ _MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE calibrations ADD COLUMN open_set_fpr DOUBLE NOT NULL DEFAULT 0",
         "ALTER TABLE calibrations ADD COLUMN open_set_trials BIGINT NOT NULL DEFAULT 0",
     ),
+    # 5: a speaker's utterances by index, not by a scan of the collection's clips (issue #12).
+    ("CREATE INDEX clips_by_speaker ON clips (collection, speaker, id)",),
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
