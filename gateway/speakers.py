@@ -262,14 +262,17 @@ class SpeakerCore:
         rules.check_speaker_id(speaker_id)
         options = self._options(method)
         target = self._speaker_collection(collection)
-        if not self._utterances(collection, (speaker_id,)):
+        utterances = self._utterances(collection, (speaker_id,))
+        if not utterances:
             raise errors.NotFound(
                 f"speaker {speaker_id!r} is not enrolled in collection {collection!r}", "SPEAKER_NOT_FOUND"
             )
         probe = self._probe(target, query)
         best = self._best_by_speaker(collection, probe.vector)
         used = scoring.effective_method(options, len(best | {speaker_id: 0.0}))
-        score = self._scores(collection, probe.vector, [speaker_id], best, dataclasses.replace(options, method=used))
+        score = self._scores(
+            collection, probe.vector, [speaker_id], best, dataclasses.replace(options, method=used), utterances
+        )
         threshold = self._threshold(target, used)
         value = score[speaker_id]
         return Verification(value >= threshold.value, value, threshold, probe.low_confidence, probe.speech_seconds)
@@ -381,9 +384,11 @@ class SpeakerCore:
         speakers: list[str],
         best: dict[str, float],
         options: scoring.ScoringOptions,
+        clips: list[domain.Clip] | None = None,
     ) -> dict[str, float]:
-        """Each speaker's score for the query, from its enrollment vectors (AS_NORM: normalised by both cohorts)."""
-        clips = self._utterances(collection, tuple(speakers))
+        """Each speaker's score for the query, from its enrollment vectors (AS_NORM: normalised by both cohorts);
+        `clips`: the speakers' utterances, when the caller has them already."""
+        clips = clips if clips is not None else self._utterances(collection, tuple(speakers))
         vectors = dict(
             zip(
                 [c.id for c in clips], self._pool.map(lambda c: self._clip_vector(collection, c.id), clips), strict=True
