@@ -293,10 +293,14 @@ def print_report(report: dict) -> None:
     if data["refused_enrollments"]:
         print(f"refused enrollments: {data['refused_enrollments']}")
     print("\nscoring comparison (offline, every test clip against every enrolled speaker; gateway scoring code):")
-    print(f"  {'scoring':18s} {'EER':>7s} {'minDCF':>7s} {'FAR 1% at':>10s} {'targets':>8s} {'non-targets':>12s}")
+    print(
+        f"  {'scoring':18s} {'EER':>7s} {'minDCF':>7s} {'1:1 FAR 1%':>10s} {'1:N FAR 1%':>10s} {'targets':>8s} "
+        f"{'non-targets':>12s}"
+    )
     for method, row in report["scoring_comparison"].items():
         print(
             f"  {method:18s} {row['eer']:7.2%} {row['min_dcf']:7.3f} {row['threshold_at_far_1pct']:10.4f} "
+            f"{row.get('open_set_threshold_at_far_1pct', float('nan')):10.4f} "
             f"{row['target_trials']:8d} "
             f"{row['nontarget_trials']:12d}"
         )
