@@ -144,7 +144,7 @@ def main() -> None:
             embedding = stack.services["embedding"].address
             with AudioSearchClient(stack.gateway_address, timeout_seconds=600) as client:
                 for model in args.models.split(","):
-                    _embed_only(embedding, model, contents[: min(20, len(contents))], args.concurrency)  # warm up
+                    _embed_only(embedding, model, contents[: args.concurrency], args.concurrency)  # warm up
                     before = _embed_only(embedding, model, contents, args.concurrency)
                     cpu = _cpu_seconds(stack)
                     job = _import_job(client, model, library, f"bench_{model}", len(contents))
@@ -158,8 +158,8 @@ def main() -> None:
                     embed = statistics.mean([before, after])
                     rows.append((model, before, after, job, job / embed, _load()))
                     print(
-                        f"{model}: embed-only {before:.1f} / {after:.1f} files/s (before/after), import job "
-                        f"{job:.1f} files/s: {job / embed:.2f}x (target >= {TARGET}x: "
+                        f"{model}: embed-only {before:.2f} / {after:.2f} files/s (before/after), import job "
+                        f"{job:.2f} files/s: {job / embed:.2f}x (target >= {TARGET}x: "
                         f"{'met' if job / embed >= TARGET else 'NOT met'}); load {_load()}",
                         flush=True,
                     )
@@ -168,9 +168,9 @@ def main() -> None:
         for model, before, after, job, ratio, load in rows:
             per_core = job / cores
             print(
-                f"{model:<12} {statistics.mean([before, after]):>18.1f} {job:>15.1f} {ratio:>6.2f}  "
+                f"{model:<12} {statistics.mean([before, after]):>18.2f} {job:>15.2f} {ratio:>6.2f}  "
                 f"{SEED_CLIPS / job / 3600:.1f} h here, {SEED_CLIPS / per_core / 3600:.1f} h per embedding core "
-                f"({per_core:.1f} files/s/core); load {load}"
+                f"({per_core:.2f} files/s/core); load {load}"
             )
 
 
