@@ -12,10 +12,11 @@ collection. Binds 127.0.0.1 only.
     .venv/bin/python bench/ingest_growth.py --prefill 1000,100000     # per-file cost at 1k and at 100k vectors
 
 --prefill runs the stack `audiosearch up` starts by default (--milvus auto: the local Milvus server when its package
-is installed) and, for each count, first fills the collection to that many vectors (random unit vectors upserted
-straight through the SearchService, their READY records written through the metadata store), waits until Milvus has
-indexed them, then ingests --window fresh files through the gateway and prints the median per-file ingest time;
-last, the ratio of the largest count's to the smallest's (issue #14: at most 1.2).
+is installed) with one collection per count, filled to that many vectors (random unit vectors upserted straight
+through the SearchService, their READY records written through the metadata store) and indexed by Milvus; then it
+ingests --window fresh files through the gateway into each collection, the collections taken in turn so that load
+from elsewhere falls on all alike, and prints each one's median per-file ingest time and the ratio of the largest
+count's to the smallest's (issue #14: at most 1.2).
 """
 
 import argparse
@@ -47,7 +48,8 @@ from audiosearch.tools import synth  # noqa: E402
 from audiosearch.tools.launcher import MILVUS_CHOICES, SERVICES, Stack  # noqa: E402
 from metadata_service.store import open_store  # noqa: E402
 
-COLLECTION = "growth"
+# Milvus collection names are the search service's prefix + ours (AUDIOSEARCH_SEARCH_COLLECTION_PREFIX default).
+COLLECTION_PREFIX = "audiosearch_"
 UPSERT_BATCH = 2000
 
 # (service, gRPC method) of the RPCs one ingest makes behind the gateway.
@@ -123,10 +125,10 @@ def run(address: str, metrics_ports: dict[str, int], clips: int, window: int, mo
 
 
 class Prefill:
-    """Grows the collection without the gateway: READY records through the metadata store (the service's SQLite
-    file), then their vectors (random, unit) upserted through the SearchService, clip ids matching the records."""
+    """Grows a collection without the gateway: READY records through the metadata store (the service's SQLite file),
+    then their vectors (random, unit) upserted through the SearchService, clip ids matching the records."""
 
-    def __init__(self, stack: Stack, dimension: int) -> None:
+    def __init__(self, stack: Stack) -> None:
         self.records = open_store(f"sqlite:///{stack.data_dir / 'metadata.db'}")
         limit = 64 * 2**20
         self.channel = grpc.insecure_channel(
@@ -134,14 +136,13 @@ class Prefill:
             options=[("grpc.max_send_message_length", limit), ("grpc.max_receive_message_length", limit)],
         )
         self.search = search_grpc.SearchServiceStub(self.channel)
-        self.dimension = dimension
         self.rng = np.random.default_rng(0)
         self.added = 0
 
-    def add(self, count: int) -> None:
+    def add(self, collection: str, dimension: int, count: int) -> None:
         for first in range(0, count, UPSERT_BATCH):
-            ids = [self._record() for _ in range(min(UPSERT_BATCH, count - first))]
-            vectors = self.rng.standard_normal((len(ids), self.dimension)).astype(np.float32)
+            ids = [self._record(collection) for _ in range(min(UPSERT_BATCH, count - first))]
+            vectors = self.rng.standard_normal((len(ids), dimension)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             clips = [
                 search_pb2.ClipVectors(
@@ -151,13 +152,16 @@ class Prefill:
                 )
                 for clip_id, vector in zip(ids, vectors, strict=True)
             ]
-            self.search.Upsert(search_pb2.UpsertRequest(collection=COLLECTION, clips=clips), timeout=600)
+            self.search.Upsert(search_pb2.UpsertRequest(collection=collection, clips=clips), timeout=600)
 
-    def _record(self) -> int:
+    def count(self, collection: str) -> int:
+        return self.search.Count(search_pb2.CountRequest(collection=collection), timeout=600).vectors
+
+    def _record(self, collection: str) -> int:
         self.added += 1
         digest = hashlib.sha256(f"prefill-{self.added}".encode()).hexdigest()
         audio = domain.AudioInfo(1.0, 16000, 1, "wav")
-        clip = self.records.insert_clip(domain.Clip(0, COLLECTION, digest, f"prefill-{self.added}", audio), "")
+        clip = self.records.insert_clip(domain.Clip(0, collection, digest, f"prefill-{self.added}", audio), "")
         self.records.update_clip(clip.id, domain.ClipState.READY, None, 1)
         return clip.id
 
@@ -166,60 +170,67 @@ class Prefill:
         self.records.close()
 
 
-def vectors_in(stack: Stack) -> int:
-    with grpc.insecure_channel(stack.services["search"].address) as channel:
-        stub = search_grpc.SearchServiceStub(channel)
-        return stub.Count(search_pb2.CountRequest(collection=COLLECTION), timeout=600).vectors
-
-
-def settle(stack: Stack, rows: int) -> str:
+def settle(stack: Stack, collection: str, rows: int) -> str:
     """On the Milvus server, wait until every row is indexed and the index has stayed the same for a while, as a
     library that grew earlier is; Milvus Lite indexes as it flushes."""
     if stack.milvus_server is None:
         return "lite"
     from bench.search import wait_for_index
 
-    seconds, segments = wait_for_index(stack.milvus_server.uri, COLLECTION, rows, quiet_seconds=15)
+    seconds, segments = wait_for_index(stack.milvus_server.uri, COLLECTION_PREFIX + collection, rows, quiet_seconds=15)
     return f"indexed in {seconds:.0f} s, {segments} segment(s)"
 
 
-def per_file(address: str, metrics_ports: dict[str, int], first_seed: int, files: int) -> dict:
-    """Ingest `files` fresh clips one after another: the median and mean per-file time, and each RPC's mean."""
-    contents = [clip(seed) for seed in range(first_seed, first_seed + files)]  # made before the clock starts
+def per_file(address: str, metrics_ports: dict[str, int], collections: list[str], files: int) -> list[dict]:
+    """Ingest `files` fresh clips into each collection, taking the collections in turn (file 1 into each, then file
+    2...), so that load from elsewhere on the machine falls on every collection alike: per collection, the median and
+    mean per-file time and each RPC's mean."""
+    seconds: dict[str, list[float]] = {name: [] for name in collections}
+    totals: dict[str, tuple[dict, dict]] = {name: ({}, {}) for name in collections}
     with AudioSearchClient(address, timeout_seconds=120) as client:
-        for warm in range(3):
-            client.ingest(clip(10**7 + first_seed + warm), COLLECTION, source="warm.wav")
-        before = rpc_totals(metrics_ports)
-        seconds = []
-        for index, content in enumerate(contents):
-            started = time.perf_counter()
-            client.ingest(content, COLLECTION, source=f"{first_seed + index}.wav")
-            seconds.append(time.perf_counter() - started)
-        after = rpc_totals(metrics_ports)
-    return {
-        "per_file_p50_ms": round(statistics.median(seconds) * 1000, 2),
-        "per_file_mean_ms": round(statistics.mean(seconds) * 1000, 2),
-        **{f"{service}.{method}_mean_ms": mean_ms(before, after, (service, method)) for service, method in INGEST_RPCS},
-    }
+        for name in collections:
+            client.ingest(clip(10**7 + collections.index(name)), name, source="warm.wav")
+        for index in range(files):
+            for name in collections:
+                content = clip(10**6 * (1 + collections.index(name)) + index)
+                before = rpc_totals(metrics_ports)
+                started = time.perf_counter()
+                client.ingest(content, name, source=f"{index}.wav")
+                seconds[name].append(time.perf_counter() - started)
+                after = rpc_totals(metrics_ports)
+                for key, value in after.items():  # this file's RPC time, added to the collection's sums
+                    old = before.get(key, [0.0, 0.0])
+                    total = totals[name][1].setdefault(key, [0.0, 0.0])
+                    total[0] += value[0] - old[0]
+                    total[1] += value[1] - old[1]
+    return [
+        {
+            "per_file_p50_ms": round(statistics.median(seconds[name]) * 1000, 2),
+            "per_file_mean_ms": round(statistics.mean(seconds[name]) * 1000, 2),
+            **{f"{s}.{m}_mean_ms": mean_ms(*totals[name], (s, m)) for s, m in INGEST_RPCS},
+        }
+        for name in collections
+    ]
 
 
 def run_prefill(stack: Stack, metrics_ports: dict[str, int], counts: list[int], files: int, model: str) -> list[dict]:
-    with AudioSearchClient(stack.gateway_address, timeout_seconds=60) as client:
-        dimension = client.create_collection(COLLECTION, model).dimension
-    prefill = Prefill(stack, dimension)
+    """One collection per count, filled to it; then the files, into each collection in turn."""
+    collections = [f"growth_{count}" for count in counts]
+    prefill = Prefill(stack)
     rows = []
     try:
-        for count in counts:
-            stored = vectors_in(stack)
-            started = time.perf_counter()
-            prefill.add(max(0, count - stored))
-            filled = time.perf_counter() - started
-            stored = vectors_in(stack)
-            state = settle(stack, stored)
-            row = {"vectors": stored, "fill_s": round(filled, 1), "store": state, "load": os.getloadavg()[0]}
-            row.update(per_file(stack.gateway_address, metrics_ports, 10 * count, files))
-            rows.append(row)
+        with AudioSearchClient(stack.gateway_address, timeout_seconds=60) as client:
+            for name, count in zip(collections, counts, strict=True):
+                dimension = client.create_collection(name, model).dimension
+                started = time.perf_counter()
+                prefill.add(name, dimension, count)
+                rows.append({"vectors": prefill.count(name), "fill_s": round(time.perf_counter() - started, 1)})
+        for name, row in zip(collections, rows, strict=True):
+            row["store"] = settle(stack, name, row["vectors"])
             print(json.dumps(row), file=sys.stderr, flush=True)
+        load = os.getloadavg()[0]
+        for row, measured in zip(rows, per_file(stack.gateway_address, metrics_ports, collections, files), strict=True):
+            row.update(measured, load=load)
     finally:
         prefill.close()
     return rows
@@ -227,11 +238,12 @@ def run_prefill(stack: Stack, metrics_ports: dict[str, int], counts: list[int], 
 
 def print_prefill(rows: list[dict], files: int, model: str, milvus: str) -> None:
     print(f"per-file ingest time over {files} files, by vectors already in the collection ({model}, {milvus})")
-    print(f"{'vectors':>8} {'p50 ms':>7} {'mean ms':>7} {'load':>5} " + " ".join(f"{m:>17}" for _, m in INGEST_RPCS))
+    print(f"(files taken in turn across the collections; load average {rows[0]['load']:.1f} at the start)")
+    print(f"{'vectors':>8} {'p50 ms':>7} {'mean ms':>7} " + " ".join(f"{m:>17}" for _, m in INGEST_RPCS))
     for row in rows:
         cells = [row[f"{service}.{method}_mean_ms"] for service, method in INGEST_RPCS]
         print(
-            f"{row['vectors']:>8} {row['per_file_p50_ms']:>7} {row['per_file_mean_ms']:>7} {row['load']:>5.1f} "
+            f"{row['vectors']:>8} {row['per_file_p50_ms']:>7} {row['per_file_mean_ms']:>7} "
             + " ".join(f"{cell!s:>17}" for cell in cells)
         )
     ratio = rows[-1]["per_file_p50_ms"] / rows[0]["per_file_p50_ms"]
