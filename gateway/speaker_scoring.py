@@ -11,10 +11,14 @@ import numpy as np
 # scoring), the 1:1 threshold at a 1% false-accept rate and the 1:N (open-set) one; used until a collection is
 # calibrated. One enrollment per speaker there, so CENTROID, MAX and TOP_K_MEAN coincide.
 DEFAULT_THRESHOLDS: Mapping[tuple[str, str], tuple[float, float]] = {
-    ("logmel", "CENTROID"): (0.9839, 0.9839),
-    ("logmel", "MAX"): (0.9839, 0.9839),
-    ("logmel", "TOP_K_MEAN"): (0.9839, 0.9839),
-    ("logmel", "AS_NORM"): (1.632, 1.632),
+    ("ge2e", "CENTROID"): (0.7448, 0.8487),
+    ("ge2e", "MAX"): (0.7448, 0.8487),
+    ("ge2e", "TOP_K_MEAN"): (0.7448, 0.8487),
+    ("ge2e", "AS_NORM"): (1.7586, 4.7743),
+    ("logmel", "CENTROID"): (0.9839, 0.9928),
+    ("logmel", "MAX"): (0.9839, 0.9928),
+    ("logmel", "TOP_K_MEAN"): (0.9839, 0.9928),
+    ("logmel", "AS_NORM"): (1.632, 3.6944),
 }
 DEFAULT_FALSE_ACCEPT_RATE = 0.01
 # Calibration scores at most this many speakers (a random, seeded sample beyond): the trial matrix grows as its square.
