@@ -48,8 +48,6 @@ from audiosearch.tools import synth  # noqa: E402
 from audiosearch.tools.launcher import MILVUS_CHOICES, SERVICES, Stack  # noqa: E402
 from metadata_service.store import open_store  # noqa: E402
 
-# Milvus collection names are the search service's prefix + ours (AUDIOSEARCH_SEARCH_COLLECTION_PREFIX default).
-COLLECTION_PREFIX = "audiosearch_"
 UPSERT_BATCH = 2000
 
 # (service, gRPC method) of the RPCs one ingest makes behind the gateway.
@@ -177,7 +175,7 @@ def settle(stack: Stack, collection: str, rows: int) -> str:
         return "lite"
     from bench.search import wait_for_index
 
-    seconds, segments = wait_for_index(stack.milvus_server.uri, COLLECTION_PREFIX + collection, rows, quiet_seconds=15)
+    seconds, segments = wait_for_index(stack.milvus_server.uri, collection, rows, quiet_seconds=15)
     return f"indexed in {seconds:.0f} s, {segments} segment(s)"
 
 
