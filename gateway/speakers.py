@@ -22,6 +22,8 @@ from gateway import speaker_scoring as scoring
 from gateway.core import GatewayCore, IngestRequest
 
 LIST_PAGE = 1000
+# Ids per BatchGetClips call: the metadata service's limit.
+BATCH_IDS = 1000
 MAX_CANDIDATES = 20
 
 
@@ -362,9 +364,14 @@ class SpeakerCore:
 
     def _group(self, collection: str, results: list[list[domain.Hit]]) -> list[dict[str, float]]:
         clip_ids = list({hit.clip_id for hits in results for hit in hits})
+        clips = [
+            clip
+            for first in range(0, len(clip_ids), BATCH_IDS)
+            for clip in self.gateway.catalog.batch_get_clips(clip_ids[first : first + BATCH_IDS])
+        ]
         owners = {
             clip.id: clip.labels.speaker
-            for clip in self.gateway.catalog.batch_get_clips(clip_ids)
+            for clip in clips
             if clip.state is domain.ClipState.READY and clip.labels.speaker and clip.collection == collection
         }
         grouped = []
