@@ -325,9 +325,9 @@ class EcapaTdnnModel(PaddleSpeechModel):
     input_shape = (None, 80, None)
     # Measured on the inference layer below (2 cores, 5-s clips): Paddle's own kernels ~290 ms, oneDNN ~780 ms.
     # OpenVINO fuses each conv with its bias, ReLU and batch norm (Paddle's kernels make a pass over the activations
-    # for each, plus an im2col copy per dilated conv); that extra memory traffic is what collapsed under contention:
-    # beside other busy processes a forward on Paddle's kernels cost 845-890 ms of CPU, on OpenVINO 451-511 ms, with
-    # the same vectors (max |diff| 2e-5).
+    # for each, plus an im2col copy per dilated conv). Beside other busy processes (load average 11-12, one process
+    # per engine, calls interleaved) a 5-s clip took 3.5 s (890 ms of CPU) on OpenVINO, 4.0 s (967 ms) on Paddle's
+    # kernels, 6.3 s (1304 ms) in eager mode; vectors the same (max |diff| 2e-5). See docs/models.md.
     engine = "openvino"
     export_version = 2
 

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -76,6 +77,26 @@ def test_embedding_never_imports_torch():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+@needs_weights
+def test_the_lstm_runs_on_one_blas_thread():
+    """Two OpenBLAS threads per small LSTM product made ge2e ~10x slower beside busy processes (bench/embedding)."""
+    code = (
+        "import json, threadpoolctl; from embedding_service.models.ge2e import Ge2eModel; "
+        "blas = lambda: [i['num_threads'] for i in threadpoolctl.threadpool_info() "
+        "if i['internal_api'] == 'openblas']; "
+        "before = blas(); assert Ge2eModel().available; print(json.dumps([before, blas()]))"
+    )
+    # Without the variables that cap BLAS threads from outside, so the default (one per core) shows.
+    environment = {key: value for key, value in os.environ.items() if not key.endswith("_NUM_THREADS")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, env=environment
+    )
+    assert result.returncode == 0, result.stderr
+    before, after = json.loads(result.stdout)
+    assert after and set(after) == {1}
+    assert max(before) > 1 or os.cpu_count() == 1  # OpenBLAS's default: one thread per core
 
 
 def test_long_silences_are_trimmed_and_a_silent_clip_is_kept_whole():
