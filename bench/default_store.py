@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dimension", type=int, default=192)
     parser.add_argument("--data", choices=["random", "speakers"], default="random")
     parser.add_argument("--milvus", choices=MILVUS_CHOICES, default="auto", help="auto is what `audiosearch up` starts")
+    parser.add_argument(
+        "--index-type", choices=["HNSW", "FLAT"], default="HNSW", help="HNSW is the collections' default"
+    )
     parser.add_argument("--breadths", default="", help="search breadths (HNSW ef) to measure besides the default")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
@@ -76,14 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     truth = exact_top_k(data, queries)
     work = pathlib.Path(tempfile.mkdtemp(prefix="bench-default-store-"))
     results: dict = {"vectors": args.vectors, "dimension": args.dimension, "data": args.data, "queries": args.queries}
+    results["index_type"] = args.index_type
     with Stack(work, ports={name: 0 for name in SERVICES}, milvus=args.milvus) as stack:
         store = "local Milvus server" if stack.milvus == "server" else "Milvus Lite"
         results["store"] = store
-        print(f"`audiosearch up --milvus {args.milvus}` stack: {store}; {args.vectors:,} x {args.dimension}-d "
-              f"{args.data} unit vectors, {args.queries:,} queries", flush=True)  # fmt: skip
+        print(f"`audiosearch up --milvus {args.milvus}` stack: {store} ({args.index_type}); {args.vectors:,} x "
+              f"{args.dimension}-d {args.data} unit vectors, {args.queries:,} queries", flush=True)  # fmt: skip
         service = _SearchService(stack.services["search"].address)
         try:
-            results["upsert_s"] = load_collection(service, COLLECTION, data)
+            results["upsert_s"] = load_collection(service, COLLECTION, data, args.index_type)
             print(f"  upserted through the SearchService in {results['upsert_s']:.0f} s", flush=True)
             if stack.milvus_server is not None:
                 results["index_s"], results["segments"] = wait_for_index(
