@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from audiosearch.runtime import domain, paths, rules
-from audiosearch.runtime.import_jobs import FileOutcome, ImportFile, ImportJob
+from audiosearch.runtime.import_jobs import FileOutcome, ImportFile, ImportJob, JobState
 from audiosearch.runtime.logs import log_fields
 from audiosearch.sdk import errors
 from gateway.core import ImportProgress
@@ -132,6 +132,15 @@ class JobRunner:
                 self._current = None
 
 
+def job_error(job: ImportJob) -> errors.AudioSearchError:
+    """What stopped a FAILED job, as the error it was ("CODE REASON: message"), so ImportDirectory ends as a
+    sequential import did (a collection dropped meanwhile: NOT_FOUND, COLLECTION_NOT_FOUND)."""
+    head, _, message = job.error.partition(": ")
+    code, _, reason = head.partition(" ")
+    error_class = errors.ERRORS_BY_CODE_NAME.get(code, errors.FailedPrecondition)
+    return error_class(message or f"import job {job.id} failed", reason or "IMPORT_JOB_FAILED", job_id=str(job.id))
+
+
 def with_rate(job: ImportJob, now: datetime | None = None) -> ImportJob:
     """The job with files/s since it started and the seconds left at that rate (0 while unknown)."""
     if job.start_time is None or not job.files_done:
@@ -237,8 +246,8 @@ class ImportJobs:
                 yield ImportProgress(str(folder / file.path), outcome.value, clip, file.error, done, job.files_found)
                 cursor = file.ordinal
             if finished and not files:
-                if job.state.value == "FAILED":
-                    raise errors.FailedPrecondition(f"import job {job.id} failed: {job.error}", "IMPORT_JOB_FAILED")
+                if job.state is JobState.FAILED:
+                    raise job_error(job)
                 return
             if not files:
                 pause.wait(WATCH_INTERVAL_SECONDS)

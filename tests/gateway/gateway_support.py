@@ -39,6 +39,8 @@ def gateway_settings(addresses: dict[str, str], import_root: pathlib.Path, **ove
 
 
 def close_core(core: GatewayCore) -> None:
+    if core.importer is not None:
+        core.importer.runner.stop()  # no more claims against services that are going away
     for client in (core.embedder, core.index, core.catalog):
         client.channel.close()
 

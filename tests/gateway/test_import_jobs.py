@@ -65,7 +65,6 @@ def jobs_gateway(stack, jobs_root):
         yield client
     finally:
         client.close()
-        core.importer.runner.stop()
         running.stop(0)
         close_core(core)
 
@@ -226,7 +225,6 @@ def test_a_job_spreads_its_embeds_over_the_embedding_replicas(stack, jobs_root, 
             job = client.create_import_job(collection, "spread")
             final = last(client.watch_import_job(job.id, timeout_seconds=TIMEOUT))
     finally:
-        gateway_core.importer.runner.stop()
         running.stop(0)
         close_core(gateway_core)
         for replica in replicas:

@@ -1,6 +1,7 @@
 """`audiosearch import` and `audiosearch jobs`: folder imports run by the gateways as jobs, which go on when this
 command stops (Ctrl-C), survive gateway restarts, and are watched, listed and cancelled by id."""
 
+import os
 import pathlib
 import sys
 
@@ -64,8 +65,12 @@ def _watch(client, job_id: int, header: str = "") -> import_job_pb2.ImportJob:
             f"\nimport job {job_id} goes on in the gateway: watch it with `audiosearch jobs watch {job_id}`, "
             f"cancel it with `audiosearch jobs cancel {job_id}`",
             file=sys.stderr,
+            flush=True,
         )
-        raise SystemExit(130) from None
+        sys.stdout.flush()
+        # Not SystemExit: closing the gRPC channel (explicitly or at exit) can wait forever on the stream read this
+        # interrupt cut short; the job lives in the gateway, so there is nothing here to clean up.
+        os._exit(130)
     if live:
         sys.stderr.write("\n")
     assert job is not None
