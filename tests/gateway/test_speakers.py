@@ -245,3 +245,25 @@ def test_speaker_evaluation_measures_through_the_api(stack, speakers_api, tmp_pa
     assert report["scoring_comparison"]["COSINE_ALL_PAIRS"]["target_trials"] == 16
     chart = speaker_eval.write_det(report, str(tmp_path / "det.png"))
     assert (tmp_path / "det.png").stat().st_size > 1000 and chart.endswith("det.png")
+
+
+def test_best_too_close_to_the_runner_up_is_unknown(stack, voices, tmp_path):
+    """With a margin wider than any gap between two speakers' scores, a confident best is still UNKNOWN, and says so."""
+    settings = gateway_settings(stack.addresses, tmp_path, speaker_min_margin=1000.0)
+    core = gateway_server.build_core(settings)
+    running = start(gateway_server.build_server(settings, core))
+    channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
+    try:
+        api = spb2_grpc.SpeakerServiceStub(channel)
+        api.CalibrateSpeakers(spb2.CalibrateSpeakersRequest(collection=voices), timeout=TIMEOUT)
+        found = api.IdentifySpeaker(
+            spb2.IdentifySpeakerRequest(collection=voices, audio=voice(5, 3.0)), timeout=TIMEOUT
+        )
+        assert found.candidates[0].speaker_id == "s5"
+        assert found.candidates[0].score >= found.threshold.value  # above the threshold: only the margin refuses
+        assert found.decision == found.DECISION_UNKNOWN and not found.speaker_id
+        assert found.unknown_reason == found.UNKNOWN_REASON_TOO_CLOSE_TO_RUNNER_UP
+    finally:
+        channel.close()
+        running.stop(0)
+        close_core(core)
