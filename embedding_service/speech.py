@@ -9,13 +9,22 @@ FLOOR_DBFS = -50.0
 RANGE_DB = 40.0
 
 
+# Frames per block: the energies are computed a block at a time, so a long clip costs one float per frame, not a
+# float64 copy of its samples (the decode's memory bound holds with this step too).
+BLOCK_FRAMES = 4096
+
+
 def speech_seconds(samples: np.ndarray, rate: int) -> float:
     """Seconds of active frames in float mono `samples` at `rate` Hz."""
     frame = max(1, int(rate * FRAME_SECONDS))
     count = samples.size // frame
     if count == 0:
         return 0.0
-    frames = samples[: count * frame].reshape(count, frame).astype(np.float64)
-    level = 10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)
+    level = np.empty(count)
+    for first in range(0, count, BLOCK_FRAMES):
+        last = min(count, first + BLOCK_FRAMES)
+        block = samples[first * frame : last * frame].reshape(last - first, frame)
+        level[first:last] = np.einsum("ij,ij->i", block, block, dtype=np.float64) / frame
+    level = 10 * np.log10(level + 1e-12)
     active = (level > FLOOR_DBFS) & (level > level.max() - RANGE_DB)
     return round(float(np.count_nonzero(active)) * frame / rate, 3)
