@@ -68,6 +68,24 @@ class AudioSearchClient:
         except grpc.RpcError as error:
             raise rpc_errors.from_rpc_error(error, self.address) from None
 
+    def _stream(self, method, request, timeout: float):
+        """A server stream's messages, its errors mapped like _call's."""
+        try:
+            yield from method(request, timeout=timeout)
+        except grpc.RpcError as error:
+            raise rpc_errors.from_rpc_error(error, self.address) from None
+
+    def _pages(self, method, make_request, items: str):
+        """Every item of a paginated List call: make_request(page_token) builds each page's request; `items` names
+        the response's repeated field."""
+        token = ""
+        while True:
+            response = self._call(method, make_request(token))
+            yield from getattr(response, items)
+            token = response.next_page_token
+            if not token:
+                return
+
     def list_models(self) -> list[types_pb2.ModelInfo]:
         """The models collections can be bound to, with their dimension and availability."""
         return list(self._call(self.stub.ListModels, pb2.ListModelsRequest()).models)
@@ -96,15 +114,11 @@ class AudioSearchClient:
 
     def list_collections(self) -> Iterator[types_pb2.Collection]:
         """Every collection (pages are fetched as you iterate)."""
-        token = ""
-        while True:
-            response = self._call(
-                self.stub.ListCollections, pb2.ListCollectionsRequest(page_size=100, page_token=token)
-            )
-            yield from response.collections
-            token = response.next_page_token
-            if not token:
-                return
+        return self._pages(
+            self.stub.ListCollections,
+            lambda token: pb2.ListCollectionsRequest(page_size=100, page_token=token),
+            "collections",
+        )
 
     def drop_collection(self, name: str) -> int:
         """Delete a collection, its clips and vectors; returns the number of clips deleted."""
@@ -148,10 +162,7 @@ class AudioSearchClient:
         request = pb2.ImportDirectoryRequest(
             collection=collection, path=path, recursive=recursive, label_from_parent=label_from_parent
         )
-        try:
-            yield from self.stub.ImportDirectory(request, timeout=max(self.timeout_seconds, 3600))
-        except grpc.RpcError as error:
-            raise rpc_errors.from_rpc_error(error, self.address) from None
+        return self._stream(self.stub.ImportDirectory, request, max(self.timeout_seconds, 3600))
 
     def search(
         self,
@@ -202,15 +213,14 @@ class AudioSearchClient:
 
     def list_clips(self, collection: str, sound_classes: tuple[str, ...] = (), speakers: tuple[str, ...] = ()):
         """Every clip of a collection, optionally filtered (pages are fetched as you iterate)."""
-        token = ""
         search_filter = types_pb2.SearchFilter(sound_classes=sound_classes, speakers=speakers)
-        while True:
-            request = pb2.ListClipsRequest(collection=collection, page_size=500, page_token=token, filter=search_filter)
-            response = self._call(self.stub.ListClips, request)
-            yield from response.clips
-            token = response.next_page_token
-            if not token:
-                return
+        return self._pages(
+            self.stub.ListClips,
+            lambda token: pb2.ListClipsRequest(
+                collection=collection, page_size=500, page_token=token, filter=search_filter
+            ),
+            "clips",
+        )
 
     def delete_clip(self, clip_id: int) -> bool:
         """Delete a clip's record and vectors; False when there was no such clip."""
@@ -258,14 +268,11 @@ class AudioSearchClient:
 
     def list_speakers(self, collection: str) -> Iterator[speakers_pb2.Speaker]:
         """Every speaker of a collection, by id (pages are fetched as you iterate)."""
-        token = ""
-        while True:
-            request = speakers_pb2.ListSpeakersRequest(collection=collection, page_size=100, page_token=token)
-            response = self._call(self.speakers.ListSpeakers, request)
-            yield from response.speakers
-            token = response.next_page_token
-            if not token:
-                return
+        return self._pages(
+            self.speakers.ListSpeakers,
+            lambda token: speakers_pb2.ListSpeakersRequest(collection=collection, page_size=100, page_token=token),
+            "speakers",
+        )
 
     def delete_speaker(self, collection: str, speaker_id: str) -> int:
         """Delete every utterance, record and vector of a speaker; returns how many utterances were removed."""
@@ -339,14 +346,11 @@ class AudioSearchClient:
 
     def list_import_jobs(self) -> Iterator[import_job_pb2.ImportJob]:
         """Every import job, newest first (pages are fetched as you iterate)."""
-        token = ""
-        while True:
-            request = jobs_pb2.ListImportJobsRequest(page_size=100, page_token=token)
-            response = self._call(self.jobs.ListImportJobs, request)
-            yield from response.import_jobs
-            token = response.next_page_token
-            if not token:
-                return
+        return self._pages(
+            self.jobs.ListImportJobs,
+            lambda token: jobs_pb2.ListImportJobsRequest(page_size=100, page_token=token),
+            "import_jobs",
+        )
 
     def cancel_import_job(self, job_id: int) -> import_job_pb2.ImportJob:
         """Stop a job: files in flight finish, no new file starts (CANCELLING, then CANCELLED)."""
@@ -355,22 +359,15 @@ class AudioSearchClient:
     def watch_import_job(self, job_id: int, timeout_seconds: float | None = None) -> Iterator[import_job_pb2.ImportJob]:
         """The job now and at each change, until it ends; leaving the loop early leaves the job running."""
         request = jobs_pb2.WatchImportJobRequest(id=job_id)
-        try:
-            timeout = timeout_seconds or max(self.timeout_seconds, 7 * 86400)
-            yield from self.jobs.WatchImportJob(request, timeout=timeout)
-        except grpc.RpcError as error:
-            raise rpc_errors.from_rpc_error(error, self.address) from None
+        return self._stream(self.jobs.WatchImportJob, request, timeout_seconds or max(self.timeout_seconds, 7 * 86400))
 
     def import_job_failures(self, job_id: int) -> Iterator[import_job_pb2.ImportJobFile]:
         """The files of a job that failed, with why, in listing order."""
-        token = ""
-        while True:
-            request = jobs_pb2.ListImportJobFailuresRequest(id=job_id, page_size=500, page_token=token)
-            response = self._call(self.jobs.ListImportJobFailures, request)
-            yield from response.failures
-            token = response.next_page_token
-            if not token:
-                return
+        return self._pages(
+            self.jobs.ListImportJobFailures,
+            lambda token: jobs_pb2.ListImportJobFailuresRequest(id=job_id, page_size=500, page_token=token),
+            "failures",
+        )
 
 
 def _scoring(name: str) -> str:
