@@ -35,6 +35,8 @@ from gateway_support import LOCAL, TIMEOUT, close_core, gateway_settings, start
 @dataclasses.dataclass
 class Stack:
     gateway: pb2_grpc.GatewayServiceStub
+    # The gateway's channel, for the stubs of its other services (speakers, import jobs).
+    channel: grpc.Channel
     import_root: pathlib.Path
     # A folder outside the import root, with audio in it, that the gateway must never read.
     outside: pathlib.Path
@@ -71,6 +73,7 @@ def stack(tmp_path_factory):
     try:
         yield Stack(
             gateway=pb2_grpc.GatewayServiceStub(channel),
+            channel=channel,
             import_root=import_root,
             outside=tmp_path_factory.mktemp("outside"),
             addresses=addresses,

@@ -27,6 +27,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.gateway.v1 import import_job_service_pb2 as jobs_pb2
+from audiosearch.gateway.v1 import import_job_service_pb2_grpc as jobs_grpc
+from audiosearch.gateway.v1 import speaker_service_pb2 as spb2
+from audiosearch.gateway.v1 import speaker_service_pb2_grpc as spb2_grpc
 from audiosearch.type.v1 import types_pb2
 
 from gateway_support import TIMEOUT, audio_file, ingest, upload
@@ -367,6 +371,130 @@ def test_reconcile_random_fields(gateway, target):
             return
         request = pb2.ReconcileRequest(collection=collection, min_age_seconds=min_age, dry_run=dry_run)
         check("Reconcile", lambda: gateway.Reconcile(request, timeout=TIMEOUT))
+
+    run()
+
+
+@pytest.fixture(scope="module")
+def voices(gateway, new_collection, stack):
+    """A speakers collection of this module's own (deletes and calibrations touch only it), and its stub."""
+    name = new_collection("fzv", purpose=pb2.CreateCollectionRequest.Purpose.PURPOSE_SPEAKERS)
+    return name, spb2_grpc.SpeakerServiceStub(stack.channel)
+
+
+def speaker_ids():
+    return st.one_of(label_text, st.just("x" * 10_000), st.sampled_from(["", "alice", "a\nb", "\x7f"]))
+
+
+def vector_queries():
+    return st.builds(pb2.VectorQuery, values=st.lists(any_floats, max_size=200))
+
+
+def scorings():
+    return st.one_of(st.sampled_from(list(spb2.Scoring.values())), int32s)  # unknown numbers too
+
+
+@pytest.mark.parametrize("rpc", ["Enroll", "Get", "List", "Delete", "Identify", "Verify", "Calibrate"])
+def test_speaker_rpcs_random_fields(gateway, target, voices, rpc):
+    own, api = voices
+
+    @given(
+        collection=collection_names(own),
+        speaker_id=speaker_ids(),
+        content=audio_bytes(),
+        vector=st.one_of(st.none(), vector_queries()),
+        top_k=int32s,
+        scoring=scorings(),
+        page_size=int32s,
+        page_token=page_tokens(),
+        rate=doubles,
+    )
+    def run(collection, speaker_id, content, vector, top_k, scoring, page_size, page_token, rate):
+        query = {"vector": vector} if vector is not None else {"audio": content}
+        if rpc == "Enroll":
+            messages = [
+                spb2.EnrollSpeakerRequest(options=spb2.EnrollOptions(collection=collection, speaker_id=speaker_id))
+            ]
+            messages.append(spb2.EnrollSpeakerRequest(chunk=content))
+            check("EnrollSpeaker", lambda: api.EnrollSpeaker(iter(messages), timeout=TIMEOUT))
+        elif rpc == "Get":
+            request = spb2.GetSpeakerRequest(collection=collection, speaker_id=speaker_id)
+            check("GetSpeaker", lambda: api.GetSpeaker(request, timeout=TIMEOUT))
+        elif rpc == "List":
+            request = spb2.ListSpeakersRequest(collection=collection, page_size=page_size, page_token=page_token)
+            check("ListSpeakers", lambda: api.ListSpeakers(request, timeout=TIMEOUT))
+        elif rpc == "Delete":
+            if collection != own and _OTHERS.fullmatch(collection):
+                return  # another test's collection
+            request = spb2.DeleteSpeakerRequest(collection=collection, speaker_id=speaker_id)
+            check("DeleteSpeaker", lambda: api.DeleteSpeaker(request, timeout=TIMEOUT))
+        elif rpc == "Identify":
+            request = spb2.IdentifySpeakerRequest(collection=collection, top_k=top_k, scoring=scoring, **query)
+            check("IdentifySpeaker", lambda: api.IdentifySpeaker(request, timeout=TIMEOUT))
+        elif rpc == "Verify":
+            request = spb2.VerifySpeakerRequest(collection=collection, speaker_id=speaker_id, scoring=scoring, **query)
+            check("VerifySpeaker", lambda: api.VerifySpeaker(request, timeout=TIMEOUT))
+        elif collection == own or not _OTHERS.fullmatch(collection):
+            request = spb2.CalibrateSpeakersRequest(
+                collection=collection, target_false_accept_rate=rate, scoring=scoring
+            )
+            check("CalibrateSpeakers", lambda: api.CalibrateSpeakers(request, timeout=TIMEOUT))
+
+    run()
+
+
+@pytest.mark.parametrize("rpc", ["Create", "Get", "List", "Cancel", "Watch", "Failures"])
+def test_import_job_rpcs_random_fields(gateway, target, stack, rpc):
+    name, _ = target
+    api = jobs_grpc.ImportJobServiceStub(stack.channel)
+
+    # Ids far above anything this session creates (and negative ones): other tests' jobs are never cancelled.
+    @given(
+        collection=collection_names(name),
+        path=st.one_of(
+            short_text, st.sampled_from(["/", "..", "/etc/passwd", "a/../../b", "\x00", str(stack.outside)])
+        ),
+        job_id=st.one_of(st.integers(-(2**63), 0), st.integers(2**40, 2**63 - 1)),
+        labels_=labels(),
+        request_id=st.one_of(st.just(""), label_text),
+        page_size=int32s,
+        page_token=page_tokens(),
+    )
+    def run(collection, path, job_id, labels_, request_id, page_size, page_token):
+        if rpc == "Create":
+            request = jobs_pb2.CreateImportJobRequest(
+                collection=collection, path=path, labels=labels_, request_id=request_id
+            )
+            check("CreateImportJob", lambda: api.CreateImportJob(request, timeout=TIMEOUT))
+        elif rpc == "Get":
+            check("GetImportJob", lambda: api.GetImportJob(jobs_pb2.GetImportJobRequest(id=job_id), timeout=TIMEOUT))
+        elif rpc == "List":
+            request = jobs_pb2.ListImportJobsRequest(page_size=page_size, page_token=page_token)
+            check("ListImportJobs", lambda: api.ListImportJobs(request, timeout=TIMEOUT))
+        elif rpc == "Cancel":
+            request = jobs_pb2.CancelImportJobRequest(id=job_id)
+            check("CancelImportJob", lambda: api.CancelImportJob(request, timeout=TIMEOUT))
+        elif rpc == "Watch":
+            request = jobs_pb2.WatchImportJobRequest(id=job_id)
+            check("WatchImportJob", lambda: list(api.WatchImportJob(request, timeout=TIMEOUT)))
+        else:
+            request = jobs_pb2.ListImportJobFailuresRequest(id=job_id, page_size=page_size, page_token=page_token)
+            check("ListImportJobFailures", lambda: api.ListImportJobFailures(request, timeout=TIMEOUT))
+
+    run()
+
+
+def test_calibrate_recordings_random_fields(gateway, target):
+    name, _ = target
+
+    @given(collection=collection_names(name), rate=doubles, snippet=doubles)
+    def run(collection, rate, snippet):
+        if collection != name and _OTHERS.fullmatch(collection):
+            return
+        request = pb2.CalibrateRecordingsRequest(
+            collection=collection, target_false_positive_rate=rate, snippet_seconds=snippet
+        )
+        check("CalibrateRecordings", lambda: gateway.CalibrateRecordings(request, timeout=TIMEOUT))
 
     run()
 
