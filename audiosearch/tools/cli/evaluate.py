@@ -89,7 +89,7 @@ def cmd_eval(args) -> int:
     if args.task == "recordings":
         return _eval_recordings(args)
     if args.task == "speakers":
-        return evaluate_speakers.cmd(args)
+        return evaluate_speakers.cmd(args, _gateway)
     try:
         perturbations = (
             []

@@ -3,10 +3,8 @@
 With no --address it starts its own services (as the other tasks do); the model must also load here (test clips are
 embedded in this process, once)."""
 
-import contextlib
 import json
 import sys
-import tempfile
 
 DEFAULT_DET = "audiosearch-speakers-det.png"
 
@@ -18,7 +16,8 @@ def add_arguments(parser) -> None:
     group.add_argument("--impostor-claims", type=int, default=40, help="impostor VerifySpeaker claims per test clip")
 
 
-def cmd(args) -> int:
+def cmd(args, gateway_for) -> int:
+    """gateway_for(args): the eval's context manager that yields a gateway address (given, or a stack it starts)."""
     from audiosearch.client import AudioSearchClient
     from audiosearch.tools.evaluation import dataset, speakers
     from audiosearch.tools.evaluation.progress import ProgressLines
@@ -27,7 +26,7 @@ def cmd(args) -> int:
         items = dataset.load(args.folder, args.label_pattern, args.labels_csv, args.split_halves, args.limit, args.seed)
     except (ValueError, OSError) as error:
         sys.exit(f"audiosearch eval: {error}")
-    with _services(args) as gateway, AudioSearchClient(gateway, timeout_seconds=600) as client:
+    with gateway_for(args) as gateway, AudioSearchClient(gateway, timeout_seconds=600) as client:
         try:
             result = speakers.evaluate(
                 client, items, args.model or "ge2e", args.held_out, args.seed, args.far,
@@ -45,17 +44,3 @@ def cmd(args) -> int:
         if "chart" in result:
             print(f"\nDET curve: {result['chart']}")
     return 0
-
-
-@contextlib.contextmanager
-def _services(args):
-    if args.eval_address:
-        yield args.eval_address
-        return
-    from audiosearch.tools.launcher import Stack
-
-    with tempfile.TemporaryDirectory(prefix="audiosearch-eval-") as scratch, Stack(scratch, ports={}) as stack:
-        print(
-            f"started services on free ports (gateway {stack.gateway_address}); they stop at the end", file=sys.stderr
-        )
-        yield stack.gateway_address
