@@ -62,3 +62,23 @@ class EmbedAudioResponse(_message.Message):
     audio: _types_pb2.AudioInfo
     embeddings: _containers.RepeatedCompositeFieldContainer[Embedding]
     def __init__(self, model: _Optional[str] = ..., audio: _Optional[_Union[_types_pb2.AudioInfo, _Mapping]] = ..., embeddings: _Optional[_Iterable[_Union[Embedding, _Mapping]]] = ...) -> None: ...
+
+class CutAudioRequest(_message.Message):
+    __slots__ = ("content", "start_seconds", "end_seconds")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    START_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    END_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    content: bytes
+    start_seconds: float
+    end_seconds: float
+    def __init__(self, content: _Optional[bytes] = ..., start_seconds: _Optional[float] = ..., end_seconds: _Optional[float] = ...) -> None: ...
+
+class CutAudioResponse(_message.Message):
+    __slots__ = ("wav", "start_seconds", "end_seconds")
+    WAV_FIELD_NUMBER: _ClassVar[int]
+    START_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    END_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    wav: bytes
+    start_seconds: float
+    end_seconds: float
+    def __init__(self, wav: _Optional[bytes] = ..., start_seconds: _Optional[float] = ..., end_seconds: _Optional[float] = ...) -> None: ...

@@ -50,6 +50,11 @@ class EmbeddingServiceStub:
                 request_serializer=audiosearch_dot_embedding_dot_v1_dot_embedding__service__pb2.StreamEmbedAudioRequest.SerializeToString,
                 response_deserializer=audiosearch_dot_embedding_dot_v1_dot_embedding__service__pb2.EmbedAudioResponse.FromString,
                 _registered_method=True)
+        self.CutAudio = channel.unary_unary(
+                '/audiosearch.embedding.v1.EmbeddingService/CutAudio',
+                request_serializer=audiosearch_dot_embedding_dot_v1_dot_embedding__service__pb2.CutAudioRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_embedding_dot_v1_dot_embedding__service__pb2.CutAudioResponse.FromString,
+                _registered_method=True)
 
 
 class EmbeddingServiceServicer:
@@ -76,6 +81,15 @@ class EmbeddingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CutAudio(self, request, context):
+        """Decodes a clip and returns a time range of it as a 16-bit PCM WAV, mono, at the clip's rate capped at 48 kHz
+        (this service owns decoding: the gateway's GetClipAudio with a time range). INVALID_ARGUMENT for a range
+        outside the clip.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EmbeddingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -93,6 +107,11 @@ def add_EmbeddingServiceServicer_to_server(servicer, server):
                     servicer.StreamEmbedAudio,
                     request_deserializer=audiosearch_dot_embedding_dot_v1_dot_embedding__service__pb2.StreamEmbedAudioRequest.FromString,
                     response_serializer=audiosearch_dot_embedding_dot_v1_dot_embedding__service__pb2.EmbedAudioResponse.SerializeToString,
+            ),
+            'CutAudio': grpc.unary_unary_rpc_method_handler(
+                    servicer.CutAudio,
+                    request_deserializer=audiosearch_dot_embedding_dot_v1_dot_embedding__service__pb2.CutAudioRequest.FromString,
+                    response_serializer=audiosearch_dot_embedding_dot_v1_dot_embedding__service__pb2.CutAudioResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -177,6 +196,33 @@ class EmbeddingService:
             '/audiosearch.embedding.v1.EmbeddingService/StreamEmbedAudio',
             audiosearch_dot_embedding_dot_v1_dot_embedding__service__pb2.StreamEmbedAudioRequest.SerializeToString,
             audiosearch_dot_embedding_dot_v1_dot_embedding__service__pb2.EmbedAudioResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CutAudio(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/audiosearch.embedding.v1.EmbeddingService/CutAudio',
+            audiosearch_dot_embedding_dot_v1_dot_embedding__service__pb2.CutAudioRequest.SerializeToString,
+            audiosearch_dot_embedding_dot_v1_dot_embedding__service__pb2.CutAudioResponse.FromString,
             options,
             channel_credentials,
             insecure,

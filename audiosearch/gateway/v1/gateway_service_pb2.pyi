@@ -28,7 +28,7 @@ class ListModelsResponse(_message.Message):
     def __init__(self, models: _Optional[_Iterable[_Union[_types_pb2.ModelInfo, _Mapping]]] = ...) -> None: ...
 
 class CreateCollectionRequest(_message.Message):
-    __slots__ = ("name", "model", "segments", "index_type", "purpose")
+    __slots__ = ("name", "model", "segments", "index_type", "purpose", "keep_audio")
     class Purpose(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         PURPOSE_UNSPECIFIED: _ClassVar[CreateCollectionRequest.Purpose]
@@ -44,12 +44,14 @@ class CreateCollectionRequest(_message.Message):
     SEGMENTS_FIELD_NUMBER: _ClassVar[int]
     INDEX_TYPE_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    KEEP_AUDIO_FIELD_NUMBER: _ClassVar[int]
     name: str
     model: str
     segments: _types_pb2.SegmentOptions
     index_type: _types_pb2.IndexType
     purpose: CreateCollectionRequest.Purpose
-    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., segments: _Optional[_Union[_types_pb2.SegmentOptions, _Mapping]] = ..., index_type: _Optional[_Union[_types_pb2.IndexType, str]] = ..., purpose: _Optional[_Union[CreateCollectionRequest.Purpose, str]] = ...) -> None: ...
+    keep_audio: bool
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., segments: _Optional[_Union[_types_pb2.SegmentOptions, _Mapping]] = ..., index_type: _Optional[_Union[_types_pb2.IndexType, str]] = ..., purpose: _Optional[_Union[CreateCollectionRequest.Purpose, str]] = ..., keep_audio: _Optional[bool] = ...) -> None: ...
 
 class ListCollectionsRequest(_message.Message):
     __slots__ = ("page_size", "page_token")
@@ -328,7 +330,7 @@ class ReconcileRequest(_message.Message):
     def __init__(self, collection: _Optional[str] = ..., min_age_seconds: _Optional[float] = ..., dry_run: _Optional[bool] = ...) -> None: ...
 
 class CollectionReconcile(_message.Message):
-    __slots__ = ("name", "pending_rolled_back", "deleting_finished", "failed_removed", "orphan_vectors_removed", "ready_without_vectors", "vectors_recreated")
+    __slots__ = ("name", "pending_rolled_back", "deleting_finished", "failed_removed", "orphan_vectors_removed", "ready_without_vectors", "vectors_recreated", "vectors_restored")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PENDING_ROLLED_BACK_FIELD_NUMBER: _ClassVar[int]
     DELETING_FINISHED_FIELD_NUMBER: _ClassVar[int]
@@ -336,6 +338,7 @@ class CollectionReconcile(_message.Message):
     ORPHAN_VECTORS_REMOVED_FIELD_NUMBER: _ClassVar[int]
     READY_WITHOUT_VECTORS_FIELD_NUMBER: _ClassVar[int]
     VECTORS_RECREATED_FIELD_NUMBER: _ClassVar[int]
+    VECTORS_RESTORED_FIELD_NUMBER: _ClassVar[int]
     name: str
     pending_rolled_back: int
     deleting_finished: int
@@ -343,10 +346,33 @@ class CollectionReconcile(_message.Message):
     orphan_vectors_removed: int
     ready_without_vectors: _containers.RepeatedScalarFieldContainer[int]
     vectors_recreated: bool
-    def __init__(self, name: _Optional[str] = ..., pending_rolled_back: _Optional[int] = ..., deleting_finished: _Optional[int] = ..., failed_removed: _Optional[int] = ..., orphan_vectors_removed: _Optional[int] = ..., ready_without_vectors: _Optional[_Iterable[int]] = ..., vectors_recreated: _Optional[bool] = ...) -> None: ...
+    vectors_restored: int
+    def __init__(self, name: _Optional[str] = ..., pending_rolled_back: _Optional[int] = ..., deleting_finished: _Optional[int] = ..., failed_removed: _Optional[int] = ..., orphan_vectors_removed: _Optional[int] = ..., ready_without_vectors: _Optional[_Iterable[int]] = ..., vectors_recreated: _Optional[bool] = ..., vectors_restored: _Optional[int] = ...) -> None: ...
 
 class ReconcileResponse(_message.Message):
-    __slots__ = ("collections",)
+    __slots__ = ("collections", "orphan_audio_removed")
     COLLECTIONS_FIELD_NUMBER: _ClassVar[int]
+    ORPHAN_AUDIO_REMOVED_FIELD_NUMBER: _ClassVar[int]
     collections: _containers.RepeatedCompositeFieldContainer[CollectionReconcile]
-    def __init__(self, collections: _Optional[_Iterable[_Union[CollectionReconcile, _Mapping]]] = ...) -> None: ...
+    orphan_audio_removed: int
+    def __init__(self, collections: _Optional[_Iterable[_Union[CollectionReconcile, _Mapping]]] = ..., orphan_audio_removed: _Optional[int] = ...) -> None: ...
+
+class GetClipAudioRequest(_message.Message):
+    __slots__ = ("collection", "clip_id", "start_seconds", "end_seconds")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    CLIP_ID_FIELD_NUMBER: _ClassVar[int]
+    START_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    END_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    clip_id: int
+    start_seconds: float
+    end_seconds: float
+    def __init__(self, collection: _Optional[str] = ..., clip_id: _Optional[int] = ..., start_seconds: _Optional[float] = ..., end_seconds: _Optional[float] = ...) -> None: ...
+
+class GetClipAudioResponse(_message.Message):
+    __slots__ = ("blob", "chunk")
+    BLOB_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    blob: _types_pb2.AudioBlob
+    chunk: bytes
+    def __init__(self, blob: _Optional[_Union[_types_pb2.AudioBlob, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...

@@ -101,6 +101,11 @@ class GatewayServiceStub:
                 request_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.ReconcileRequest.SerializeToString,
                 response_deserializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.ReconcileResponse.FromString,
                 _registered_method=True)
+        self.GetClipAudio = channel.unary_stream(
+                '/audiosearch.gateway.v1.GatewayService/GetClipAudio',
+                request_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetClipAudioRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetClipAudioResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -191,6 +196,15 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetClipAudio(self, request, context):
+        """Server stream: a clip's kept audio (docs/kept-audio.md). The first message carries its facts (content type,
+        format, size, sha256, time range), the next ones the bytes in chunks of at most 1 MiB. Without a time range:
+        the exact uploaded bytes; with one: a 16-bit PCM WAV of that range (mono, at the clip's sample rate).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -258,6 +272,11 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.Reconcile,
                     request_deserializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.ReconcileRequest.FromString,
                     response_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.ReconcileResponse.SerializeToString,
+            ),
+            'GetClipAudio': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetClipAudio,
+                    request_deserializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetClipAudioRequest.FromString,
+                    response_serializer=audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetClipAudioResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -612,6 +631,33 @@ class GatewayService:
             '/audiosearch.gateway.v1.GatewayService/Reconcile',
             audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.ReconcileRequest.SerializeToString,
             audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.ReconcileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClipAudio(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/audiosearch.gateway.v1.GatewayService/GetClipAudio',
+            audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetClipAudioRequest.SerializeToString,
+            audiosearch_dot_gateway_dot_v1_dot_gateway__service__pb2.GetClipAudioResponse.FromString,
             options,
             channel_credentials,
             insecure,

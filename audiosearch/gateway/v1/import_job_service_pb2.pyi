@@ -75,3 +75,15 @@ class ListImportJobFailuresResponse(_message.Message):
     failures: _containers.RepeatedCompositeFieldContainer[_import_job_pb2.ImportJobFile]
     next_page_token: str
     def __init__(self, failures: _Optional[_Iterable[_Union[_import_job_pb2.ImportJobFile, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class RebuildCollectionRequest(_message.Message):
+    __slots__ = ("collection", "model", "segments", "request_id")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    model: str
+    segments: _types_pb2.SegmentOptions
+    request_id: str
+    def __init__(self, collection: _Optional[str] = ..., model: _Optional[str] = ..., segments: _Optional[_Union[_types_pb2.SegmentOptions, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...

@@ -67,6 +67,11 @@ class ImportJobServiceStub:
                 request_serializer=audiosearch_dot_gateway_dot_v1_dot_import__job__service__pb2.ListImportJobFailuresRequest.SerializeToString,
                 response_deserializer=audiosearch_dot_gateway_dot_v1_dot_import__job__service__pb2.ListImportJobFailuresResponse.FromString,
                 _registered_method=True)
+        self.RebuildCollection = channel.unary_unary(
+                '/audiosearch.gateway.v1.ImportJobService/RebuildCollection',
+                request_serializer=audiosearch_dot_gateway_dot_v1_dot_import__job__service__pb2.RebuildCollectionRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_type_dot_v1_dot_import__job__pb2.ImportJob.FromString,
+                _registered_method=True)
 
 
 class ImportJobServiceServicer:
@@ -115,6 +120,15 @@ class ImportJobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RebuildCollection(self, request, context):
+        """Re-embeds every READY clip of a collection from its kept audio with another model, as a job (watched, listed,
+        cancelled like an import). The collection serves with its old model until the job succeeds; then its name
+        points at the new vectors, with the same clip ids, labels and sources. A clip without kept audio is a failure.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ImportJobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -147,6 +161,11 @@ def add_ImportJobServiceServicer_to_server(servicer, server):
                     servicer.ListImportJobFailures,
                     request_deserializer=audiosearch_dot_gateway_dot_v1_dot_import__job__service__pb2.ListImportJobFailuresRequest.FromString,
                     response_serializer=audiosearch_dot_gateway_dot_v1_dot_import__job__service__pb2.ListImportJobFailuresResponse.SerializeToString,
+            ),
+            'RebuildCollection': grpc.unary_unary_rpc_method_handler(
+                    servicer.RebuildCollection,
+                    request_deserializer=audiosearch_dot_gateway_dot_v1_dot_import__job__service__pb2.RebuildCollectionRequest.FromString,
+                    response_serializer=audiosearch_dot_type_dot_v1_dot_import__job__pb2.ImportJob.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -313,6 +332,33 @@ class ImportJobService:
             '/audiosearch.gateway.v1.ImportJobService/ListImportJobFailures',
             audiosearch_dot_gateway_dot_v1_dot_import__job__service__pb2.ListImportJobFailuresRequest.SerializeToString,
             audiosearch_dot_gateway_dot_v1_dot_import__job__service__pb2.ListImportJobFailuresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RebuildCollection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/audiosearch.gateway.v1.ImportJobService/RebuildCollection',
+            audiosearch_dot_gateway_dot_v1_dot_import__job__service__pb2.RebuildCollectionRequest.SerializeToString,
+            audiosearch_dot_type_dot_v1_dot_import__job__pb2.ImportJob.FromString,
             options,
             channel_credentials,
             insecure,

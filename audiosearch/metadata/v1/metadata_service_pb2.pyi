@@ -161,3 +161,47 @@ class SetCalibrationRequest(_message.Message):
     collection: str
     calibration: _types_pb2.Calibration
     def __init__(self, collection: _Optional[str] = ..., calibration: _Optional[_Union[_types_pb2.Calibration, _Mapping]] = ...) -> None: ...
+
+class PutClipAudioRequest(_message.Message):
+    __slots__ = ("clip_id", "chunk")
+    CLIP_ID_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    clip_id: int
+    chunk: bytes
+    def __init__(self, clip_id: _Optional[int] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class PutClipAudioResponse(_message.Message):
+    __slots__ = ("clip", "stored")
+    CLIP_FIELD_NUMBER: _ClassVar[int]
+    STORED_FIELD_NUMBER: _ClassVar[int]
+    clip: _types_pb2.Clip
+    stored: bool
+    def __init__(self, clip: _Optional[_Union[_types_pb2.Clip, _Mapping]] = ..., stored: _Optional[bool] = ...) -> None: ...
+
+class ReadClipAudioRequest(_message.Message):
+    __slots__ = ("clip_id",)
+    CLIP_ID_FIELD_NUMBER: _ClassVar[int]
+    clip_id: int
+    def __init__(self, clip_id: _Optional[int] = ...) -> None: ...
+
+class ReadClipAudioResponse(_message.Message):
+    __slots__ = ("blob", "chunk")
+    BLOB_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    blob: _types_pb2.AudioBlob
+    chunk: bytes
+    def __init__(self, blob: _Optional[_Union[_types_pb2.AudioBlob, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class RemoveOrphanAudioRequest(_message.Message):
+    __slots__ = ("min_age_seconds", "dry_run")
+    MIN_AGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    min_age_seconds: float
+    dry_run: bool
+    def __init__(self, min_age_seconds: _Optional[float] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class RemoveOrphanAudioResponse(_message.Message):
+    __slots__ = ("removed",)
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    removed: int
+    def __init__(self, removed: _Optional[int] = ...) -> None: ...

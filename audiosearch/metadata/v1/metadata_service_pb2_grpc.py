@@ -101,6 +101,21 @@ class MetadataServiceStub:
                 request_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.SetCalibrationRequest.SerializeToString,
                 response_deserializer=audiosearch_dot_type_dot_v1_dot_types__pb2.Collection.FromString,
                 _registered_method=True)
+        self.PutClipAudio = channel.stream_unary(
+                '/audiosearch.metadata.v1.MetadataService/PutClipAudio',
+                request_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.PutClipAudioRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.PutClipAudioResponse.FromString,
+                _registered_method=True)
+        self.ReadClipAudio = channel.unary_stream(
+                '/audiosearch.metadata.v1.MetadataService/ReadClipAudio',
+                request_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.ReadClipAudioRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.ReadClipAudioResponse.FromString,
+                _registered_method=True)
+        self.RemoveOrphanAudio = channel.unary_unary(
+                '/audiosearch.metadata.v1.MetadataService/RemoveOrphanAudio',
+                request_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveOrphanAudioRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveOrphanAudioResponse.FromString,
+                _registered_method=True)
 
 
 class MetadataServiceServicer:
@@ -190,6 +205,32 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PutClipAudio(self, request_iterator, context):
+        """Kept audio (docs/kept-audio.md): this service owns the blobs, as it owns the clip records that reference them.
+        Client stream: the first message names the clip, the next ones carry its uploaded bytes in chunks of at most
+        1 MiB; they must hash to the clip's content_sha256. Stored once per hash, whichever clips share it; the clip
+        is marked audio_kept. FAILED_PRECONDITION when the clip's collection does not keep audio.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadClipAudio(self, request, context):
+        """Server stream: the first message carries the blob's facts, the next ones its bytes in chunks of at most 1 MiB.
+        NOT_FOUND for an unknown clip; FAILED_PRECONDITION (AUDIO_NOT_KEPT) when its audio is not kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveOrphanAudio(self, request, context):
+        """Deletes kept audio that no clip references (left by a crash between writes), older than min_age_seconds.
+        DeleteClip and DeleteCollection delete their clips' audio themselves when no other clip references it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MetadataServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -257,6 +298,21 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.SetCalibration,
                     request_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.SetCalibrationRequest.FromString,
                     response_serializer=audiosearch_dot_type_dot_v1_dot_types__pb2.Collection.SerializeToString,
+            ),
+            'PutClipAudio': grpc.stream_unary_rpc_method_handler(
+                    servicer.PutClipAudio,
+                    request_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.PutClipAudioRequest.FromString,
+                    response_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.PutClipAudioResponse.SerializeToString,
+            ),
+            'ReadClipAudio': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadClipAudio,
+                    request_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.ReadClipAudioRequest.FromString,
+                    response_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.ReadClipAudioResponse.SerializeToString,
+            ),
+            'RemoveOrphanAudio': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveOrphanAudio,
+                    request_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveOrphanAudioRequest.FromString,
+                    response_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveOrphanAudioResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -611,6 +667,87 @@ class MetadataService:
             '/audiosearch.metadata.v1.MetadataService/SetCalibration',
             audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.SetCalibrationRequest.SerializeToString,
             audiosearch_dot_type_dot_v1_dot_types__pb2.Collection.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutClipAudio(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/audiosearch.metadata.v1.MetadataService/PutClipAudio',
+            audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.PutClipAudioRequest.SerializeToString,
+            audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.PutClipAudioResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadClipAudio(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/audiosearch.metadata.v1.MetadataService/ReadClipAudio',
+            audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.ReadClipAudioRequest.SerializeToString,
+            audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.ReadClipAudioResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveOrphanAudio(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/audiosearch.metadata.v1.MetadataService/RemoveOrphanAudio',
+            audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveOrphanAudioRequest.SerializeToString,
+            audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveOrphanAudioResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,10 +39,11 @@ IMPORT_FILE_OUTCOME_DUPLICATE: ImportFileOutcome
 IMPORT_FILE_OUTCOME_FAILED: ImportFileOutcome
 
 class ImportJob(_message.Message):
-    __slots__ = ("id", "collection", "path", "recursive", "labels", "label_from_parent", "state", "files_found", "listing_done", "files_done", "files_added", "files_duplicate", "files_failed", "files_per_second", "eta_seconds", "error", "holder", "lease_expire_time", "create_time", "update_time", "start_time", "end_time")
+    __slots__ = ("id", "collection", "path", "rebuild", "recursive", "labels", "label_from_parent", "state", "files_found", "listing_done", "files_done", "files_added", "files_duplicate", "files_failed", "files_per_second", "eta_seconds", "error", "holder", "lease_expire_time", "create_time", "update_time", "start_time", "end_time")
     ID_FIELD_NUMBER: _ClassVar[int]
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
+    REBUILD_FIELD_NUMBER: _ClassVar[int]
     RECURSIVE_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     LABEL_FROM_PARENT_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +66,7 @@ class ImportJob(_message.Message):
     id: int
     collection: str
     path: str
+    rebuild: CollectionRebuild
     recursive: bool
     labels: _types_pb2.Labels
     label_from_parent: bool
@@ -84,7 +86,21 @@ class ImportJob(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[int] = ..., collection: _Optional[str] = ..., path: _Optional[str] = ..., recursive: _Optional[bool] = ..., labels: _Optional[_Union[_types_pb2.Labels, _Mapping]] = ..., label_from_parent: _Optional[bool] = ..., state: _Optional[_Union[ImportJobState, str]] = ..., files_found: _Optional[int] = ..., listing_done: _Optional[bool] = ..., files_done: _Optional[int] = ..., files_added: _Optional[int] = ..., files_duplicate: _Optional[int] = ..., files_failed: _Optional[int] = ..., files_per_second: _Optional[float] = ..., eta_seconds: _Optional[float] = ..., error: _Optional[str] = ..., holder: _Optional[str] = ..., lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[int] = ..., collection: _Optional[str] = ..., path: _Optional[str] = ..., rebuild: _Optional[_Union[CollectionRebuild, _Mapping]] = ..., recursive: _Optional[bool] = ..., labels: _Optional[_Union[_types_pb2.Labels, _Mapping]] = ..., label_from_parent: _Optional[bool] = ..., state: _Optional[_Union[ImportJobState, str]] = ..., files_found: _Optional[int] = ..., listing_done: _Optional[bool] = ..., files_done: _Optional[int] = ..., files_added: _Optional[int] = ..., files_duplicate: _Optional[int] = ..., files_failed: _Optional[int] = ..., files_per_second: _Optional[float] = ..., eta_seconds: _Optional[float] = ..., error: _Optional[str] = ..., holder: _Optional[str] = ..., lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CollectionRebuild(_message.Message):
+    __slots__ = ("model", "segments", "dimension", "metric", "vector_collection")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    segments: _types_pb2.SegmentOptions
+    dimension: int
+    metric: _types_pb2.Metric
+    vector_collection: str
+    def __init__(self, model: _Optional[str] = ..., segments: _Optional[_Union[_types_pb2.SegmentOptions, _Mapping]] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[_types_pb2.Metric, str]] = ..., vector_collection: _Optional[str] = ...) -> None: ...
 
 class ImportJobFile(_message.Message):
     __slots__ = ("ordinal", "path", "outcome", "clip_id", "error")

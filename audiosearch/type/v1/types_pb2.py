@@ -25,35 +25,37 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61udiosearch/type/v1/types.proto\x12\x13\x61udiosearch.type.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x06Labels\x12\x0f\n\x07speaker\x18\x01 \x01(\t\x12\x13\n\x0bsound_class\x18\x02 \x01(\t\x12\x0c\n\x04tags\x18\x03 \x03(\t\"t\n\tAudioInfo\x12\x18\n\x10\x64uration_seconds\x18\x01 \x01(\x01\x12\x13\n\x0bsample_rate\x18\x02 \x01(\x05\x12\x10\n\x08\x63hannels\x18\x03 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x04 \x01(\t\x12\x16\n\x0espeech_seconds\x18\x05 \x01(\x01\"\xd2\x02\n\x04\x43lip\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontent_sha256\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12-\n\x05\x61udio\x18\x05 \x01(\x0b\x32\x1e.audiosearch.type.v1.AudioInfo\x12+\n\x06labels\x18\x06 \x01(\x0b\x32\x1b.audiosearch.type.v1.Labels\x12-\n\x05state\x18\x07 \x01(\x0e\x32\x1e.audiosearch.type.v1.ClipState\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rsegment_count\x18\n \x01(\x05\"\xbd\x02\n\nCollection\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\tdimension\x18\x03 \x01(\x05\x12+\n\x06metric\x18\x07 \x01(\x0e\x32\x1b.audiosearch.type.v1.Metric\x12\x35\n\x08segments\x18\x05 \x01(\x0b\x32#.audiosearch.type.v1.SegmentOptions\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x07purpose\x18\x08 \x01(\x0e\x32\x1c.audiosearch.type.v1.Purpose\x12\x35\n\x0b\x63\x61libration\x18\t \x01(\x0b\x32 .audiosearch.type.v1.CalibrationJ\x04\x08\x04\x10\x05\"\x89\x03\n\x0b\x43\x61libration\x12\x11\n\tthreshold\x18\x01 \x01(\x01\x12\"\n\x1atarget_false_positive_rate\x18\x02 \x01(\x01\x12\x1b\n\x13\x66\x61lse_positive_rate\x18\x03 \x01(\x01\x12\x1b\n\x13\x66\x61lse_negative_rate\x18\x04 \x01(\x01\x12\x18\n\x10\x65qual_error_rate\x18\x05 \x01(\x01\x12\x1d\n\x15\x65qual_error_threshold\x18\x06 \x01(\x01\x12\x17\n\x0fpositive_trials\x18\x07 \x01(\x03\x12\x17\n\x0fnegative_trials\x18\x08 \x01(\x03\x12\x0f\n\x07scoring\x18\t \x01(\t\x12\x32\n\x0e\x63\x61librate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12open_set_threshold\x18\x0b \x01(\x01\x12$\n\x1copen_set_false_positive_rate\x18\x0c \x01(\x01\x12\x17\n\x0fopen_set_trials\x18\r \x01(\x03\"=\n\x0eSegmentOptions\x12\x16\n\x0ewindow_seconds\x18\x01 \x01(\x01\x12\x13\n\x0bhop_seconds\x18\x02 \x01(\x01\"\x85\x01\n\x0cSearchFilter\x12\x10\n\x08speakers\x18\x01 \x03(\t\x12\x15\n\rsound_classes\x18\x02 \x03(\t\x12\x10\n\x08tags_any\x18\x03 \x03(\t\x12\x1c\n\x14min_duration_seconds\x18\x04 \x01(\x01\x12\x1c\n\x14max_duration_seconds\x18\x05 \x01(\x01\"\xd6\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\x05\x12\x13\n\x0bsample_rate\x18\x03 \x01(\x05\x12+\n\x06metric\x18\t \x01(\x0e\x32\x1b.audiosearch.type.v1.Metric\x12\x1c\n\x14min_duration_seconds\x18\x05 \x01(\x01\x12\x11\n\tavailable\x18\x06 \x01(\x08\x12\x1a\n\x12unavailable_reason\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\tJ\x04\x08\x04\x10\x05*\x85\x01\n\tClipState\x12\x1a\n\x16\x43LIP_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43LIP_STATE_PENDING\x10\x01\x12\x14\n\x10\x43LIP_STATE_READY\x10\x02\x12\x15\n\x11\x43LIP_STATE_FAILED\x10\x03\x12\x17\n\x13\x43LIP_STATE_DELETING\x10\x04*Q\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\x11\n\rMETRIC_COSINE\x10\x01\x12\r\n\tMETRIC_IP\x10\x02\x12\r\n\tMETRIC_L2\x10\x03*\x82\x01\n\tIndexType\x12\x1a\n\x16INDEX_TYPE_UNSPECIFIED\x10\x00\x12\x13\n\x0fINDEX_TYPE_HNSW\x10\x01\x12\x17\n\x13INDEX_TYPE_IVF_FLAT\x10\x02\x12\x16\n\x12INDEX_TYPE_IVF_SQ8\x10\x03\x12\x13\n\x0fINDEX_TYPE_FLAT\x10\x04*j\n\x07Purpose\x12\x17\n\x13PURPOSE_UNSPECIFIED\x10\x00\x12\x14\n\x10PURPOSE_SPEAKERS\x10\x01\x12\x18\n\x14PURPOSE_SOUND_EVENTS\x10\x02\x12\x16\n\x12PURPOSE_RECORDINGS\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61udiosearch/type/v1/types.proto\x12\x13\x61udiosearch.type.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x06Labels\x12\x0f\n\x07speaker\x18\x01 \x01(\t\x12\x13\n\x0bsound_class\x18\x02 \x01(\t\x12\x0c\n\x04tags\x18\x03 \x03(\t\"t\n\tAudioInfo\x12\x18\n\x10\x64uration_seconds\x18\x01 \x01(\x01\x12\x13\n\x0bsample_rate\x18\x02 \x01(\x05\x12\x10\n\x08\x63hannels\x18\x03 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x04 \x01(\t\x12\x16\n\x0espeech_seconds\x18\x05 \x01(\x01\"\xe6\x02\n\x04\x43lip\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontent_sha256\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12-\n\x05\x61udio\x18\x05 \x01(\x0b\x32\x1e.audiosearch.type.v1.AudioInfo\x12+\n\x06labels\x18\x06 \x01(\x0b\x32\x1b.audiosearch.type.v1.Labels\x12-\n\x05state\x18\x07 \x01(\x0e\x32\x1e.audiosearch.type.v1.ClipState\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rsegment_count\x18\n \x01(\x05\x12\x12\n\naudio_kept\x18\x0b \x01(\x08\"\xd1\x02\n\nCollection\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\tdimension\x18\x03 \x01(\x05\x12+\n\x06metric\x18\x07 \x01(\x0e\x32\x1b.audiosearch.type.v1.Metric\x12\x35\n\x08segments\x18\x05 \x01(\x0b\x32#.audiosearch.type.v1.SegmentOptions\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x07purpose\x18\x08 \x01(\x0e\x32\x1c.audiosearch.type.v1.Purpose\x12\x35\n\x0b\x63\x61libration\x18\t \x01(\x0b\x32 .audiosearch.type.v1.Calibration\x12\x12\n\nkeep_audio\x18\n \x01(\x08J\x04\x08\x04\x10\x05\"\x89\x03\n\x0b\x43\x61libration\x12\x11\n\tthreshold\x18\x01 \x01(\x01\x12\"\n\x1atarget_false_positive_rate\x18\x02 \x01(\x01\x12\x1b\n\x13\x66\x61lse_positive_rate\x18\x03 \x01(\x01\x12\x1b\n\x13\x66\x61lse_negative_rate\x18\x04 \x01(\x01\x12\x18\n\x10\x65qual_error_rate\x18\x05 \x01(\x01\x12\x1d\n\x15\x65qual_error_threshold\x18\x06 \x01(\x01\x12\x17\n\x0fpositive_trials\x18\x07 \x01(\x03\x12\x17\n\x0fnegative_trials\x18\x08 \x01(\x03\x12\x0f\n\x07scoring\x18\t \x01(\t\x12\x32\n\x0e\x63\x61librate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12open_set_threshold\x18\x0b \x01(\x01\x12$\n\x1copen_set_false_positive_rate\x18\x0c \x01(\x01\x12\x17\n\x0fopen_set_trials\x18\r \x01(\x03\"=\n\x0eSegmentOptions\x12\x16\n\x0ewindow_seconds\x18\x01 \x01(\x01\x12\x13\n\x0bhop_seconds\x18\x02 \x01(\x01\"\x85\x01\n\x0cSearchFilter\x12\x10\n\x08speakers\x18\x01 \x03(\t\x12\x15\n\rsound_classes\x18\x02 \x03(\t\x12\x10\n\x08tags_any\x18\x03 \x03(\t\x12\x1c\n\x14min_duration_seconds\x18\x04 \x01(\x01\x12\x1c\n\x14max_duration_seconds\x18\x05 \x01(\x01\"\xd6\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\x05\x12\x13\n\x0bsample_rate\x18\x03 \x01(\x05\x12+\n\x06metric\x18\t \x01(\x0e\x32\x1b.audiosearch.type.v1.Metric\x12\x1c\n\x14min_duration_seconds\x18\x05 \x01(\x01\x12\x11\n\tavailable\x18\x06 \x01(\x08\x12\x1a\n\x12unavailable_reason\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\tJ\x04\x08\x04\x10\x05\"\x81\x01\n\tAudioBlob\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x15\n\rstart_seconds\x18\x05 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x06 \x01(\x01*\x85\x01\n\tClipState\x12\x1a\n\x16\x43LIP_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43LIP_STATE_PENDING\x10\x01\x12\x14\n\x10\x43LIP_STATE_READY\x10\x02\x12\x15\n\x11\x43LIP_STATE_FAILED\x10\x03\x12\x17\n\x13\x43LIP_STATE_DELETING\x10\x04*Q\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\x11\n\rMETRIC_COSINE\x10\x01\x12\r\n\tMETRIC_IP\x10\x02\x12\r\n\tMETRIC_L2\x10\x03*\x82\x01\n\tIndexType\x12\x1a\n\x16INDEX_TYPE_UNSPECIFIED\x10\x00\x12\x13\n\x0fINDEX_TYPE_HNSW\x10\x01\x12\x17\n\x13INDEX_TYPE_IVF_FLAT\x10\x02\x12\x16\n\x12INDEX_TYPE_IVF_SQ8\x10\x03\x12\x13\n\x0fINDEX_TYPE_FLAT\x10\x04*j\n\x07Purpose\x12\x17\n\x13PURPOSE_UNSPECIFIED\x10\x00\x12\x14\n\x10PURPOSE_SPEAKERS\x10\x01\x12\x18\n\x14PURPOSE_SOUND_EVENTS\x10\x02\x12\x16\n\x12PURPOSE_RECORDINGS\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'audiosearch.type.v1.types_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLIPSTATE']._serialized_start=1743
-  _globals['_CLIPSTATE']._serialized_end=1876
-  _globals['_METRIC']._serialized_start=1878
-  _globals['_METRIC']._serialized_end=1959
-  _globals['_INDEXTYPE']._serialized_start=1962
-  _globals['_INDEXTYPE']._serialized_end=2092
-  _globals['_PURPOSE']._serialized_start=2094
-  _globals['_PURPOSE']._serialized_end=2200
+  _globals['_CLIPSTATE']._serialized_start=1915
+  _globals['_CLIPSTATE']._serialized_end=2048
+  _globals['_METRIC']._serialized_start=2050
+  _globals['_METRIC']._serialized_end=2131
+  _globals['_INDEXTYPE']._serialized_start=2134
+  _globals['_INDEXTYPE']._serialized_end=2264
+  _globals['_PURPOSE']._serialized_start=2266
+  _globals['_PURPOSE']._serialized_end=2372
   _globals['_LABELS']._serialized_start=89
   _globals['_LABELS']._serialized_end=149
   _globals['_AUDIOINFO']._serialized_start=151
   _globals['_AUDIOINFO']._serialized_end=267
   _globals['_CLIP']._serialized_start=270
-  _globals['_CLIP']._serialized_end=608
-  _globals['_COLLECTION']._serialized_start=611
-  _globals['_COLLECTION']._serialized_end=928
-  _globals['_CALIBRATION']._serialized_start=931
-  _globals['_CALIBRATION']._serialized_end=1324
-  _globals['_SEGMENTOPTIONS']._serialized_start=1326
-  _globals['_SEGMENTOPTIONS']._serialized_end=1387
-  _globals['_SEARCHFILTER']._serialized_start=1390
-  _globals['_SEARCHFILTER']._serialized_end=1523
-  _globals['_MODELINFO']._serialized_start=1526
-  _globals['_MODELINFO']._serialized_end=1740
+  _globals['_CLIP']._serialized_end=628
+  _globals['_COLLECTION']._serialized_start=631
+  _globals['_COLLECTION']._serialized_end=968
+  _globals['_CALIBRATION']._serialized_start=971
+  _globals['_CALIBRATION']._serialized_end=1364
+  _globals['_SEGMENTOPTIONS']._serialized_start=1366
+  _globals['_SEGMENTOPTIONS']._serialized_end=1427
+  _globals['_SEARCHFILTER']._serialized_start=1430
+  _globals['_SEARCHFILTER']._serialized_end=1563
+  _globals['_MODELINFO']._serialized_start=1566
+  _globals['_MODELINFO']._serialized_end=1780
+  _globals['_AUDIOBLOB']._serialized_start=1783
+  _globals['_AUDIOBLOB']._serialized_end=1912
 # @@protoc_insertion_point(module_scope)

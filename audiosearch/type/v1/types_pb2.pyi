@@ -83,7 +83,7 @@ class AudioInfo(_message.Message):
     def __init__(self, duration_seconds: _Optional[float] = ..., sample_rate: _Optional[int] = ..., channels: _Optional[int] = ..., format: _Optional[str] = ..., speech_seconds: _Optional[float] = ...) -> None: ...
 
 class Clip(_message.Message):
-    __slots__ = ("id", "collection", "content_sha256", "source", "audio", "labels", "state", "create_time", "update_time", "segment_count")
+    __slots__ = ("id", "collection", "content_sha256", "source", "audio", "labels", "state", "create_time", "update_time", "segment_count", "audio_kept")
     ID_FIELD_NUMBER: _ClassVar[int]
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     CONTENT_SHA256_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +94,7 @@ class Clip(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_KEPT_FIELD_NUMBER: _ClassVar[int]
     id: int
     collection: str
     content_sha256: str
@@ -104,10 +105,11 @@ class Clip(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     segment_count: int
-    def __init__(self, id: _Optional[int] = ..., collection: _Optional[str] = ..., content_sha256: _Optional[str] = ..., source: _Optional[str] = ..., audio: _Optional[_Union[AudioInfo, _Mapping]] = ..., labels: _Optional[_Union[Labels, _Mapping]] = ..., state: _Optional[_Union[ClipState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., segment_count: _Optional[int] = ...) -> None: ...
+    audio_kept: bool
+    def __init__(self, id: _Optional[int] = ..., collection: _Optional[str] = ..., content_sha256: _Optional[str] = ..., source: _Optional[str] = ..., audio: _Optional[_Union[AudioInfo, _Mapping]] = ..., labels: _Optional[_Union[Labels, _Mapping]] = ..., state: _Optional[_Union[ClipState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., segment_count: _Optional[int] = ..., audio_kept: _Optional[bool] = ...) -> None: ...
 
 class Collection(_message.Message):
-    __slots__ = ("name", "model", "dimension", "metric", "segments", "create_time", "purpose", "calibration")
+    __slots__ = ("name", "model", "dimension", "metric", "segments", "create_time", "purpose", "calibration", "keep_audio")
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +118,7 @@ class Collection(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
     CALIBRATION_FIELD_NUMBER: _ClassVar[int]
+    KEEP_AUDIO_FIELD_NUMBER: _ClassVar[int]
     name: str
     model: str
     dimension: int
@@ -124,7 +127,8 @@ class Collection(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     purpose: Purpose
     calibration: Calibration
-    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., segments: _Optional[_Union[SegmentOptions, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., purpose: _Optional[_Union[Purpose, str]] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ...) -> None: ...
+    keep_audio: bool
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., segments: _Optional[_Union[SegmentOptions, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., purpose: _Optional[_Union[Purpose, str]] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ..., keep_audio: _Optional[bool] = ...) -> None: ...
 
 class Calibration(_message.Message):
     __slots__ = ("threshold", "target_false_positive_rate", "false_positive_rate", "false_negative_rate", "equal_error_rate", "equal_error_threshold", "positive_trials", "negative_trials", "scoring", "calibrate_time", "open_set_threshold", "open_set_false_positive_rate", "open_set_trials")
@@ -197,3 +201,19 @@ class ModelInfo(_message.Message):
     unavailable_reason: str
     description: str
     def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., sample_rate: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., min_duration_seconds: _Optional[float] = ..., available: _Optional[bool] = ..., unavailable_reason: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class AudioBlob(_message.Message):
+    __slots__ = ("sha256", "size_bytes", "format", "content_type", "start_seconds", "end_seconds")
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    START_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    END_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    sha256: str
+    size_bytes: int
+    format: str
+    content_type: str
+    start_seconds: float
+    end_seconds: float
+    def __init__(self, sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., start_seconds: _Optional[float] = ..., end_seconds: _Optional[float] = ...) -> None: ...
