@@ -170,3 +170,17 @@ class ListClipIdsResponse(_message.Message):
     CLIP_IDS_FIELD_NUMBER: _ClassVar[int]
     clip_ids: _containers.RepeatedScalarFieldContainer[int]
     def __init__(self, clip_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class SwitchCollectionRequest(_message.Message):
+    __slots__ = ("collection", "target")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    target: str
+    def __init__(self, collection: _Optional[str] = ..., target: _Optional[str] = ...) -> None: ...
+
+class SwitchCollectionResponse(_message.Message):
+    __slots__ = ("switched",)
+    SWITCHED_FIELD_NUMBER: _ClassVar[int]
+    switched: bool
+    def __init__(self, switched: _Optional[bool] = ...) -> None: ...

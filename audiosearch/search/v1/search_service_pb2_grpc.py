@@ -75,6 +75,11 @@ class SearchServiceStub:
                 request_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsRequest.SerializeToString,
                 response_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsResponse.FromString,
                 _registered_method=True)
+        self.SwitchCollection = channel.unary_unary(
+                '/audiosearch.search.v1.SearchService/SwitchCollection',
+                request_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.SwitchCollectionRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.SwitchCollectionResponse.FromString,
+                _registered_method=True)
 
 
 class SearchServiceServicer:
@@ -135,6 +140,14 @@ class SearchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SwitchCollection(self, request, context):
+        """Makes `collection` name the vectors of `target` (a collection EnsureCollection made; a rebuild's) and drops the
+        vectors it named before; a no-op when it names them already. NOT_FOUND when target does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -177,6 +190,11 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.ListClipIds,
                     request_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsRequest.FromString,
                     response_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsResponse.SerializeToString,
+            ),
+            'SwitchCollection': grpc.unary_unary_rpc_method_handler(
+                    servicer.SwitchCollection,
+                    request_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.SwitchCollectionRequest.FromString,
+                    response_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.SwitchCollectionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -396,6 +414,33 @@ class SearchService:
             '/audiosearch.search.v1.SearchService/ListClipIds',
             audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsRequest.SerializeToString,
             audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SwitchCollection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/audiosearch.search.v1.SearchService/SwitchCollection',
+            audiosearch_dot_search_dot_v1_dot_search__service__pb2.SwitchCollectionRequest.SerializeToString,
+            audiosearch_dot_search_dot_v1_dot_search__service__pb2.SwitchCollectionResponse.FromString,
             options,
             channel_credentials,
             insecure,
