@@ -145,6 +145,16 @@ _MIGRATIONS: list[tuple[str, ...]] = [
     ),
     # 5: a speaker's utterances by index, not by a scan of the collection's clips (issue #12).
     ("CREATE INDEX clips_by_speaker ON clips (collection, speaker, id)",),
+    # 6: rebuild jobs (issue #16): an import job whose files are its collection's clips, re-embedded with this model
+    # and these windows into this vector collection; rebuild_model '' for a folder import.
+    (
+        "ALTER TABLE import_jobs ADD COLUMN rebuild_model VARCHAR(128) NOT NULL DEFAULT ''",
+        "ALTER TABLE import_jobs ADD COLUMN rebuild_dimension INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE import_jobs ADD COLUMN rebuild_metric VARCHAR(16) NOT NULL DEFAULT ''",
+        "ALTER TABLE import_jobs ADD COLUMN rebuild_window DOUBLE NOT NULL DEFAULT 0",
+        "ALTER TABLE import_jobs ADD COLUMN rebuild_hop DOUBLE NOT NULL DEFAULT 0",
+        "ALTER TABLE import_jobs ADD COLUMN vector_collection VARCHAR(255) NOT NULL DEFAULT ''",
+    ),
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
