@@ -184,3 +184,87 @@ class SwitchCollectionResponse(_message.Message):
     SWITCHED_FIELD_NUMBER: _ClassVar[int]
     switched: bool
     def __init__(self, switched: _Optional[bool] = ...) -> None: ...
+
+class SpeakerRow(_message.Message):
+    __slots__ = ("speaker_id", "vector", "cohort_mean", "cohort_std")
+    SPEAKER_ID_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_FIELD_NUMBER: _ClassVar[int]
+    COHORT_MEAN_FIELD_NUMBER: _ClassVar[int]
+    COHORT_STD_FIELD_NUMBER: _ClassVar[int]
+    speaker_id: str
+    vector: Vector
+    cohort_mean: float
+    cohort_std: float
+    def __init__(self, speaker_id: _Optional[str] = ..., vector: _Optional[_Union[Vector, _Mapping]] = ..., cohort_mean: _Optional[float] = ..., cohort_std: _Optional[float] = ...) -> None: ...
+
+class UpsertSpeakersRequest(_message.Message):
+    __slots__ = ("collection", "speakers")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    SPEAKERS_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    speakers: _containers.RepeatedCompositeFieldContainer[SpeakerRow]
+    def __init__(self, collection: _Optional[str] = ..., speakers: _Optional[_Iterable[_Union[SpeakerRow, _Mapping]]] = ...) -> None: ...
+
+class UpsertSpeakersResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DeleteSpeakersRequest(_message.Message):
+    __slots__ = ("collection", "speaker_ids")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    SPEAKER_IDS_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    speaker_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, collection: _Optional[str] = ..., speaker_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteSpeakersResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SearchSpeakersRequest(_message.Message):
+    __slots__ = ("collection", "queries", "top_k")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    QUERIES_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    queries: _containers.RepeatedCompositeFieldContainer[Vector]
+    top_k: int
+    def __init__(self, collection: _Optional[str] = ..., queries: _Optional[_Iterable[_Union[Vector, _Mapping]]] = ..., top_k: _Optional[int] = ...) -> None: ...
+
+class SpeakerHit(_message.Message):
+    __slots__ = ("speaker_id", "score", "cohort_mean", "cohort_std")
+    SPEAKER_ID_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    COHORT_MEAN_FIELD_NUMBER: _ClassVar[int]
+    COHORT_STD_FIELD_NUMBER: _ClassVar[int]
+    speaker_id: str
+    score: float
+    cohort_mean: float
+    cohort_std: float
+    def __init__(self, speaker_id: _Optional[str] = ..., score: _Optional[float] = ..., cohort_mean: _Optional[float] = ..., cohort_std: _Optional[float] = ...) -> None: ...
+
+class SpeakerHits(_message.Message):
+    __slots__ = ("hits",)
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    hits: _containers.RepeatedCompositeFieldContainer[SpeakerHit]
+    def __init__(self, hits: _Optional[_Iterable[_Union[SpeakerHit, _Mapping]]] = ...) -> None: ...
+
+class SearchSpeakersResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[SpeakerHits]
+    def __init__(self, results: _Optional[_Iterable[_Union[SpeakerHits, _Mapping]]] = ...) -> None: ...
+
+class GetSpeakersRequest(_message.Message):
+    __slots__ = ("collection", "speaker_ids")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    SPEAKER_IDS_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    speaker_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, collection: _Optional[str] = ..., speaker_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetSpeakersResponse(_message.Message):
+    __slots__ = ("speakers",)
+    SPEAKERS_FIELD_NUMBER: _ClassVar[int]
+    speakers: _containers.RepeatedCompositeFieldContainer[SpeakerRow]
+    def __init__(self, speakers: _Optional[_Iterable[_Union[SpeakerRow, _Mapping]]] = ...) -> None: ...

@@ -75,6 +75,26 @@ class SearchServiceStub:
                 request_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsRequest.SerializeToString,
                 response_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsResponse.FromString,
                 _registered_method=True)
+        self.UpsertSpeakers = channel.unary_unary(
+                '/audiosearch.search.v1.SearchService/UpsertSpeakers',
+                request_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.UpsertSpeakersRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.UpsertSpeakersResponse.FromString,
+                _registered_method=True)
+        self.DeleteSpeakers = channel.unary_unary(
+                '/audiosearch.search.v1.SearchService/DeleteSpeakers',
+                request_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.DeleteSpeakersRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.DeleteSpeakersResponse.FromString,
+                _registered_method=True)
+        self.SearchSpeakers = channel.unary_unary(
+                '/audiosearch.search.v1.SearchService/SearchSpeakers',
+                request_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.SearchSpeakersRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.SearchSpeakersResponse.FromString,
+                _registered_method=True)
+        self.GetSpeakers = channel.unary_unary(
+                '/audiosearch.search.v1.SearchService/GetSpeakers',
+                request_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.GetSpeakersRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.GetSpeakersResponse.FromString,
+                _registered_method=True)
         self.SwitchCollection = channel.unary_unary(
                 '/audiosearch.search.v1.SearchService/SwitchCollection',
                 request_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.SwitchCollectionRequest.SerializeToString,
@@ -140,6 +160,36 @@ class SearchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpsertSpeakers(self, request, context):
+        """Speaker rows of a speakers collection, beside its clip vectors and dropped with it: one per speaker, its
+        enrollment centroid and the statistics of its scores against its cohort (the gateway's speaker scoring).
+        Writes each speaker's row, replacing any it had (idempotent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSpeakers(self, request, context):
+        """Removes the speakers' rows (idempotent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchSpeakers(self, request, context):
+        """Nearest speakers for each query vector, best first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSpeakers(self, request, context):
+        """The rows of the given speakers that have one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SwitchCollection(self, request, context):
         """Makes `collection` name the vectors of `target` (a collection EnsureCollection made; a rebuild's) and drops the
         vectors it named before; a no-op when it names them already. NOT_FOUND when target does not exist.
@@ -190,6 +240,26 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.ListClipIds,
                     request_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsRequest.FromString,
                     response_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsResponse.SerializeToString,
+            ),
+            'UpsertSpeakers': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertSpeakers,
+                    request_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.UpsertSpeakersRequest.FromString,
+                    response_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.UpsertSpeakersResponse.SerializeToString,
+            ),
+            'DeleteSpeakers': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSpeakers,
+                    request_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.DeleteSpeakersRequest.FromString,
+                    response_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.DeleteSpeakersResponse.SerializeToString,
+            ),
+            'SearchSpeakers': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchSpeakers,
+                    request_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.SearchSpeakersRequest.FromString,
+                    response_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.SearchSpeakersResponse.SerializeToString,
+            ),
+            'GetSpeakers': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSpeakers,
+                    request_deserializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.GetSpeakersRequest.FromString,
+                    response_serializer=audiosearch_dot_search_dot_v1_dot_search__service__pb2.GetSpeakersResponse.SerializeToString,
             ),
             'SwitchCollection': grpc.unary_unary_rpc_method_handler(
                     servicer.SwitchCollection,
@@ -414,6 +484,114 @@ class SearchService:
             '/audiosearch.search.v1.SearchService/ListClipIds',
             audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsRequest.SerializeToString,
             audiosearch_dot_search_dot_v1_dot_search__service__pb2.ListClipIdsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertSpeakers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/audiosearch.search.v1.SearchService/UpsertSpeakers',
+            audiosearch_dot_search_dot_v1_dot_search__service__pb2.UpsertSpeakersRequest.SerializeToString,
+            audiosearch_dot_search_dot_v1_dot_search__service__pb2.UpsertSpeakersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSpeakers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/audiosearch.search.v1.SearchService/DeleteSpeakers',
+            audiosearch_dot_search_dot_v1_dot_search__service__pb2.DeleteSpeakersRequest.SerializeToString,
+            audiosearch_dot_search_dot_v1_dot_search__service__pb2.DeleteSpeakersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchSpeakers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/audiosearch.search.v1.SearchService/SearchSpeakers',
+            audiosearch_dot_search_dot_v1_dot_search__service__pb2.SearchSpeakersRequest.SerializeToString,
+            audiosearch_dot_search_dot_v1_dot_search__service__pb2.SearchSpeakersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSpeakers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/audiosearch.search.v1.SearchService/GetSpeakers',
+            audiosearch_dot_search_dot_v1_dot_search__service__pb2.GetSpeakersRequest.SerializeToString,
+            audiosearch_dot_search_dot_v1_dot_search__service__pb2.GetSpeakersResponse.FromString,
             options,
             channel_credentials,
             insecure,
