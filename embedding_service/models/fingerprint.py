@@ -72,18 +72,22 @@ class FingerprintModel(EmbeddingModel):
         return l2_normalise(np.stack([_pattern(self.band_energies(waveform)) for waveform in waveforms]))
 
     def embed_windows(self, samples: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
-        """One spectrogram for the whole clip, sliced per window: a window starting on a frame boundary has exactly
-        the frames it would have alone (the 0.1-s query hop and 0.25-s clip hop are both multiples of HOP)."""
+        """One spectrogram and one frame-power track for the whole clip, sliced per window: a window starting on a
+        frame boundary (the 0.1-s query hop and 0.25-s clip hop are both multiples of HOP), trimmed of its silent
+        edges, has exactly the frames it would have alone."""
         samples = np.asarray(samples, dtype=np.float32)
         shared = self._raw_bands(samples) if samples.size >= N_FFT else np.zeros((0, N_BANDS), np.float32)
+        powers = _frame_powers(samples)
         vectors = []
         for start, end in ranges:
-            count = (end - start - N_FFT) // HOP + 1
-            edge_silent = audible_span(samples[start:end]) != (0, end - start)
-            if edge_silent or start % HOP or end - start < MIN_SAMPLES or start // HOP + count > len(shared):
-                vectors.append(_pattern(self.band_energies(samples[start:end])))
-            else:
-                vectors.append(_pattern(_floored(shared[start // HOP : start // HOP + count])))
+            size = min(end, samples.size) - start
+            if start % HOP == 0:
+                first, last = _audible(powers[start // HOP : start // HOP + size // HOP], size)
+                begin, count = (start + first) // HOP, (last - first - N_FFT) // HOP + 1
+                if last - first >= MIN_SAMPLES and begin + count <= len(shared):
+                    vectors.append(_pattern(_floored(shared[begin : begin + count])))
+                    continue
+            vectors.append(_pattern(self.band_energies(samples[start:end])))
         return l2_normalise(np.stack(vectors)) if vectors else np.zeros((0, self.dimension), dtype=np.float32)
 
 
@@ -95,7 +99,7 @@ def _pattern(bands: np.ndarray) -> np.ndarray:
     """The window's band energies pooled into N_SLOTS equal slots (so windows of any length give the same shape),
     each band's and each slot's mean removed."""
     edges = np.linspace(0, len(bands), N_SLOTS + 1).round().astype(int)
-    slots = np.stack([bands[edges[i] : max(edges[i + 1], edges[i] + 1)].mean(axis=0) for i in range(N_SLOTS)])
+    slots = np.add.reduceat(bands, edges[:-1], axis=0) / np.diff(edges)[:, None]
     slots = slots - slots.mean(axis=0, keepdims=True)
     slots = slots - slots.mean(axis=1, keepdims=True)
     return slots.T.ravel()
@@ -103,12 +107,21 @@ def _pattern(bands: np.ndarray) -> np.ndarray:
 
 def audible_span(waveform: np.ndarray) -> tuple[int, int]:
     """The samples from the first HOP-long frame that is not silence to the end of the last (all of it if all is)."""
+    return _audible(_frame_powers(waveform), waveform.size)
+
+
+def _frame_powers(waveform: np.ndarray) -> np.ndarray:
+    """The mean power of each whole HOP-long frame."""
     frames = waveform.size // HOP
-    if frames == 0:
-        return 0, waveform.size
-    power = np.mean(np.square(waveform[: frames * HOP].reshape(frames, HOP), dtype=np.float64), axis=1)
+    return np.mean(np.square(waveform[: frames * HOP].reshape(frames, HOP), dtype=np.float64), axis=1)
+
+
+def _audible(power: np.ndarray, size: int) -> tuple[int, int]:
+    """audible_span of `size` samples from their frames' powers."""
+    if power.size == 0:
+        return 0, size
     audible = np.nonzero(power > power.max() * 10 ** (-SILENCE_DB / 10))[0]
     if not audible.size:
-        return 0, waveform.size
-    last = waveform.size if audible[-1] == frames - 1 else (audible[-1] + 1) * HOP
+        return 0, size
+    last = size if audible[-1] == power.size - 1 else (audible[-1] + 1) * HOP
     return int(audible[0] * HOP), int(last)
