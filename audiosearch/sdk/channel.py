@@ -109,6 +109,18 @@ def service_config(service_names: list[str], load_balancing: str = "round_robin"
     return config
 
 
+def channel_options(
+    service_names: list[str], max_message_bytes: int = 64 * 1024 * 1024, load_balancing: str = "round_robin"
+) -> list[tuple[str, object]]:
+    """The options of every outbound channel (sync, or grpc.aio as the web console dials them): limits, retries."""
+    return [
+        *message_options(max_message_bytes),
+        ("grpc.enable_retries", 1),
+        ("grpc.service_config", json.dumps(service_config(service_names, load_balancing))),
+        ("grpc.keepalive_time_ms", 30_000),
+    ]
+
+
 def dial(
     address: str,
     service_names: list[str],
@@ -121,12 +133,7 @@ def dial(
 
     `security` adds TLS (mutual with a client certificate) and a bearer token; without it the channel is plaintext.
     """
-    options = [
-        *message_options(max_message_bytes),
-        ("grpc.enable_retries", 1),
-        ("grpc.service_config", json.dumps(service_config(service_names, load_balancing))),
-        ("grpc.keepalive_time_ms", 30_000),
-    ]
+    options = channel_options(service_names, max_message_bytes, load_balancing)
     if security is not None:
         return security.secure(address, options)
     return grpc.insecure_channel(address, options=options)

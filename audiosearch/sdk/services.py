@@ -16,3 +16,5 @@ IMPORT_JOBS = gateway_import_job_pb2.DESCRIPTOR.services_by_name["ImportJobServi
 IMPORT_JOB_RECORDS = metadata_import_job_pb2.DESCRIPTOR.services_by_name["ImportJobService"]
 # Speakers of speakers-purpose collections (issue #12), served by the gateway.
 SPEAKERS = speaker_service_pb2.DESCRIPTOR.services_by_name["SpeakerService"]
+# The public API: what the gateway serves to clients (the SDK client, the web console's HTTP mapping).
+PUBLIC = (GATEWAY, IMPORT_JOBS, SPEAKERS)
