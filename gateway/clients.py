@@ -82,6 +82,11 @@ class SearchClient(_Peer):
         """False when there was no such vector collection."""
         return self._call(self.stub.DropCollection, search_pb2.DropCollectionRequest(collection=name)).dropped
 
+    def switch_collection(self, collection: str, target: str) -> bool:
+        """Point the collection's name at `target`'s vectors (a rebuild's); False when it did already."""
+        request = search_pb2.SwitchCollectionRequest(collection=collection, target=target)
+        return self._call(self.stub.SwitchCollection, request).switched
+
     def upsert(self, collection: str, clip: domain.ClipVectors) -> None:
         clips = [convert.clip_vectors_to_proto(clip)]
         self._call(self.stub.Upsert, search_pb2.UpsertRequest(collection=collection, clips=clips))

@@ -38,7 +38,7 @@ class SearchCore:
     def ensure_collection(self, name: str, dimension: int, metric: str = "", index_type: str = "") -> bool:
         """Create the collection if absent (True when created). FAILED_PRECONDITION if it exists with another
         dimension or metric; an existing index type is kept."""
-        rules.check_collection_name(name)
+        rules.check_vector_collection_name(name)
         require(
             1 <= dimension <= MAX_DIMENSION,
             f"dimension must be 1..{MAX_DIMENSION}, got {dimension}",
@@ -61,13 +61,22 @@ class SearchCore:
 
     def drop_collection(self, name: str) -> bool:
         """Remove the collection and its vectors; False when there was none."""
-        rules.check_collection_name(name)
+        rules.check_vector_collection_name(name)
         with self._schema:
             return self.store.drop(name)
 
+    def switch_collection(self, collection: str, target: str) -> bool:
+        """Make `collection` name the vectors of `target` (a rebuild's) and drop those it named; False when it named
+        them already (a switch retried after a crash)."""
+        rules.check_collection_name(collection)
+        rules.check_vector_collection_name(target)
+        require(collection != target, "a collection cannot be switched to itself", "INVALID_ARGUMENT")
+        with self._schema:
+            return self.store.switch(collection, target)
+
     def upsert(self, collection: str, clips: Sequence[ClipVectors]) -> int:
         """Write each clip's vectors, replacing any it had; returns how many vectors were written."""
-        rules.check_collection_name(collection)
+        rules.check_vector_collection_name(collection)
         clip_ids = [clip.clip_id for clip in clips]
         require(len(set(clip_ids)) == len(clip_ids), "a clip id appears twice; send each clip once", "DUPLICATE_CLIP")
         spec = self._spec(collection)
@@ -78,7 +87,7 @@ class SearchCore:
 
     def delete(self, collection: str, clip_ids: Sequence[int]) -> None:
         """Remove every vector of the clips. Idempotent: unknown clips, or a missing collection, are no-ops."""
-        rules.check_collection_name(collection)
+        rules.check_vector_collection_name(collection)
         _check_clip_ids(clip_ids, "clip_ids")
         if not clip_ids:
             return
@@ -101,7 +110,7 @@ class SearchCore:
 
         Window to clip is rolled up here, per query vector, because only here are the windows seen (a clip matching
         in several windows makes this ask again for more); the gateway combines a long query's vectors."""
-        rules.check_collection_name(collection)
+        rules.check_vector_collection_name(collection)
         rules.check_top_k(top_k)
         require(
             1 <= len(queries) <= rules.MAX_QUERY_VECTORS,
@@ -137,13 +146,13 @@ class SearchCore:
 
     def count(self, collection: str) -> VectorCount:
         """How many vectors and how many clips the collection holds."""
-        rules.check_collection_name(collection)
+        rules.check_vector_collection_name(collection)
         self._spec(collection)
         return self.store.count(collection)
 
     def get_vectors(self, collection: str, clip_id: int) -> list[domain.Segment]:
         """The clip's stored segments in time order; NOT_FOUND when it has none."""
-        rules.check_collection_name(collection)
+        rules.check_vector_collection_name(collection)
         self._spec(collection)
         segments = self.store.segments(collection, clip_id)
         if not segments:
@@ -154,7 +163,7 @@ class SearchCore:
 
     def list_clip_ids(self, collection: str) -> list[int]:
         """Every clip id that has vectors in the collection, ascending (reconcile compares them with the records)."""
-        rules.check_collection_name(collection)
+        rules.check_vector_collection_name(collection)
         self._spec(collection)
         return self.store.clip_ids(collection)
 

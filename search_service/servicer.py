@@ -25,6 +25,9 @@ class SearchServicer(pb2_grpc.SearchServiceServicer):
     def DropCollection(self, request, context):
         return pb2.DropCollectionResponse(dropped=self.core.drop_collection(request.collection))
 
+    def SwitchCollection(self, request, context):
+        return pb2.SwitchCollectionResponse(switched=self.core.switch_collection(request.collection, request.target))
+
     def Upsert(self, request, context):
         clips = [convert.clip_vectors_from_proto(clip) for clip in request.clips]
         return pb2.UpsertResponse(upserted_vectors=self.core.upsert(request.collection, clips))

@@ -199,12 +199,54 @@ class MilvusVectorStore:
             self.client.load_collection(self._name(collection), timeout=self._timeout())
 
     def drop(self, collection: str) -> bool:
+        """Drop the collection's vectors: the Milvus collection, or the alias and the one it names (a rebuilt
+        collection). A rebuild's vectors that a collection's name points at are refused (VECTORS_IN_USE)."""
         name = self._name(collection)
         with self._changing_schema(collection), self._write_lock, _milvus_errors(collection):
             if not self.client.has_collection(name, timeout=self._timeout()):
                 return False
-            self.client.drop_collection(name, timeout=self._timeout())
+            real = self._real_name(name)
+            if real != name:
+                self.client.drop_alias(name, timeout=self._timeout())  # first: Milvus keeps a named collection
+            elif self.client.list_aliases(name, timeout=self._timeout()).get("aliases"):
+                raise errors.FailedPrecondition(
+                    f"the vectors of {collection!r} are a collection's since its rebuild switched to them; drop that"
+                    " collection instead",
+                    "VECTORS_IN_USE",
+                    collection=collection,
+                )
+            self.client.drop_collection(real, timeout=self._timeout())
         return True
+
+    def switch(self, collection: str, target: str) -> bool:
+        """Point `collection`'s name at `target`'s Milvus collection with an alias (one atomic alter once the name is
+        an alias; a name made before rebuilds is dropped, then aliased), then drop the collection it named."""
+        name, real_target = self._name(collection), self._name(target)
+        with (
+            self._changing_schema(collection),
+            self._changing_schema(target),
+            self._write_lock,
+            _milvus_errors(target),
+        ):
+            if not self.client.has_collection(real_target, timeout=self._timeout()):
+                raise collection_not_found(target)
+            if not self.client.has_collection(name, timeout=self._timeout()):
+                self.client.create_alias(real_target, name, timeout=self._timeout())
+                return True
+            current = self._real_name(name)
+            if current == real_target:
+                return False
+            if current == name:
+                self.client.drop_collection(name, timeout=self._timeout())
+                self.client.create_alias(real_target, name, timeout=self._timeout())
+            else:
+                self.client.alter_alias(real_target, name, timeout=self._timeout())
+                self.client.drop_collection(current, timeout=self._timeout())
+        return True
+
+    def _real_name(self, name: str) -> str:
+        """The Milvus collection `name` refers to: itself, or the one it is an alias of."""
+        return self.client.describe_collection(name, timeout=self._timeout())["collection_name"]
 
     def upsert(self, collection: str, clips: Sequence[ClipVectors]) -> None:
         """Write every segment, then delete segments beyond each clip's new count (left from a longer version)."""

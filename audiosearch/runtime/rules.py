@@ -40,6 +40,21 @@ def check_collection_name(name: str) -> None:
     )
 
 
+# A rebuild's vectors until its switch (issue #16): a name that no collection can have, since those start with a letter.
+_REBUILD_VECTORS = re.compile(r"_rebuild(?P<job>[0-9]{1,19})_(?P<collection>.*)")
+
+
+def rebuild_vectors_name(collection: str, job_id: int) -> str:
+    """The vector collection that rebuild job `job_id` of `collection` fills."""
+    return f"_rebuild{job_id}_{collection}"
+
+
+def check_vector_collection_name(name: str) -> None:
+    """A name the search service accepts: a collection's, or a rebuild's vectors (rebuild_vectors_name)."""
+    rebuild = _REBUILD_VECTORS.fullmatch(name)
+    check_collection_name(rebuild.group("collection") if rebuild else name)
+
+
 def check_text_value(value: str, what: str) -> None:
     """A label or a filter value: plain text of at most MAX_LABEL_BYTES bytes."""
     size = len(value.encode("utf-8", "surrogatepass"))
