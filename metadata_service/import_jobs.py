@@ -5,10 +5,17 @@ import math
 from collections.abc import Sequence
 
 from audiosearch.runtime import domain, rules
-from audiosearch.runtime.import_jobs import CompletedFile, ImportFile, ImportJob, JobState
+from audiosearch.runtime.import_jobs import CompletedFile, ImportFile, ImportJob, JobState, Rebuild
 from audiosearch.sdk import errors
 from audiosearch.sdk.errors import require
-from metadata_service.core import MAX_REQUEST_ID_CHARS, MetadataCore, _page_after, _page_size, _page_token
+from metadata_service.core import (
+    MAX_REQUEST_ID_CHARS,
+    MetadataCore,
+    _page_after,
+    _page_size,
+    _page_token,
+    _valid_collection,
+)
 from metadata_service.job_store import ImportJobStore
 
 MAX_PATH_CHARS = 2048
@@ -26,14 +33,17 @@ class ImportJobCore:
     def create(self, job: ImportJob, request_id: str = "") -> ImportJob:
         """Store a QUEUED job for an existing collection; the job already created under request_id if any."""
         self.clips.get_collection(job.collection)
-        require(0 < len(job.path) <= MAX_PATH_CHARS, f"path must have 1..{MAX_PATH_CHARS} characters")
+        rebuild = _checked_rebuild(job.collection, job.rebuild) if job.rebuild else None
+        if rebuild is None:
+            require(0 < len(job.path) <= MAX_PATH_CHARS, f"path must have 1..{MAX_PATH_CHARS} characters")
         require(
             len(request_id) <= MAX_REQUEST_ID_CHARS,
             f"request_id has {len(request_id)} characters; use at most {MAX_REQUEST_ID_CHARS} (a UUID fits)",
         )
         labels = rules.valid_labels(job.labels)
-        return self.jobs.insert(ImportJob(0, job.collection, job.path, job.recursive, labels, job.label_from_parent),
-                                request_id)  # fmt: skip
+        draft = ImportJob(0, job.collection, job.path, job.recursive, labels, job.label_from_parent,
+                          rebuild=rebuild)  # fmt: skip
+        return self.jobs.insert(draft, request_id)
 
     def get(self, job_id: int) -> ImportJob:
         job = self.jobs.get(job_id)
@@ -120,6 +130,13 @@ class ImportJobCore:
         assert state is not None
         self.get(job_id)
         return self.jobs.finish(job_id, holder, state, error)
+
+
+def _checked_rebuild(collection: str, rebuild: Rebuild) -> Rebuild:
+    """The rebuild's model, dimension, metric and windows checked as the collection will have them after the switch."""
+    valid = _valid_collection(domain.Collection(collection, rebuild.model, rebuild.dimension, rebuild.metric,
+                                                rebuild.segments))  # fmt: skip
+    return Rebuild(valid.model, valid.dimension, valid.metric, valid.segments)
 
 
 def _check_lease(holder: str, lease_seconds: float) -> None:

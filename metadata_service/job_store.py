@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from audiosearch.runtime import domain
-from audiosearch.runtime.import_jobs import CompletedFile, FileOutcome, ImportFile, ImportJob, JobState
+from audiosearch.runtime import domain, rules
+from audiosearch.runtime.import_jobs import CompletedFile, FileOutcome, ImportFile, ImportJob, JobState, Rebuild
 from audiosearch.sdk import errors
 from metadata_service.store import MetadataStore, _marks, _now, _Sql, _time_from_db, _time_to_db
 
@@ -21,7 +21,8 @@ _LIVE = (JobState.QUEUED.value, JobState.RUNNING.value, JobState.CANCELLING.valu
 _JOB_COLUMNS = (
     "id, collection, path, recurse, speaker, sound_class, tags, label_from_parent, state, files_found, listing_done,"
     " files_added, files_duplicate, files_failed, error, holder, lease_expires_at, created_at, updated_at,"
-    " started_at, ended_at"
+    " started_at, ended_at, rebuild_model, rebuild_dimension, rebuild_metric, rebuild_window, rebuild_hop,"
+    " vector_collection"
 )
 _COUNTERS = {
     FileOutcome.ADDED: "files_added",
@@ -37,7 +38,12 @@ def _time_or_none(value) -> datetime | None:
 
 def _job_from_row(row: Sequence) -> ImportJob:
     (job_id, collection, path, recurse, speaker, sound_class, tags, label_from_parent, state, found, listed,
-     added, duplicate, failed, error, holder, lease, created, updated, started, ended) = row  # fmt: skip
+     added, duplicate, failed, error, holder, lease, created, updated, started, ended, rebuild_model,
+     rebuild_dimension, rebuild_metric, rebuild_window, rebuild_hop, vector_collection) = row  # fmt: skip
+    rebuild = None
+    if rebuild_model:
+        windows = domain.SegmentOptions(rebuild_window, rebuild_hop)
+        rebuild = Rebuild(rebuild_model, rebuild_dimension, rebuild_metric, windows, vector_collection)
     return ImportJob(
         id=job_id,
         collection=collection,
@@ -58,6 +64,7 @@ def _job_from_row(row: Sequence) -> ImportJob:
         update_time=_time_from_db(updated),
         start_time=_time_or_none(started),
         end_time=_time_or_none(ended),
+        rebuild=rebuild,
     )
 
 
@@ -104,14 +111,20 @@ class ImportJobStore:
                 if existing:
                     return _job_from_row(existing)
             labels = job.labels
+            rebuild = job.rebuild or Rebuild("", 0, "")
             cursor = sql.execute(
                 "INSERT INTO import_jobs (collection, path, recurse, speaker, sound_class, tags, label_from_parent,"
                 " request_id, state, files_found, listing_done, files_added, files_duplicate, files_failed, error,"
-                f" holder, created_at, updated_at) VALUES ({_marks(18)})",
+                " holder, created_at, updated_at, rebuild_model, rebuild_dimension, rebuild_metric, rebuild_window,"
+                f" rebuild_hop) VALUES ({_marks(23)})",
                 (job.collection, job.path, int(job.recursive), labels.speaker, labels.sound_class,
                  json.dumps(list(labels.tags)), int(job.label_from_parent), request_id or None, JobState.QUEUED.value,
-                 0, 0, 0, 0, 0, "", "", now, now),
+                 0, 0, 0, 0, 0, "", "", now, now, rebuild.model, rebuild.dimension, rebuild.metric,
+                 rebuild.segments.window_seconds, rebuild.segments.hop_seconds),
             )  # fmt: skip
+            if job.rebuild is not None:  # its vectors' name carries the job's id, known only now
+                vectors = rules.rebuild_vectors_name(job.collection, cursor.lastrowid)
+                sql.execute("UPDATE import_jobs SET vector_collection = ? WHERE id = ?", (vectors, cursor.lastrowid))
             created = self._select(sql, cursor.lastrowid)
             assert created is not None
             return created
@@ -277,6 +290,22 @@ class ImportJobStore:
         return self._transaction(work)
 
     @staticmethod
+    def _switch_collection(sql: _Sql, collection: str, rebuild: Rebuild) -> None:
+        switched = sql.execute(
+            "UPDATE collections SET model = ?, dimension = ?, metric = ?, segment_window = ?, segment_hop = ?"
+            " WHERE name = ?",
+            (rebuild.model, rebuild.dimension, rebuild.metric, rebuild.segments.window_seconds,
+             rebuild.segments.hop_seconds, collection),
+        ).rowcount  # fmt: skip
+        if not switched:
+            raise errors.NotFound(
+                f"collection {collection!r} was dropped during its rebuild",
+                "COLLECTION_NOT_FOUND",
+                collection=collection,
+            )
+        sql.execute("DELETE FROM calibrations WHERE collection = ?", (collection,))
+
+    @staticmethod
     def _mark_ready(sql: _Sql, file: CompletedFile, collection: str, now: str) -> bool:
         return bool(
             sql.execute(
@@ -295,10 +324,16 @@ class ImportJobStore:
         )
 
     def finish(self, job_id: int, holder: str, state: JobState, error: str) -> ImportJob:
+        """End the job; a rebuild that SUCCEEDED switches its collection to the new model and windows in the same
+        transaction (its calibration, measured with the old model, goes)."""
         now = _time_to_db(_now())
 
         def work(sql: _Sql) -> ImportJob:
             self._hold(sql, job_id, holder)
+            job = self._select(sql, job_id)
+            assert job is not None
+            if state is JobState.SUCCEEDED and job.rebuild is not None:
+                self._switch_collection(sql, job.collection, job.rebuild)
             sql.execute(
                 "UPDATE import_jobs SET state = ?, error = ?, ended_at = ?, holder = '', lease_expires_at = NULL"
                 " WHERE id = ?",

@@ -32,9 +32,22 @@ class FileOutcome(enum.Enum):
 
 
 @dataclasses.dataclass(frozen=True)
+class Rebuild:
+    """What a rebuild job re-embeds its collection's clips with, and the vector collection it fills until the
+    switch (rules.rebuild_vectors_name)."""
+
+    model: str
+    dimension: int
+    metric: str
+    segments: domain.SegmentOptions = domain.SegmentOptions()
+    vector_collection: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class ImportJob:
     id: int
     collection: str
+    # The folder; '' for a rebuild, whose files are the collection's clips (each file's path is its clip id).
     path: str
     recursive: bool = False
     labels: domain.Labels = domain.Labels()
@@ -54,6 +67,7 @@ class ImportJob:
     update_time: datetime | None = None
     start_time: datetime | None = None
     end_time: datetime | None = None
+    rebuild: Rebuild | None = None
 
     @property
     def files_done(self) -> int:
@@ -109,7 +123,6 @@ def job_to_proto(job: ImportJob) -> pb2.ImportJob:
     message = pb2.ImportJob(
         id=job.id,
         collection=job.collection,
-        path=job.path,
         recursive=job.recursive,
         labels=convert.labels_to_proto(job.labels),
         label_from_parent=job.label_from_parent,
@@ -125,6 +138,10 @@ def job_to_proto(job: ImportJob) -> pb2.ImportJob:
         error=job.error,
         holder=job.holder,
     )
+    if job.rebuild is None:
+        message.path = job.path
+    else:
+        message.rebuild.CopyFrom(rebuild_to_proto(job.rebuild))
     for name in _TIMES:
         convert._set_time(getattr(message, name), getattr(job, name))
     return message
@@ -149,6 +166,27 @@ def job_from_proto(message: pb2.ImportJob) -> ImportJob:
         error=message.error,
         holder=message.holder,
         **{name: convert._get_time(message, name) for name in _TIMES},
+        rebuild=rebuild_from_proto(message.rebuild) if message.HasField("rebuild") else None,
+    )
+
+
+def rebuild_to_proto(rebuild: Rebuild) -> pb2.CollectionRebuild:
+    return pb2.CollectionRebuild(
+        model=rebuild.model,
+        segments=convert.segments_to_proto(rebuild.segments),
+        dimension=rebuild.dimension,
+        metric=convert.metric_to_proto(rebuild.metric),
+        vector_collection=rebuild.vector_collection,
+    )
+
+
+def rebuild_from_proto(message: pb2.CollectionRebuild) -> Rebuild:
+    return Rebuild(
+        model=message.model,
+        dimension=message.dimension,
+        metric=convert.metric_from_proto(message.metric),
+        segments=convert.segments_from_proto(message.segments),
+        vector_collection=message.vector_collection,
     )
 
 
