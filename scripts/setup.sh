@@ -16,3 +16,8 @@ done
 # Without their dependency lists: PaddleSpeech's model code (its declared dependencies are never imported here)
 # and resemblyzer, which carries the GE2E speaker weights (it declares torch; only its weights file is read).
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps paddlespeech==1.5.0 resemblyzer==0.1.4
+# The web console's browser tests (tests/console) drive Debian's chromium with Playwright, which never downloads a
+# browser of its own. Only for the dev install, and only where it is missing and apt-get can run (as root).
+if [ "$extra" = dev ] && [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi

@@ -25,7 +25,10 @@ _LISTENING = re.compile(r"listening on port (\d+)")
 
 # Start order: the gateway needs the other three's addresses.
 SERVICES = ("metadata", "search", "embedding", "gateway")
-DEFAULT_PORTS = {"gateway": 50051, "embedding": 50052, "search": 50053, "metadata": 50054}
+# The web console (HTTP, not gRPC) starts after the gateway it calls, when a Stack is asked for it.
+CONSOLE = "console"
+DEFAULT_PORTS = {"gateway": 50051, "embedding": 50052, "search": 50053, "metadata": 50054, CONSOLE: 8080}
+MODULES = {"gateway": "gateway.server", CONSOLE: "console.server"}
 
 
 # Vector stores a Stack can start: "auto" is what `audiosearch up` starts by default (see resolve_milvus).
@@ -84,9 +87,10 @@ class ServiceProcess:
 
 
 def embedded_env(data_dir: pathlib.Path) -> dict[str, str]:
-    """The embedded default: SQLite and Milvus Lite files in the data folder."""
+    """The embedded default: SQLite and Milvus Lite files in the data folder, kept audio in its audio/ folder."""
     return {
         "AUDIOSEARCH_METADATA_DATABASE_URL": f"sqlite:///{data_dir / 'metadata.db'}",
+        "AUDIOSEARCH_METADATA_AUDIO_URL": f"file://{data_dir / 'audio'}",
         "AUDIOSEARCH_SEARCH_MILVUS_URI": str(data_dir / "vectors.db"),
     }
 
@@ -103,6 +107,7 @@ class Stack:
         start_timeout: float = 120.0,
         milvus: str = "lite",
         milvus_port: int = 0,
+        console: bool = False,
     ) -> None:
         self.data_dir = pathlib.Path(data_dir).resolve()
         # Port 0 entries are replaced by the port bound at first start, so a restart binds the same one.
@@ -116,6 +121,11 @@ class Stack:
         self.milvus = resolve_milvus(milvus)
         self.milvus_port = milvus_port
         self.milvus_server = None
+        self.console = console
+
+    @property
+    def console_url(self) -> str:
+        return f"http://{self.services[CONSOLE].address}/"
 
     @property
     def gateway_address(self) -> str:
@@ -135,6 +145,9 @@ class Stack:
                 service.port = self._read_port(service)
             gateway = self._spawn("gateway")
             gateway.port = self._read_port(gateway)
+            if self.console:
+                console = self._spawn(CONSOLE)
+                console.port = self._read_port(console)
             for service in self.services.values():
                 self._wait_healthy(service)
         except BaseException:
@@ -151,11 +164,13 @@ class Stack:
             for peer in ("embedding", "search", "metadata"):
                 env[f"AUDIOSEARCH_GATEWAY_{peer.upper()}_ADDRESS"] = self.services[peer].address
             env["AUDIOSEARCH_GATEWAY_IMPORT_ROOTS"] = ",".join(self.import_roots)
+        if name == CONSOLE:
+            env["AUDIOSEARCH_CONSOLE_GATEWAY_ADDRESS"] = self.gateway_address
         return env
 
     def _spawn(self, name: str) -> ServiceProcess:
         log_path = self.data_dir / "logs" / f"{name}.log"
-        module = "gateway.server" if name == "gateway" else f"{name}_service.server"
+        module = MODULES.get(name, f"{name}_service.server")
         with open(log_path, "ab") as log_file:
             process = subprocess.Popen(
                 [sys.executable, "-m", module],
@@ -174,6 +189,8 @@ class Stack:
         return port
 
     def _wait_healthy(self, service: ServiceProcess) -> None:
+        if service.name == CONSOLE:  # HTTP: it announces its port once it serves
+            return
         with grpc.insecure_channel(service.address) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             try:
@@ -206,8 +223,9 @@ class Stack:
         return service
 
     def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM the gateway first (no new work), then the rest; SIGKILL whatever outlives the timeout."""
-        for name in reversed(SERVICES):
+        """SIGTERM the console and the gateway first (no new work), then the rest; SIGKILL whatever outlives the
+        timeout."""
+        for name in reversed((*SERVICES, CONSOLE)):
             service = self.services.get(name)
             if service and service.process.poll() is None:
                 service.process.send_signal(signal.SIGTERM)

@@ -34,7 +34,9 @@ def cmd_up(args) -> int:
     ports = {name: 0 for name in DEFAULT_PORTS} if args.any_port else dict(DEFAULT_PORTS)
     roots = tuple(str(pathlib.Path(root).resolve()) for root in args.import_root)
     milvus_port = 0 if args.any_port else args.milvus_port
-    stack = Stack(args.data_dir, ports=ports, import_roots=roots, milvus=args.milvus, milvus_port=milvus_port)
+    stack = Stack(
+        args.data_dir, ports=ports, import_roots=roots, milvus=args.milvus, milvus_port=milvus_port, console=True
+    )
     supervisor = Supervisor(stack, RestartPolicy(max_restarts=args.max_restarts, window_seconds=args.restart_window))
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: supervisor.request_stop())
@@ -45,7 +47,8 @@ def cmd_up(args) -> int:
             print(f"{'milvus':<10} Milvus Lite (slow or inexact beyond ~20k vectors; see docs/vector-stores.md)")
         for name, service in stack.services.items():
             print(f"{name:<10} {service.address}   pid {service.process.pid}   (log: {service.log_path})")
-        print(f"ready: gateway at {stack.gateway_address}; Ctrl-C stops all services", flush=True)
+        print(f"ready: gateway at {stack.gateway_address}, console at {stack.console_url}; Ctrl-C stops all services",
+              flush=True)  # fmt: skip
         failed = supervisor.run()
         print("stopping...", flush=True)
     print("stopped")
@@ -104,6 +107,10 @@ def cmd_collections(args) -> int:
         model = args.model or ("" if args.purpose else "logmel")
         collection = client.create_collection(args.name, model, args.window, args.hop, args.index, args.purpose)
         print_json(collection) if args.json else print(f"created collection {collection.name} ({collection.model})")
+    elif args.action == "rebuild":
+        from audiosearch.tools.cli.jobs import cmd_rebuild
+
+        return cmd_rebuild(client, args)
     elif args.action == "drop":
         deleted = client.drop_collection(args.name)
         print_json({"deleted_clips": deleted}) if args.json else print(f"dropped {args.name} ({deleted} clips)")
@@ -272,8 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--model-dir", help="weights folder (default: AUDIOSEARCH_EMBEDDING_MODEL_DIR)")
     models.set_defaults(func=cmd_models)
 
-    collections = sub.add_parser("collections", help="list, create or drop collections")
-    collections.add_argument("action", nargs="?", choices=["list", "create", "drop"], default="list")
+    collections = sub.add_parser(
+        "collections", help="list, create or drop collections, or rebuild one with another model (a job)"
+    )
+    collections.add_argument("action", nargs="?", choices=["list", "create", "drop", "rebuild"], default="list")
     collections.add_argument("name", nargs="?")
     collections.add_argument("--model", default="", help="a model from `audiosearch models` (default: logmel)")
     collections.add_argument(
@@ -288,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     collections.add_argument(
         "--index", default="", type=str.upper, choices=rules.INDEX_TYPES, help="vector index (default HNSW)"
     )
+    collections.add_argument("--detach", action="store_true", help="rebuild: print the job's id and return at once")
     collections.set_defaults(func=cmd_collections)
 
     ingest = sub.add_parser("ingest", help="add audio files or folders to a collection")
@@ -349,7 +359,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     if (
         args.command in ("collections", "models")
-        and args.action in ("create", "drop", "fetch", "import")
+        and args.action in ("create", "drop", "rebuild", "fetch", "import")
         and not args.name
     ):
         sys.exit(f"audiosearch {args.command} {args.action} needs a name")
