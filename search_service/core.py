@@ -63,7 +63,9 @@ class SearchCore:
         """Remove the collection and its vectors; False when there was none."""
         rules.check_vector_collection_name(name)
         with self._schema:
-            return self.store.drop(name)
+            dropped = self.store.drop(name)
+            self.store.drop_speakers(name)
+            return dropped
 
     def switch_collection(self, collection: str, target: str) -> bool:
         """Make `collection` name the vectors of `target` (a rebuild's) and drop those it named; False when it named
@@ -167,6 +169,57 @@ class SearchCore:
         self._spec(collection)
         return self.store.clip_ids(collection)
 
+    # Speaker rows of a speakers collection (docs/speakers.md): each speaker's centroid and cohort statistics.
+
+    def upsert_speakers(self, collection: str, speakers: Sequence[domain.SpeakerRow]) -> None:
+        """Write each speaker's row, replacing any it had."""
+        rules.check_collection_name(collection)
+        ids = [row.speaker_id for row in speakers]
+        _check_speaker_ids(ids)
+        require(len(set(ids)) == len(ids), "a speaker id appears twice; send each speaker once", "DUPLICATE_SPEAKER")
+        spec = self._spec(collection)
+        checked = []
+        for row in speakers:
+            require(
+                math.isfinite(row.cohort_mean) and math.isfinite(row.cohort_std) and row.cohort_std > 0,
+                f"speaker {row.speaker_id!r} has cohort statistics {row.cohort_mean}, {row.cohort_std}; send a finite "
+                "mean and a finite standard deviation above 0",
+                "INVALID_COHORT_STATISTICS",
+            )
+            vector = _checked_vector(row.vector, spec, f"speaker {row.speaker_id!r}")
+            checked.append(domain.SpeakerRow(row.speaker_id, vector, row.cohort_mean, row.cohort_std))
+        if checked:
+            self.store.upsert_speakers(collection, spec, checked)
+
+    def delete_speakers(self, collection: str, speaker_ids: Sequence[str]) -> None:
+        """Remove the speakers' rows. Idempotent: unknown speakers, or none at all, are no-ops."""
+        rules.check_collection_name(collection)
+        _check_speaker_ids(speaker_ids)
+        if speaker_ids:
+            self.store.delete_speakers(collection, speaker_ids)
+
+    def search_speakers(
+        self, collection: str, queries: Sequence[domain.Vector], top_k: int
+    ) -> list[list[domain.SpeakerHit]]:
+        """For each query vector, the top_k speakers, best first (none before the first speaker row)."""
+        rules.check_collection_name(collection)
+        rules.check_top_k(top_k)
+        require(
+            1 <= len(queries) <= rules.MAX_QUERY_VECTORS,
+            f"send 1..{rules.MAX_QUERY_VECTORS} query vectors per call, got {len(queries)}",
+            "INVALID_QUERY_COUNT",
+        )
+        spec = self._spec(collection)
+        vectors = [_checked_vector(query, spec, f"query {index}") for index, query in enumerate(queries)]
+        return self.store.search_speakers(collection, spec, vectors, top_k)
+
+    def get_speakers(self, collection: str, speaker_ids: Sequence[str]) -> list[domain.SpeakerRow]:
+        """The rows of those speakers that have one, in no particular order."""
+        rules.check_collection_name(collection)
+        _check_speaker_ids(speaker_ids)
+        self._spec(collection)
+        return self.store.get_speakers(collection, speaker_ids) if speaker_ids else []
+
     def _spec(self, collection: str) -> CollectionSpec:
         spec = self.store.describe(collection)
         if spec is None:
@@ -180,6 +233,16 @@ def _check_clip_ids(clip_ids: Sequence[int], what: str) -> None:
         f"send at most {MAX_CLIP_IDS} {what} per call, got {len(clip_ids)}",
         "TOO_MANY_IDS",
     )
+
+
+def _check_speaker_ids(speaker_ids: Sequence[str]) -> None:
+    require(
+        len(speaker_ids) <= MAX_CLIP_IDS,
+        f"send at most {MAX_CLIP_IDS} speaker ids per call, got {len(speaker_ids)}",
+        "TOO_MANY_IDS",
+    )
+    for speaker_id in speaker_ids:
+        rules.check_speaker_id(speaker_id)
 
 
 def _checked_vector(values: domain.Vector, spec: CollectionSpec, what: str) -> npt.NDArray[np.float32]:

@@ -51,3 +51,19 @@ class SearchServicer(pb2_grpc.SearchServiceServicer):
         clip_ids = self.core.list_clip_ids(request.collection)
         for start in range(0, len(clip_ids), CLIP_IDS_PER_MESSAGE):
             yield pb2.ListClipIdsResponse(clip_ids=clip_ids[start : start + CLIP_IDS_PER_MESSAGE])
+
+    def UpsertSpeakers(self, request, context):
+        self.core.upsert_speakers(request.collection, [convert.speaker_row_from_proto(row) for row in request.speakers])
+        return pb2.UpsertSpeakersResponse()
+
+    def DeleteSpeakers(self, request, context):
+        self.core.delete_speakers(request.collection, request.speaker_ids)
+        return pb2.DeleteSpeakersResponse()
+
+    def SearchSpeakers(self, request, context):
+        queries = [convert.vector_from_proto(query) for query in request.queries]
+        return convert.speaker_hits_to_proto(self.core.search_speakers(request.collection, queries, request.top_k))
+
+    def GetSpeakers(self, request, context):
+        rows = self.core.get_speakers(request.collection, request.speaker_ids)
+        return pb2.GetSpeakersResponse(speakers=[convert.speaker_row_to_proto(row) for row in rows])

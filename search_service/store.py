@@ -30,6 +30,7 @@ from pymilvus.grpc_gen import milvus_pb2, milvus_pb2_grpc
 from audiosearch.runtime import context, domain
 from audiosearch.sdk import errors
 from search_service.config import SearchSettings
+from search_service.filters import string_literal
 from search_service.vectors import (
     MAX_LABEL_BYTES,
     MAX_RESULT_WINDOW,
@@ -100,6 +101,9 @@ class MilvusVectorStore:
             threading.RLock() if serialize_writes else contextlib.nullcontext()
         )
         self._recent_writes = _RecentWrites(_BOUNDED_STALENESS_SECONDS)
+        # A speaker table is created by the first upsert of a speaker: two at once must not both create it.
+        self._speaker_tables = threading.Lock()
+        self._speaker_tables_seen: dict[str, float] = {}
 
     @classmethod
     def open(cls, settings: SearchSettings) -> "MilvusVectorStore":
@@ -178,7 +182,7 @@ class MilvusVectorStore:
             )
         return CollectionSpec(int(vector["params"]["dim"]), index["metric_type"], index["index_type"])
 
-    def create(self, collection: str, spec: CollectionSpec) -> None:
+    def _index_params(self, spec: CollectionSpec):
         index_params = self.client.prepare_index_params()
         index_params.add_index(
             field_name=VECTOR,
@@ -186,6 +190,10 @@ class MilvusVectorStore:
             metric_type=spec.metric,
             params=_INDEX_PARAMS[spec.index_type],
         )
+        return index_params
+
+    def create(self, collection: str, spec: CollectionSpec) -> None:
+        index_params = self._index_params(spec)
         with self._changing_schema(collection), self._write_lock, _milvus_errors(collection):
             self.client.create_collection(
                 self._name(collection),
@@ -432,6 +440,119 @@ class MilvusVectorStore:
     def _timeout(self) -> float:
         return context.timeout_for(self.timeout_seconds)
 
+    # Speaker rows (speakers collections): a Milvus collection of their own beside the clip vectors, created with
+    # the first row and dropped with the collection. Its name has an underscore after the prefix, which no collection
+    # name can have (they start with a letter).
+
+    def _speakers_name(self, collection: str) -> str:
+        return f"{self.prefix}_speakers_{collection}"
+
+    def upsert_speakers(self, collection: str, spec: CollectionSpec, rows: Sequence[domain.SpeakerRow]) -> None:
+        name = self._speakers_name(collection)
+        data = [
+            {"id": row.speaker_id, "cohort_mean": row.cohort_mean, "cohort_std": row.cohort_std, VECTOR: row.vector}
+            for row in rows
+        ]
+        with self._speaker_tables, self._write_lock, _milvus_errors(collection):
+            if not self.client.has_collection(name, timeout=self._timeout()):
+                self.client.create_collection(
+                    name,
+                    schema=_speakers_schema(spec.dimension),
+                    index_params=self._index_params(spec),
+                    consistency_level=self.consistency_level,
+                    timeout=self._timeout(),
+                )
+                self.client.load_collection(name, timeout=self._timeout())
+            self._reloading(self.client.upsert, name, data=data, timeout=self._timeout())
+
+    def delete_speakers(self, collection: str, speaker_ids: Sequence[str]) -> None:
+        with contextlib.suppress(errors.NotFound), self._write_lock, _milvus_errors(collection):
+            self._reloading(
+                self.client.delete,
+                self._speakers_name(collection),
+                filter=f"id in [{', '.join(map(string_literal, speaker_ids))}]",
+                timeout=self._timeout(),
+            )
+
+    def _has_speakers(self, collection: str) -> bool:
+        """Whether the speaker table exists: asked once, then trusted as the spec is (a missing table would make
+        every identification of an empty collection log pymilvus's error)."""
+        seen = self._speaker_tables_seen.get(collection)
+        if seen is not None and time.monotonic() - seen < _SPEC_TTL_SECONDS:
+            return True
+        with _milvus_errors(collection):
+            exists = self.client.has_collection(self._speakers_name(collection), timeout=self._timeout())
+        if exists:
+            self._speaker_tables_seen[collection] = time.monotonic()
+        return exists
+
+    @contextlib.contextmanager
+    def _forget_speakers_on_error(self, collection: str) -> Iterator[None]:
+        try:
+            yield
+        except errors.AudioSearchError:
+            self._speaker_tables_seen.pop(collection, None)
+            raise
+
+    def drop_speakers(self, collection: str) -> None:
+        name = self._speakers_name(collection)
+        self._speaker_tables_seen.pop(collection, None)
+        with self._speaker_tables, self._write_lock, _milvus_errors(collection):
+            if self.client.has_collection(name, timeout=self._timeout()):
+                self.client.drop_collection(name, timeout=self._timeout())
+
+    def search_speakers(
+        self, collection: str, spec: CollectionSpec, queries: Sequence[domain.Vector], limit: int
+    ) -> list[list[domain.SpeakerHit]]:
+        """No rows yet (no speaker enrolled): no hits."""
+        if not self._has_speakers(collection):
+            return [[] for _ in queries]
+        try:
+            with self._forget_speakers_on_error(collection), _milvus_errors(collection):
+                results = self._reloading(
+                    self.client.search,
+                    self._speakers_name(collection),
+                    data=list(queries),
+                    limit=limit,
+                    anns_field=VECTOR,
+                    search_params={"params": _search_params(spec.index_type, max(64, 2 * limit), limit)},
+                    output_fields=["cohort_mean", "cohort_std"],
+                    consistency_level=self.consistency_level,
+                    timeout=self._timeout(),
+                )
+        except errors.NotFound:
+            return [[] for _ in queries]
+        sign = -1.0 if spec.metric == "L2" else 1.0
+        return [
+            [
+                domain.SpeakerHit(
+                    hit["id"], sign * hit["distance"], hit["entity"]["cohort_mean"], hit["entity"]["cohort_std"]
+                )
+                for hit in hits
+            ]
+            for hits in results
+        ]
+
+    def get_speakers(self, collection: str, speaker_ids: Sequence[str]) -> list[domain.SpeakerRow]:
+        if not self._has_speakers(collection):
+            return []
+        try:
+            with self._forget_speakers_on_error(collection), _milvus_errors(collection):
+                rows = self._reloading(
+                    self.client.query,
+                    self._speakers_name(collection),
+                    filter=f"id in [{', '.join(map(string_literal, speaker_ids))}]",
+                    output_fields=["cohort_mean", "cohort_std", VECTOR],
+                    consistency_level=self.consistency_level,
+                    timeout=self._timeout(),
+                )
+        except errors.NotFound:
+            return []
+        return [
+            domain.SpeakerRow(row["id"], [float(v) for v in row[VECTOR]], row["cohort_mean"], row["cohort_std"])
+            for row in rows
+        ]
+
 
 class _RecentWrites:
     """How many segments this process wrote for each clip in the last `seconds`, oldest first."""
@@ -588,6 +709,15 @@ def _schema(dimension: int):
     schema.add_field(
         "tags", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=MAX_TAGS, max_length=MAX_LABEL_BYTES
     )
+    schema.add_field(VECTOR, DataType.FLOAT_VECTOR, dim=dimension)
+    return schema
+
+
+def _speakers_schema(dimension: int):
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=MAX_LABEL_BYTES)
+    schema.add_field("cohort_mean", DataType.DOUBLE)
+    schema.add_field("cohort_std", DataType.DOUBLE)
     schema.add_field(VECTOR, DataType.FLOAT_VECTOR, dim=dimension)
     return schema
 

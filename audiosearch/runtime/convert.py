@@ -109,6 +109,7 @@ def clip_to_proto(clip: domain.Clip) -> types_pb2.Clip:
         labels=labels_to_proto(clip.labels),
         state=state_to_proto(clip.state),
         segment_count=clip.segment_count,
+        audio_kept=clip.audio_kept,
     )
     _set_time(message.create_time, clip.create_time)
     _set_time(message.update_time, clip.update_time)
@@ -127,6 +128,28 @@ def clip_from_proto(message: types_pb2.Clip) -> domain.Clip:
         create_time=_get_time(message, "create_time"),
         update_time=_get_time(message, "update_time"),
         segment_count=message.segment_count,
+        audio_kept=message.audio_kept,
+    )
+
+
+def audio_blob_to_proto(blob: domain.AudioBlob) -> types_pb2.AudioBlob:
+    return types_pb2.AudioBlob(
+        sha256=blob.sha256,
+        size_bytes=blob.size_bytes,
+        format=blob.format,
+        content_type=blob.content_type,
+        start_seconds=blob.start_seconds,
+        end_seconds=blob.end_seconds,
+    )
+
+
+def audio_blob_from_proto(message: types_pb2.AudioBlob) -> domain.AudioBlob:
+    return domain.AudioBlob(
+        sha256=message.sha256,
+        size_bytes=message.size_bytes,
+        format=message.format,
+        start_seconds=message.start_seconds,
+        end_seconds=message.end_seconds,
     )
 
 
@@ -173,6 +196,7 @@ def collection_to_proto(collection: domain.Collection) -> types_pb2.Collection:
         segments=segments_to_proto(collection.segments),
         purpose=purpose_to_proto(collection.purpose),
         calibration=calibration_to_proto(collection.calibration) if collection.calibration else None,
+        keep_audio=collection.keep_audio,
     )
     _set_time(message.create_time, collection.create_time)
     return message
@@ -188,6 +212,7 @@ def collection_from_proto(message: types_pb2.Collection) -> domain.Collection:
         create_time=_get_time(message, "create_time"),
         purpose=purpose_from_proto(message.purpose),
         calibration=calibration_from_proto(message.calibration) if message.HasField("calibration") else None,
+        keep_audio=message.keep_audio,
     )
 
 
@@ -314,6 +339,38 @@ def hit_to_proto(hit: domain.Hit) -> search_pb2.Hit:
 
 def hit_from_proto(message: search_pb2.Hit) -> domain.Hit:
     return domain.Hit(message.clip_id, message.score, message.start_seconds, message.end_seconds)
+
+
+def speaker_row_to_proto(row: domain.SpeakerRow) -> search_pb2.SpeakerRow:
+    return search_pb2.SpeakerRow(
+        speaker_id=row.speaker_id,
+        vector=vector_to_proto(row.vector),
+        cohort_mean=row.cohort_mean,
+        cohort_std=row.cohort_std,
+    )
+
+
+def speaker_row_from_proto(message: search_pb2.SpeakerRow) -> domain.SpeakerRow:
+    return domain.SpeakerRow(
+        message.speaker_id, vector_from_proto(message.vector), message.cohort_mean, message.cohort_std
+    )
+
+
+def speaker_hits_to_proto(results: Sequence[Sequence[domain.SpeakerHit]]) -> search_pb2.SearchSpeakersResponse:
+    return search_pb2.SearchSpeakersResponse(
+        results=[
+            search_pb2.SpeakerHits(hits=[search_pb2.SpeakerHit(**dataclasses.asdict(hit)) for hit in hits])
+            for hits in results
+        ]
+    )
+
+
+def speaker_hits_from_proto(message: search_pb2.SearchSpeakersResponse) -> list[list[domain.SpeakerHit]]:
+    """One list of speakers per query vector, in the order sent."""
+    return [
+        [domain.SpeakerHit(hit.speaker_id, hit.score, hit.cohort_mean, hit.cohort_std) for hit in result.hits]
+        for result in message.results
+    ]
 
 
 def search_request_to_proto(

@@ -60,6 +60,27 @@ class Clip:
     create_time: datetime | None = None
     update_time: datetime | None = None
     segment_count: int = 0
+    # The uploaded bytes are kept by the metadata service (docs/kept-audio.md).
+    audio_kept: bool = False
+
+
+# What players are told a kept clip is, by the format its decoder found.
+AUDIO_CONTENT_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "ogg": "audio/ogg", "mp3": "audio/mpeg"}
+
+
+@dataclasses.dataclass(frozen=True)
+class AudioBlob:
+    """The facts of a clip's kept audio, or of a time range of it, that precede its bytes in a stream."""
+
+    sha256: str
+    size_bytes: int
+    format: str
+    start_seconds: float = 0.0
+    end_seconds: float = 0.0
+
+    @property
+    def content_type(self) -> str:
+        return AUDIO_CONTENT_TYPES.get(self.format.lower(), "application/octet-stream")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +115,8 @@ class Collection:
     # SPEAKERS, SOUND_EVENTS, RECORDINGS, or '' (created with a model only).
     purpose: str = ""
     calibration: Calibration | None = None
+    # Its clips' uploaded bytes are kept (chosen at creation; docs/kept-audio.md).
+    keep_audio: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,6 +156,25 @@ class Hit:
     score: float
     start_seconds: float = 0.0
     end_seconds: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeakerRow:
+    """A speaker of a speakers collection as the vector store keeps it: its enrollment centroid, and the mean and
+    standard deviation of its scores against its cohort (docs/speakers.md)."""
+
+    speaker_id: str
+    vector: Vector
+    cohort_mean: float
+    cohort_std: float
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeakerHit:
+    speaker_id: str
+    score: float
+    cohort_mean: float
+    cohort_std: float
 
 
 @dataclasses.dataclass(frozen=True)
