@@ -5,11 +5,13 @@ from audiosearch.gateway.v1 import import_job_service_pb2_grpc as pb2_grpc
 from audiosearch.runtime import convert
 from audiosearch.runtime import import_jobs as jobs
 from gateway.import_jobs import ImportJobs
+from gateway.rebuild import Rebuilds
 
 
 class ImportJobServicer(pb2_grpc.ImportJobServiceServicer):
-    def __init__(self, jobs_: ImportJobs) -> None:
+    def __init__(self, jobs_: ImportJobs, rebuilds: Rebuilds) -> None:
         self.jobs = jobs_
+        self.rebuilds = rebuilds
 
     def CreateImportJob(self, request, context):
         job = self.jobs.create(
@@ -41,3 +43,7 @@ class ImportJobServicer(pb2_grpc.ImportJobServiceServicer):
         return pb2.ListImportJobFailuresResponse(
             failures=[jobs.file_to_proto(file) for file in files], next_page_token=token
         )
+
+    def RebuildCollection(self, request, context):
+        segments = convert.segments_from_proto(request.segments) if request.HasField("segments") else None
+        return jobs.job_to_proto(self.rebuilds.create(request.collection, request.model, segments, request.request_id))

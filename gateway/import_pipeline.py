@@ -34,6 +34,7 @@ TRANSIENT = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED",
 LISTING_CHUNK = 1000
 PENDING_PAGE = 1000
 MAX_BACKOFF_SECONDS = 5.0
+BATCH_WAIT_SECONDS = 0.25  # progress and cancels stay prompt; at 100 files/s, batches of ~25
 
 
 class JobRecords(Protocol):
@@ -114,6 +115,7 @@ class ImportRun:
         self.stop = threading.Event()  # no new file starts; in-flight files finish (or are dropped unwritten)
         self.cancelled = threading.Event()
         self.lost = threading.Event()  # another gateway holds the job: write nothing more
+        self.folder = pathlib.Path(job.path)  # resolved below the import roots again by each run
         self._write_error: errors.AudioSearchError | None = None
 
     def cancel(self) -> None:
@@ -142,17 +144,21 @@ class ImportRun:
     def _run(self) -> None:
         if self.job.state is JobState.CANCELLING:
             self.cancelled.set()
-        collection = self.catalog.get_collection(self.job.collection)
-        folder = paths.resolve_inside(self.job.path, self.settings.import_roots)
+        collection = self._collection()
         if not self.job.listing_done and not self.cancelled.is_set():
-            self._list(folder)
+            self._list()
         if not self.cancelled.is_set():
-            self._process(collection, folder)
+            self._process(collection)
         if self._write_error is not None:
             raise self._write_error
         if self.lost.is_set() or (self.stop.is_set() and not self.cancelled.is_set()):
             return  # shutting down or taken over: the job stays unfinished for its next holder
         self._finish(JobState.CANCELLED if self.cancelled.is_set() else JobState.SUCCEEDED, "")
+
+    def _collection(self) -> domain.Collection:
+        """The collection the files go into (its model and windows embed them); the folder, checked again."""
+        self.folder = paths.resolve_inside(self.job.path, self.settings.import_roots)
+        return self.catalog.get_collection(self.job.collection)
 
     def _finish(self, state: JobState, error: str) -> None:
         job = self.records.finish(self.job.id, self.holder, state, error)
@@ -175,7 +181,8 @@ class ImportRun:
 
     # Listing
 
-    def _list(self, folder: pathlib.Path) -> None:
+    def _list(self) -> None:
+        folder = self.folder
         if not folder.is_dir():
             raise errors.InvalidArgument(f"{self.job.path} is not a folder", "NOT_A_FOLDER")
         names = [str(file.relative_to(folder)) for file in paths.audio_files(folder, self.job.recursive)]
@@ -192,14 +199,14 @@ class ImportRun:
 
     # The pipeline: a feeder (this thread), `concurrency` embedding workers, and one writer
 
-    def _process(self, collection: domain.Collection, folder: pathlib.Path) -> None:
+    def _process(self, collection: domain.Collection) -> None:
         results: queue.SimpleQueue = queue.SimpleQueue()
         slots = threading.Semaphore(self.settings.concurrency * 2)  # files in flight or waiting: bounded memory
 
         def work(sequence: int, file: ImportFile) -> None:
             prepared = None  # not written: the file stays pending for a later run
             try:
-                prepared = self._prepare(collection, folder, file)
+                prepared = self._prepare(collection, file)
             except _Stopped:
                 pass
             except Exception as error:  # noqa: BLE001 - a worker must report, never vanish: the file fails
@@ -234,10 +241,10 @@ class ImportRun:
                 sequence += 1
             cursor = page[-1].ordinal
 
-    def _prepare(self, collection: domain.Collection, folder: pathlib.Path, file: ImportFile) -> _Prepared | None:
+    def _prepare(self, collection: domain.Collection, file: ImportFile) -> _Prepared | None:
         if self.stop.is_set():
             return None
-        path = folder / file.path
+        path = self.folder / file.path
         labels = self.job.labels
         if self.job.label_from_parent:
             labels = dataclasses.replace(labels, sound_class=path.parent.name)
@@ -265,13 +272,17 @@ class ImportRun:
             return None
 
     def _write_loop(self, collection: domain.Collection, results: queue.SimpleQueue, slots: threading.Semaphore):
-        """Writes what has arrived since the last write, in listing order (the first of two files with the same
-        audio is the one ADDED, as in a sequential import), up to batch_size at a time: batches grow with the load."""
+        """Writes in listing order (the first of two files with the same audio is the one ADDED, as in a sequential
+        import), batch_size files at a time, or what is ready once the oldest of them has waited BATCH_WAIT_SECONDS:
+        each write costs three calls whatever its size, so small batches would spend the cores the embeds need."""
         waiting: dict[int, _Prepared | None] = {}
-        next_sequence, ended = 0, False
+        ready: list[_Prepared] = []
+        next_sequence, ended, oldest = 0, False, 0.0
         while not ended:
-            arrived = [results.get()]
+            wait = None if not ready else max(0.0, oldest + BATCH_WAIT_SECONDS - time.monotonic())
+            arrived = []
             with contextlib.suppress(queue.Empty):
+                arrived.append(results.get(timeout=wait))
                 while True:
                     arrived.append(results.get_nowait())
             for item in arrived:
@@ -279,15 +290,19 @@ class ImportRun:
                     ended = True
                 else:
                     waiting[item[0]] = item[1]
-            batch = []
             while next_sequence in waiting:
                 prepared = waiting.pop(next_sequence)
                 next_sequence += 1
                 slots.release()
                 if prepared is not None:
-                    batch.append(prepared)
-            for first in range(0, len(batch), self.settings.batch_size):
-                self._write_safely(collection, batch[first : first + self.settings.batch_size])
+                    if not ready:
+                        oldest = time.monotonic()
+                    ready.append(prepared)
+            due = ended or self.stop.is_set() or time.monotonic() >= oldest + BATCH_WAIT_SECONDS
+            while ready and (due or len(ready) >= self.settings.batch_size):
+                batch, ready = ready[: self.settings.batch_size], ready[self.settings.batch_size :]
+                self._write_safely(collection, batch)
+                oldest = time.monotonic()
 
     def _write_safely(self, collection: domain.Collection, batch: list["_Prepared"]) -> None:
         if self._write_error is None and not self.lost.is_set():

@@ -16,6 +16,7 @@ from gateway.import_job_servicer import ImportJobServicer
 from gateway.import_jobs import ImportJobs, JobRunner, new_holder
 from gateway.import_pipeline import ImportRun, PipelineSettings
 from gateway.job_client import ImportJobRecords
+from gateway.rebuild import RebuildRun, Rebuilds
 from gateway.reconcile import PeriodicReconcile, Reconciler
 from gateway.servicer import GatewayServicer
 from gateway.speaker_servicer import SpeakerServicer
@@ -55,6 +56,8 @@ def build_import_jobs(settings: config.GatewaySettings, embedder, index, catalog
     )
 
     def make_run(job, holder: str) -> ImportRun:
+        if job.rebuild is not None:
+            return RebuildRun(job, holder, records, embedder, index, catalog, pipeline, audio=catalog)
         return ImportRun(job, holder, records, embedder, index, catalog, pipeline)
 
     runner = JobRunner(records, make_run, new_holder(), settings.import_lease_seconds, settings.import_poll_seconds)
@@ -72,7 +75,7 @@ def build_server(
     )
     registrations = [registration, speakers]
     if isinstance(core.importer, ImportJobs):
-        jobs = ImportJobServicer(core.importer)
+        jobs = ImportJobServicer(core.importer, Rebuilds(core.importer, core.catalog, core._model))
         registrations.append(Registration(jobs, add_ImportJobServiceServicer_to_server, services.IMPORT_JOBS.full_name))
     return create_server(
         settings.listen,
