@@ -341,6 +341,24 @@ class AudioSearchClient:
         )
         return self._call(self.jobs.CreateImportJob, request)
 
+    def rebuild_collection(
+        self,
+        collection: str,
+        model: str,
+        window_seconds: float | None = None,
+        hop_seconds: float = 0.0,
+        request_id: str = "",
+    ) -> import_job_pb2.ImportJob:
+        """Re-embed the collection's clips from their kept audio with `model` (and new windows, when
+        window_seconds is given; 0 for one vector per clip), as an import job; returns the QUEUED job at once. The
+        collection keeps its model until the job succeeds. Watch it with watch_import_job."""
+        request = jobs_pb2.RebuildCollectionRequest(
+            collection=collection, model=model, request_id=request_id or uuid.uuid4().hex
+        )
+        if window_seconds is not None:
+            request.segments.CopyFrom(types_pb2.SegmentOptions(window_seconds=window_seconds, hop_seconds=hop_seconds))
+        return self._call(self.jobs.RebuildCollection, request)
+
     def get_import_job(self, job_id: int) -> import_job_pb2.ImportJob:
         return self._call(self.jobs.GetImportJob, jobs_pb2.GetImportJobRequest(id=job_id))
 

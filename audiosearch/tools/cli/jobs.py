@@ -111,6 +111,17 @@ def cmd_import(args) -> int:
     return _report(_watch(client, job.id, header), args.json)
 
 
+def cmd_rebuild(client, args) -> int:
+    """`audiosearch collections rebuild NAME --model M`: the rebuild job, followed like an import."""
+    window = args.window if args.window or args.hop else None
+    job = client.rebuild_collection(args.name, args.model, window, args.hop)
+    if args.detach:
+        print(job.id)
+        return 0
+    header = f"rebuild job {job.id}: {job.collection} -> {job.rebuild.model} (Ctrl-C leaves it running)"
+    return _report(_watch(client, job.id, header), args.json)
+
+
 def cmd_jobs(args) -> int:
     from audiosearch.tools.output import print_json, print_table
 
