@@ -12,7 +12,7 @@ from audiosearch.runtime import context, convert, domain
 from audiosearch.sdk import rpc_errors, services
 from audiosearch.sdk.channel import REQUEST_ID_HEADER, dial
 from audiosearch.sdk.security import ChannelSecurity
-from audiosearch.sdk.upload import chunked
+from audiosearch.sdk.upload import MAX_CHUNK_BYTES, chunked
 from audiosearch.search.v1 import search_service_pb2 as search_pb2
 from audiosearch.search.v1 import search_service_pb2_grpc as search_grpc
 
@@ -51,8 +51,12 @@ class EmbeddingClient(_Peer):
     def embed(
         self, model: str, content: bytes, segments: domain.SegmentOptions
     ) -> tuple[domain.AudioInfo, list[domain.Segment]]:
-        """Embed audio bytes (streamed in 1 MiB chunks); one segment, or one per window."""
+        """Embed audio bytes (in one message up to 1 MiB, else streamed in 1 MiB chunks); one segment, or one per
+        window. A stream costs both ends a thread and a message per chunk: most clips fit in one message."""
         options = convert.embed_options_to_proto(model, segments)
+        if len(content) <= MAX_CHUNK_BYTES:
+            request = embedding_pb2.EmbedAudioRequest(options=options, content=content)
+            return convert.embed_response_from_proto(self._call(self.stub.EmbedAudio, request))
 
         def stream() -> Iterable[embedding_pb2.StreamEmbedAudioRequest]:
             yield embedding_pb2.StreamEmbedAudioRequest(options=options)
