@@ -21,7 +21,7 @@ MAX_ABS_SAMPLE = 1e6
 BLOCK_FRAMES = 1 << 16
 _READABLE = "not a readable audio file (wav, flac, ogg, mp3)"
 
-__all__ = ["Clip", "decode", "open_audio", "resample"]
+__all__ = ["Clip", "decode", "encode_wav", "open_audio", "resample"]
 
 
 def decode(
@@ -31,6 +31,13 @@ def decode(
     the original. See open_audio and Clip.read for what is refused."""
     with open_audio(data, max_duration_seconds, max_decoded_samples) as clip:
         return clip.read(to_rate), clip.info
+
+
+def encode_wav(samples: np.ndarray, sample_rate: int) -> bytes:
+    """Mono float samples as a 16-bit PCM WAV file's bytes (what players read everywhere)."""
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, sample_rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
 
 
 def open_audio(data: bytes, max_duration_seconds: float, max_decoded_samples: int = MAX_DECODED_SAMPLES) -> "Clip":

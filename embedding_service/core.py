@@ -14,6 +14,8 @@ from embedding_service.models.registry import ModelRegistry
 
 # Windows per embed_batch call: bounds the memory of one batch on long clips.
 BATCH_WINDOWS = 64
+# A cut range is returned at the clip's rate up to this: 10 minutes of 16-bit mono stay under 60 MB.
+MAX_CUT_SAMPLE_RATE = 48_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +90,22 @@ class EmbeddingCore:
                     return info, self._segments(model, samples, options.segments)
         finally:
             self._slots.release()
+
+    def cut(self, content: bytes, start_seconds: float, end_seconds: float | None) -> tuple[bytes, float, float]:
+        """A time range of a clip (end None: to its end, a later end: clamped to it) as a 16-bit PCM WAV, mono, at
+        the clip's rate capped at MAX_CUT_SAMPLE_RATE; and the range it holds. INVALID_ARGUMENT for a range that is
+        not a part of the clip."""
+        if len(content) > self.limits.max_audio_bytes:
+            raise errors.ResourceExhausted(
+                f"the audio exceeds {self.limits.max_audio_bytes} bytes; send a shorter clip", "AUDIO_TOO_LARGE"
+            )
+        with audio.open_audio(content, self.limits.max_duration_seconds, self.limits.max_decoded_samples) as clip:
+            start, end = rules.time_range(start_seconds, end_seconds, clip.info.duration_seconds)
+            rate = min(clip.info.sample_rate, MAX_CUT_SAMPLE_RATE)
+            with self._budget.hold(clip.size_at(rate)):
+                samples = clip.read(rate)
+                wav = audio.encode_wav(samples[int(start * rate) : round(end * rate)], rate)
+        return wav, start, end
 
     def _segments(self, model, samples: np.ndarray, options: domain.SegmentOptions) -> list[domain.Segment]:
         rate = model.sample_rate

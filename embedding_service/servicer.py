@@ -27,6 +27,11 @@ class EmbeddingServicer(pb2_grpc.EmbeddingServiceServicer):
         uri = request.uri if source == "uri" else None
         return convert.embed_response_to_proto(options.model, *self.core.embed(options, content=content, uri=uri))
 
+    def CutAudio(self, request, context):
+        end = request.end_seconds if request.HasField("end_seconds") else None
+        wav, start, end = self.core.cut(request.content, request.start_seconds, end)
+        return pb2.CutAudioResponse(wav=wav, start_seconds=start, end_seconds=end)
+
     def StreamEmbedAudio(self, request_iterator, context):
         message, content = assemble_upload(request_iterator, "options", self.core.max_audio_bytes)
         options = _options(message)

@@ -9,6 +9,8 @@ from typing import Protocol
 
 from audiosearch.runtime import domain, rules
 from audiosearch.sdk.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, require
+from metadata_service.blobs import BlobStore
+from metadata_service.clip_audio import ClipAudio, clip_not_found
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 MAX_DIMENSION = 32768
@@ -48,13 +50,18 @@ class RecordStore(Protocol):
     def delete_clip(self, clip_id: int) -> bool: ...
     def count_clips(self, collection: str) -> dict[domain.ClipState, int]: ...
     def set_calibration(self, name: str, calibration: domain.Calibration | None) -> domain.Collection | None: ...
+    def mark_audio_kept(self, clip_id: int) -> domain.Clip | None: ...
+    def kept_audio_hashes(self, collection: str) -> list[str]: ...
+    def referenced_hashes(self, hashes: Sequence[str]) -> set[str]: ...
 
 
 class MetadataCore:
-    """The collection registry and clip records: the source of truth for what exists and in which state."""
+    """The collection registry and clip records: the source of truth for what exists and in which state; and the
+    clips' kept audio (`audio`), whose blobs go with the last clip that references them."""
 
-    def __init__(self, store: RecordStore) -> None:
+    def __init__(self, store: RecordStore, blobs: BlobStore) -> None:
         self.store = store
+        self.audio = ClipAudio(store, blobs)
 
     # --- collections
 
@@ -90,13 +97,16 @@ class MetadataCore:
         return collections, _page_token("collection", collections[-1].name) if more else ""
 
     def delete_collection(self, name: str) -> int:
-        """Delete the collection and all its clip records; returns how many clips were deleted."""
+        """Delete the collection and all its clip records, then the kept audio no other clip references; returns how
+        many clips were deleted."""
         rules.check_collection_name(name)
+        kept = self.store.kept_audio_hashes(name)
         deleted = self.store.delete_collection(name)
         if deleted is None:
             raise NotFound(
                 f"collection {name!r} does not exist; nothing was deleted", "COLLECTION_NOT_FOUND", collection=name
             )
+        self.audio.release(kept)
         return deleted
 
     def set_calibration(self, name: str, calibration: domain.Calibration | None) -> domain.Collection:
@@ -156,7 +166,7 @@ class MetadataCore:
         """The clip with that id; NOT_FOUND if there is none."""
         clip = self.store.get_clips([clip_id]).get(clip_id)
         if clip is None:
-            raise _clip_not_found(clip_id)
+            raise clip_not_found(clip_id)
         return clip
 
     def batch_get_clips(self, clip_ids: list[int]) -> list[domain.Clip]:
@@ -221,26 +231,23 @@ class MetadataCore:
         require(segment_count is None or segment_count >= 0, f"segment_count must be >= 0, not {segment_count}")
         clip = self.store.update_clip(clip_id, state, audio, segment_count)
         if clip is None:
-            raise _clip_not_found(clip_id)
+            raise clip_not_found(clip_id)
         return clip
 
     def delete_clip(self, clip_id: int) -> bool:
-        """Delete the clip record; False if there was none (deleting twice is not an error)."""
-        return self.store.delete_clip(clip_id)
+        """Delete the clip record, then its kept audio unless another clip references it; False if there was none
+        (deleting twice is not an error)."""
+        clip = self.store.get_clips([clip_id]).get(clip_id)
+        deleted = self.store.delete_clip(clip_id)
+        if clip is not None and clip.audio_kept:
+            self.audio.release([clip.content_sha256])
+        return deleted
 
     def count_clips(self, collection: str) -> dict[str, int]:
         """The collection's clip counts by state name, every state present."""
         self.get_collection(collection)
         counts = self.store.count_clips(collection)
         return {state.value: counts.get(state, 0) for state in domain.ClipState}
-
-
-def _clip_not_found(clip_id: int) -> NotFound:
-    return NotFound(
-        f"clip {clip_id} does not exist; it may have been deleted (list a collection's clips to see their ids)",
-        "CLIP_NOT_FOUND",
-        clip_id=str(clip_id),
-    )
 
 
 def _valid_collection(collection: domain.Collection) -> domain.Collection:

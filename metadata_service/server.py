@@ -13,6 +13,7 @@ from audiosearch.runtime.settings import exit_on_bad_setting
 from audiosearch.sdk import errors, services
 from audiosearch.sdk.errors import SettingsError
 from metadata_service import config
+from metadata_service.blobs import S3Credentials, open_blobs
 from metadata_service.config import MetadataSettings
 from metadata_service.core import MetadataCore
 from metadata_service.import_job_servicer import ImportJobServicer
@@ -31,7 +32,9 @@ def build_server(
     settings: MetadataSettings, core: MetadataCore, security: ServerSecurity | None = None
 ) -> RunningServer:
     """Bind settings.listen (port 0 picks a free one) with `security` (default plaintext); the caller starts it."""
-    registration = Registration(MetadataServicer(core), add_MetadataServiceServicer_to_server, SERVICE_NAME)
+    registration = Registration(
+        MetadataServicer(core, settings.max_audio_bytes), add_MetadataServiceServicer_to_server, SERVICE_NAME
+    )
     # Import jobs live in the same database as the clips they create (core.store: the store, maybe timed).
     jobs = ImportJobServicer(ImportJobCore(ImportJobStore(core.store), core))
     job_registration = Registration(jobs, add_ImportJobServiceServicer_to_server, services.IMPORT_JOB_RECORDS.full_name)
@@ -54,18 +57,29 @@ def main() -> None:
     setup_logging("metadata", settings.log_level)
     try:
         store = open_store(settings.database_url)
-        running = build_server(settings, MetadataCore(TimedStore(store, store.backend)), security)
+        blobs = open_blobs(settings.audio_url, _s3_credentials(settings))
+        core = MetadataCore(TimedStore(store, store.backend), TimedStore(blobs, "audio"))
+        running = build_server(settings, core, security)
         if settings.metrics_port:
             register_clip_counts(store)
     except (SettingsError, errors.AudioSearchError) as error:
         # Fail fast: a service that cannot reach its database or bind its port must not start.
         log.error("cannot start", extra=log_fields(error=str(error)))
         sys.exit(f"audiosearch-metadata: {error}")
-    log.info("database ready", extra=log_fields(database=store.location))
+    log.info("database ready", extra=log_fields(database=store.location, audio=blobs.location))
     try:
         serve(running, "audiosearch-metadata", settings.grace_seconds)
     finally:
         store.close()
+
+
+def _s3_credentials(settings: MetadataSettings) -> S3Credentials:
+    return S3Credentials(
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
+    )
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 from audiosearch.metadata.v1 import metadata_service_pb2 as pb2
 from audiosearch.metadata.v1 import metadata_service_pb2_grpc as pb2_grpc
 from audiosearch.runtime import convert
+from audiosearch.runtime.upload import assemble_upload
 from metadata_service.core import MetadataCore
 
 
 class MetadataServicer(pb2_grpc.MetadataServiceServicer):
-    def __init__(self, core: MetadataCore) -> None:
+    def __init__(self, core: MetadataCore, max_audio_bytes: int) -> None:
         self.core = core
+        self.max_audio_bytes = max_audio_bytes
 
     def CreateCollection(self, request, context):
         created = self.core.create_collection(convert.collection_from_proto(request.collection))
@@ -71,3 +73,18 @@ class MetadataServicer(pb2_grpc.MetadataServiceServicer):
     def SetCalibration(self, request, context):
         calibration = convert.calibration_from_proto(request.calibration) if request.HasField("calibration") else None
         return convert.collection_to_proto(self.core.set_calibration(request.collection, calibration))
+
+    def PutClipAudio(self, request_iterator, context):
+        clip_id, content = assemble_upload(request_iterator, "clip_id", self.max_audio_bytes)
+        clip, stored = self.core.audio.put(clip_id, content)
+        return pb2.PutClipAudioResponse(clip=convert.clip_to_proto(clip), stored=stored)
+
+    def ReadClipAudio(self, request, context):
+        blob, chunks = self.core.audio.read(request.clip_id)
+        yield pb2.ReadClipAudioResponse(blob=convert.audio_blob_to_proto(blob))
+        for chunk in chunks:
+            yield pb2.ReadClipAudioResponse(chunk=chunk)
+
+    def RemoveOrphanAudio(self, request, context):
+        removed = self.core.audio.remove_orphans(request.min_age_seconds, request.dry_run)
+        return pb2.RemoveOrphanAudioResponse(removed=removed)

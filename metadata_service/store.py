@@ -155,14 +155,21 @@ _MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE import_jobs ADD COLUMN rebuild_hop DOUBLE NOT NULL DEFAULT 0",
         "ALTER TABLE import_jobs ADD COLUMN vector_collection VARCHAR(255) NOT NULL DEFAULT ''",
     ),
+    # 7: kept audio (issue #16, docs/kept-audio.md): whether a collection keeps its clips' bytes and whether a clip's
+    # are kept; blobs are shared by content across collections, so their references are looked up by hash alone.
+    (
+        "ALTER TABLE collections ADD COLUMN keep_audio INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE clips ADD COLUMN audio_kept INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX clips_by_kept_content ON clips (content_sha256, audio_kept)",
+    ),
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 _CLIP_COLUMNS = (
     "id, collection, content_sha256, source, duration, sample_rate, channels, audio_format, speaker, sound_class,"
-    " state, segment_count, created_at, updated_at, speech_seconds"
+    " state, segment_count, created_at, updated_at, speech_seconds, audio_kept"
 )
-_COLLECTION_COLUMNS = "name, model, dimension, metric, segment_window, segment_hop, created_at, purpose"
+_COLLECTION_COLUMNS = "name, model, dimension, metric, segment_window, segment_hop, created_at, purpose, keep_audio"
 _CALIBRATION_COLUMNS = (
     "threshold, target_fpr, fpr, fnr, eer, eer_threshold, positive_trials, negative_trials, scoring, calibrated_at,"
     " open_set_threshold, open_set_fpr, open_set_trials"
@@ -355,7 +362,7 @@ def _time_from_db(value: datetime | str) -> datetime:
 
 
 def _collection_from_row(row: Sequence) -> domain.Collection:
-    name, model, dimension, metric, window, hop, created_at, purpose = row[:8]
+    name, model, dimension, metric, window, hop, created_at, purpose, keep_audio = row[:9]
     return domain.Collection(
         name=name,
         model=model,
@@ -364,7 +371,8 @@ def _collection_from_row(row: Sequence) -> domain.Collection:
         segments=domain.SegmentOptions(window_seconds=window, hop_seconds=hop),
         create_time=_time_from_db(created_at),
         purpose=purpose,
-        calibration=_calibration_from_row(row[8:]),
+        calibration=_calibration_from_row(row[9:]),
+        keep_audio=bool(keep_audio),
     )
 
 
@@ -380,7 +388,7 @@ def _calibration_from_row(row: Sequence) -> domain.Calibration | None:
 
 def _clip_from_row(row: Sequence, tags: tuple[str, ...]) -> domain.Clip:
     (clip_id, collection, sha256, source, duration, sample_rate, channels, audio_format, speaker, sound_class,
-     state, segment_count, created_at, updated_at, speech_seconds) = row  # fmt: skip
+     state, segment_count, created_at, updated_at, speech_seconds, audio_kept) = row  # fmt: skip
     return domain.Clip(
         id=clip_id,
         collection=collection,
@@ -398,6 +406,7 @@ def _clip_from_row(row: Sequence, tags: tuple[str, ...]) -> domain.Clip:
         create_time=_time_from_db(created_at),
         update_time=_time_from_db(updated_at),
         segment_count=segment_count,
+        audio_kept=bool(audio_kept),
     )
 
 
@@ -483,7 +492,7 @@ class MetadataStore:
         try:
             self._transaction(
                 lambda sql: sql.execute(
-                    f"INSERT INTO collections ({_COLLECTION_COLUMNS}) VALUES ({_marks(8)})",
+                    f"INSERT INTO collections ({_COLLECTION_COLUMNS}) VALUES ({_marks(9)})",
                     (
                         stored.name,
                         stored.model,
@@ -493,6 +502,7 @@ class MetadataStore:
                         segments.hop_seconds,
                         _time_to_db(created),
                         stored.purpose,
+                        int(stored.keep_audio),
                     ),
                 )  # fmt: skip
             )
@@ -571,7 +581,9 @@ class MetadataStore:
             clip_id = self._transaction(work)
         except self._dialect.conflict:
             return None
-        return dataclasses.replace(clip, id=clip_id, state=domain.ClipState.PENDING, create_time=now, update_time=now)
+        return dataclasses.replace(
+            clip, id=clip_id, state=domain.ClipState.PENDING, create_time=now, update_time=now, audio_kept=False
+        )
 
     def _select_clips(self, sql: _Sql, where: str, params: Sequence) -> list[domain.Clip]:
         rows = sql.execute(f"SELECT {_CLIP_COLUMNS} FROM clips WHERE {where}", params).fetchall()
@@ -666,6 +678,43 @@ class MetadataStore:
     def delete_clip(self, clip_id: int) -> bool:
         """Delete the clip (and by cascade its tags); False if it did not exist."""
         return self._transaction(lambda sql: sql.execute("DELETE FROM clips WHERE id = ?", (clip_id,)).rowcount > 0)
+
+    def mark_audio_kept(self, clip_id: int) -> domain.Clip | None:
+        """Record that the clip's bytes are kept; the clip, or None if it is absent."""
+
+        def work(sql: _Sql) -> list[domain.Clip]:
+            sql.execute("UPDATE clips SET audio_kept = 1, updated_at = ? WHERE id = ?", (_time_to_db(_now()), clip_id))
+            return self._select_clips(sql, "id = ?", (clip_id,))
+
+        updated = self._transaction(work)
+        return updated[0] if updated else None
+
+    def kept_audio_hashes(self, collection: str) -> list[str]:
+        """The content hashes of the collection's clips whose bytes are kept, each once."""
+        rows = self._transaction(
+            lambda sql: sql.execute(
+                "SELECT DISTINCT content_sha256 FROM clips WHERE collection = ? AND audio_kept = 1", (collection,)
+            ).fetchall()
+        )
+        return [row[0] for row in rows]
+
+    def referenced_hashes(self, hashes: Sequence[str]) -> set[str]:
+        """Those of `hashes` that some clip, in any collection, keeps the bytes of."""
+
+        def work(sql: _Sql) -> set[str]:
+            found: set[str] = set()
+            for chunk in _chunks(list(dict.fromkeys(hashes))):
+                found |= {
+                    row[0]
+                    for row in sql.execute(
+                        f"SELECT DISTINCT content_sha256 FROM clips WHERE content_sha256 IN ({_marks(len(chunk))})"
+                        " AND audio_kept = 1",
+                        chunk,
+                    ).fetchall()
+                }
+            return found
+
+        return self._transaction(work)
 
     def count_clips(self, collection: str) -> dict[domain.ClipState, int]:
         rows = self._transaction(

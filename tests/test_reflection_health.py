@@ -20,6 +20,7 @@ from embedding_service.models.registry import ModelRegistry
 from gateway import server as gateway_server
 from gateway.config import GatewaySettings
 from metadata_service import server as metadata_server
+from metadata_service.blobs import FileBlobs
 from metadata_service.config import MetadataSettings
 from metadata_service.core import MetadataCore
 from metadata_service.store import open_store
@@ -51,7 +52,7 @@ def stores(tmp_path_factory):
     folder = tmp_path_factory.mktemp("stores")
     metadata = open_store(f"sqlite:///{folder / 'metadata.db'}")
     vectors = MilvusVectorStore.open(SearchSettings(milvus_uri=str(folder / "vectors.db")))
-    yield {"metadata": metadata, "vectors": vectors}
+    yield {"metadata": metadata, "vectors": vectors, "folder": folder}
     vectors.close()
     metadata.close()
 
@@ -66,7 +67,8 @@ def build(kind: str, stores):
     if kind == "search":
         return search_server.build_server(SearchSettings(listen=LOCAL), SearchCore(stores["vectors"])), None
     if kind == "metadata":
-        return metadata_server.build_server(MetadataSettings(listen=LOCAL), MetadataCore(stores["metadata"])), None
+        core = MetadataCore(stores["metadata"], FileBlobs(stores["folder"] / "audio"))
+        return metadata_server.build_server(MetadataSettings(listen=LOCAL), core), None
     # The gateway dials its peers lazily, so none has to be up for it to serve health and reflection.
     settings = GatewaySettings("127.0.0.1:1", "127.0.0.1:1", "127.0.0.1:1", listen=LOCAL)
     core = gateway_server.build_core(settings)

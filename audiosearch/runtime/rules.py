@@ -159,3 +159,20 @@ def check_segments(segments: domain.SegmentOptions, min_window_seconds: float = 
         f"segments.hop_seconds must be {MIN_HOP_SECONDS:g}..window_seconds ({window:g}), got {hop:g}",
         "INVALID_SEGMENTS",
     )
+
+
+def time_range(start_seconds: float, end_seconds: float | None, duration_seconds: float) -> tuple[float, float]:
+    """A part of a clip as (start, end): 0 <= start < end and start before the clip's end; an end past the clip's
+    end, or None, is the clip's end."""
+    end = duration_seconds if end_seconds is None else end_seconds
+    require(
+        math.isfinite(start_seconds) and 0 <= start_seconds < duration_seconds,
+        f"start_seconds {start_seconds:g} is not within the clip (0 to {duration_seconds:g} s)",
+        "INVALID_TIME_RANGE",
+    )
+    require(
+        math.isfinite(end) and start_seconds < end,
+        f"end_seconds {end:g} is not after start_seconds {start_seconds:g}: send start_seconds < end_seconds",
+        "INVALID_TIME_RANGE",
+    )
+    return start_seconds, min(end, duration_seconds)

@@ -26,7 +26,10 @@ def stack(tmp_path_factory):
     processes = {}
     with LoopbackDns({"embedding.test": ["127.0.0.1", "127.0.0.2"]}) as dns:
         try:
-            metadata_env = {"AUDIOSEARCH_METADATA_DATABASE_URL": f"sqlite:///{data / 'metadata.db'}"}
+            metadata_env = {
+                "AUDIOSEARCH_METADATA_DATABASE_URL": f"sqlite:///{data / 'metadata.db'}",
+                "AUDIOSEARCH_METADATA_AUDIO_URL": f"file://{data / 'audio'}",
+            }
             processes["metadata"] = start("metadata", metadata_env, data / "metadata.log")
             search_env = {"AUDIOSEARCH_SEARCH_MILVUS_URI": str(data / "vectors.db")}
             processes["search"] = start("search", search_env, data / "search.log")

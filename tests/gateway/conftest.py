@@ -21,6 +21,7 @@ from embedding_service.models.logmel import LogMelModel
 from embedding_service.models.registry import ModelRegistry
 from gateway import server as gateway_server
 from metadata_service import server as metadata_server
+from metadata_service.blobs import FileBlobs
 from metadata_service.config import MetadataSettings
 from metadata_service.core import MetadataCore
 from metadata_service.store import open_store
@@ -52,7 +53,7 @@ def stack(tmp_path_factory):
     metadata_store = open_store(f"sqlite:///{data / 'metadata.db'}")
     vector_store = MilvusVectorStore.open(SearchSettings(milvus_uri=str(data / "vectors.db")))
     cores = {
-        "metadata": MetadataCore(metadata_store),
+        "metadata": MetadataCore(metadata_store, FileBlobs(data / "audio")),
         "search": SearchCore(vector_store),
         "embedding": embedding_server.build_core(
             EmbeddingSettings(listen=LOCAL), ModelRegistry([LogMelModel(), FingerprintModel()])

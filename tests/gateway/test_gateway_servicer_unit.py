@@ -22,6 +22,7 @@ from gateway.import_jobs import ImportJobs, JobRunner, new_holder
 from gateway.import_pipeline import ImportRun, PipelineSettings
 from gateway.reconcile import Reconciler
 from gateway.servicer import GatewayServicer
+from metadata_service.blobs import FileBlobs
 from metadata_service.core import MetadataCore
 from metadata_service.import_jobs import ImportJobCore
 from metadata_service.job_store import ImportJobStore
@@ -142,7 +143,7 @@ def import_root(tmp_path):
 def parts(tmp_path, import_root):
     store = open_store(f"sqlite:///{tmp_path}/metadata.db")
     index = MemoryIndex()
-    catalog = Catalog(store)
+    catalog = Catalog(store, FileBlobs(tmp_path / "audio"))
     embedder = FakeEmbedder()
     # Import jobs run in this process, on the metadata service's own job core as their records.
     records = ImportJobCore(ImportJobStore(store), catalog)

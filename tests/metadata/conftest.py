@@ -12,6 +12,7 @@ import pymysql
 import pytest
 
 from audiosearch.runtime import domain
+from metadata_service.blobs import FileBlobs
 from metadata_service.core import MetadataCore
 from metadata_service.store import open_store
 
@@ -59,8 +60,8 @@ def store(database_url):
 
 
 @pytest.fixture
-def core(store):
-    return MetadataCore(store)
+def core(store, tmp_path):
+    return MetadataCore(store, FileBlobs(tmp_path / "audio"))
 
 
 def _sha256_of(seed: object) -> str:

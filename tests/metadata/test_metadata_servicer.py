@@ -9,6 +9,7 @@ from audiosearch.metadata.v1 import metadata_service_pb2 as pb2
 from audiosearch.metadata.v1 import metadata_service_pb2_grpc as pb2_grpc
 from audiosearch.sdk.rpc_errors import error_info
 from audiosearch.type.v1 import types_pb2
+from metadata_service.blobs import FileBlobs
 from metadata_service.config import MetadataSettings
 from metadata_service.core import MetadataCore
 from metadata_service.server import build_server
@@ -18,7 +19,7 @@ from metadata_service.store import open_store
 @pytest.fixture
 def stub(tmp_path):
     store = open_store(f"sqlite:///{tmp_path}/metadata.db")
-    running = build_server(MetadataSettings(listen="127.0.0.1:0"), MetadataCore(store))
+    running = build_server(MetadataSettings(listen="127.0.0.1:0"), MetadataCore(store, FileBlobs(tmp_path / "audio")))
     running.server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
     yield pb2_grpc.MetadataServiceStub(channel)

@@ -12,6 +12,8 @@ import pytest
 
 from audiosearch.metadata.v1 import metadata_service_pb2 as pb2
 from audiosearch.type.v1 import types_pb2
+from metadata_service.blobs import FileBlobs
+from metadata_service.config import MetadataSettings
 from metadata_service.core import MetadataCore
 from metadata_service.servicer import MetadataServicer
 from metadata_service.store import open_store
@@ -25,7 +27,8 @@ OK = grpc.StatusCode.OK
 @pytest.fixture
 def calls(tmp_path):
     store = open_store(f"sqlite:///{tmp_path}/metadata.db")
-    yield ServicerCalls(SERVICE, MetadataServicer(MetadataCore(store)))
+    core = MetadataCore(store, FileBlobs(tmp_path / "audio"))
+    yield ServicerCalls(SERVICE, MetadataServicer(core, MetadataSettings().max_audio_bytes))
     store.close()
 
 

@@ -1,0 +1,264 @@
+"""Kept audio's bytes, stored once per content hash: a local folder (embedded default) or S3-compatible storage.
+
+Chosen by one URL, like the database: file://<dir> or s3://bucket/prefix. Which clips reference a blob is the
+clip records' business (metadata_service/clip_audio.py); a store here only keeps bytes under their sha256.
+"""
+
+import logging
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from audiosearch.runtime.logs import log_fields
+from audiosearch.sdk import errors
+from audiosearch.sdk.errors import SettingsError
+from audiosearch.sdk.upload import MAX_CHUNK_BYTES
+
+log = logging.getLogger("audiosearch.metadata.blobs")
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+S3_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """A blob's size and its bytes, read in chunks of at most MAX_CHUNK_BYTES as the iterator is consumed."""
+
+    size_bytes: int
+    chunks: Iterator[bytes]
+
+
+class BlobStore(Protocol):
+    """Bytes keyed by their sha256 (64 lowercase hex digits). Writes are atomic: a blob is whole or absent."""
+
+    location: str
+
+    def put(self, sha256: str, content: bytes) -> bool:
+        """Store the bytes unless a blob of that hash exists; True when this call wrote them."""
+        ...
+
+    def open(self, sha256: str) -> StoredBlob | None:
+        """The blob, or None when there is none."""
+        ...
+
+    def delete(self, sha256: str) -> None:
+        """Remove the blob; nothing happens when there is none."""
+        ...
+
+    def list(self) -> Iterator[tuple[str, datetime]]:
+        """Every blob's hash and when it was written (UTC)."""
+        ...
+
+
+class FileBlobs:
+    """Blobs as files <root>/<first two hex digits>/<sha256>, written to a temporary file and renamed into place."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.location = f"folder {root}"
+        root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def put(self, sha256: str, content: bytes) -> bool:
+        path = self._path(sha256)
+        if path.exists():
+            return False
+        path.parent.mkdir(exist_ok=True)
+        temporary = path.parent / f".{sha256}.{uuid.uuid4().hex}.tmp"
+        try:
+            with open(temporary, "wb") as file:
+                file.write(content)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)  # atomic: readers see the whole blob or none
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise _unavailable(self.location, error) from error
+        return True
+
+    def open(self, sha256: str) -> StoredBlob | None:
+        try:
+            file = open(self._path(sha256), "rb")  # noqa: SIM115 - closed by the chunk iterator
+        except FileNotFoundError:
+            return None
+        return StoredBlob(os.fstat(file.fileno()).st_size, _file_chunks(file))
+
+    def delete(self, sha256: str) -> None:
+        self._path(sha256).unlink(missing_ok=True)
+
+    def list(self) -> Iterator[tuple[str, datetime]]:
+        for folder in sorted(self.root.iterdir()):
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                if _SHA256.match(path.name):
+                    yield path.name, datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def _file_chunks(file) -> Iterator[bytes]:
+    with file:
+        while chunk := file.read(MAX_CHUNK_BYTES):
+            yield chunk
+
+
+class S3Blobs:
+    """Blobs as objects <prefix><sha256> in one bucket of S3-compatible storage (AWS S3, MinIO...), through boto3.
+
+    A PUT is atomic in S3: an object is whole or absent."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str, location: str) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._prefix = prefix
+        self.location = location
+        self._errors = _boto_errors()
+
+    def _key(self, sha256: str) -> str:
+        return f"{self._prefix}{sha256}"
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket when it is absent (as the database is created), failing fast when S3 is unreachable."""
+        client_error = self._errors[0]
+        try:
+            self._client.head_bucket(Bucket=self._bucket)
+        except client_error as error:
+            if _status(error) != 404:
+                raise _unavailable(self.location, error) from error
+            self._call(self._client.create_bucket, Bucket=self._bucket)
+            log.info("created bucket", extra=log_fields(bucket=self._bucket))
+        except self._errors as error:
+            raise _unavailable(self.location, error) from error
+
+    def _call(self, method, **params):
+        try:
+            return method(**params)
+        except self._errors as error:
+            raise _unavailable(self.location, error) from error
+
+    def _head(self, sha256: str) -> bool:
+        try:
+            self._client.head_object(Bucket=self._bucket, Key=self._key(sha256))
+        except self._errors[0] as error:
+            if _status(error) == 404:
+                return False
+            raise _unavailable(self.location, error) from error
+        except self._errors as error:
+            raise _unavailable(self.location, error) from error
+        return True
+
+    def put(self, sha256: str, content: bytes) -> bool:
+        if self._head(sha256):
+            return False
+        self._call(self._client.put_object, Bucket=self._bucket, Key=self._key(sha256), Body=content)
+        return True
+
+    def open(self, sha256: str) -> StoredBlob | None:
+        try:
+            found = self._client.get_object(Bucket=self._bucket, Key=self._key(sha256))
+        except self._errors[0] as error:
+            if _status(error) == 404:
+                return None
+            raise _unavailable(self.location, error) from error
+        except self._errors as error:
+            raise _unavailable(self.location, error) from error
+        return StoredBlob(found["ContentLength"], self._body_chunks(found["Body"]))
+
+    def _body_chunks(self, body) -> Iterator[bytes]:
+        try:
+            yield from body.iter_chunks(MAX_CHUNK_BYTES)
+        except self._errors as error:
+            raise _unavailable(self.location, error) from error
+        finally:
+            body.close()
+
+    def delete(self, sha256: str) -> None:
+        self._call(self._client.delete_object, Bucket=self._bucket, Key=self._key(sha256))
+
+    def list(self) -> Iterator[tuple[str, datetime]]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=self._prefix)
+        try:
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    name = item["Key"][len(self._prefix) :]
+                    if _SHA256.match(name):
+                        yield name, item["LastModified"].astimezone(UTC)
+        except self._errors as error:
+            raise _unavailable(self.location, error) from error
+
+
+def _boto_errors() -> tuple[type[Exception], ...]:
+    """ClientError first (an answer with a status), then what a failed connection raises."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return ClientError, BotoCoreError
+
+
+def _status(error) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+def _unavailable(location: str, error: Exception) -> errors.Unavailable:
+    return errors.Unavailable(
+        f"the audio store ({location}) is unavailable: {error}. Check that it is reachable and writable, then retry.",
+        "AUDIO_STORE_UNAVAILABLE",
+    )
+
+
+@dataclass(frozen=True)
+class S3Credentials:
+    """Where S3 is and who we are there; empty values leave boto3 its defaults (AWS, its credential chain)."""
+
+    endpoint_url: str = ""
+    region: str = ""
+    access_key_id: str = ""
+    secret_access_key: str = ""
+
+
+def open_blobs(url: str, s3: S3Credentials = S3Credentials()) -> BlobStore:
+    """The blob store named by `url`: file://<dir> (relative or absolute) or s3://bucket/prefix.
+
+    Raises SettingsError for a malformed URL or a missing client library, errors.Unavailable when S3 cannot be
+    reached."""
+    if url.startswith("file://"):
+        folder = url.removeprefix("file://")
+        if not folder:
+            raise SettingsError(f"audio_url {url!r} names no folder; use file://data/audio or file:///absolute/dir")
+        return FileBlobs(Path(folder))
+    if url.startswith("s3://"):
+        return _open_s3(url, s3)
+    raise SettingsError(f"audio_url must start with file:// or s3://, not {url.split(':', 1)[0]!r}")
+
+
+def _open_s3(url: str, s3: S3Credentials) -> S3Blobs:
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    if not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", bucket):
+        raise SettingsError(f"audio_url {url!r}: the bucket must be 3-63 lowercase letters, digits, dots or dashes")
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError:
+        raise SettingsError(
+            "audio_url is an s3:// URL but boto3 is not installed; install it with pip install 'audiosearch[metadata]'"
+        ) from None
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint_url or None,
+        region_name=s3.region or None,
+        aws_access_key_id=s3.access_key_id or None,
+        aws_secret_access_key=s3.secret_access_key or None,
+        config=Config(
+            connect_timeout=S3_TIMEOUT_SECONDS, read_timeout=S3_TIMEOUT_SECONDS, retries={"mode": "standard"}
+        ),
+    )
+    prefix = prefix.rstrip("/") + "/" if prefix else ""
+    where = f" at {s3.endpoint_url}" if s3.endpoint_url else ""
+    store = S3Blobs(client, bucket, prefix, f"s3://{bucket}/{prefix}{where}")
+    store.ensure_bucket()
+    return store
