@@ -1,0 +1,142 @@
+"""RebuildCollection (issue #16) through the public API: a logmel collection re-embedded from its kept audio with
+another model (fingerprint: another dimension) as a job; the name switches to the new vectors with the same clip
+ids, labels and sources; bad requests create nothing; a cancel leaves the collection as it was and no new vectors;
+a collection whose audio is not kept keeps its model, each clip listed as a failure.
+
+A gateway of this module's own serves them (on the session's three services), so its settings are the test's.
+"""
+
+import grpc
+import pytest
+
+from audiosearch.client import AudioSearchClient
+from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.runtime import rules
+from audiosearch.sdk import errors
+from audiosearch.tools.cli.main import main as cli_main
+from audiosearch.type.v1 import import_job_pb2
+from gateway import server as gateway_server
+
+from gateway_support import TIMEOUT, audio_file, close_core, gateway_settings, start
+
+State = import_job_pb2.ImportJobState
+CLASSES = ("tone", "chirp", "white_noise", "clicks", "vowel", "siren")
+
+
+@pytest.fixture(scope="module")
+def client(stack):
+    settings = gateway_settings(stack.addresses, stack.import_root, import_concurrency=2, import_batch_size=4)
+    core = gateway_server.build_core(settings)
+    running = start(gateway_server.build_server(settings, core))
+    client = AudioSearchClient(f"127.0.0.1:{running.port}", timeout_seconds=TIMEOUT)
+    try:
+        yield client
+    finally:
+        client.close()
+        running.stop(0)
+        close_core(core)
+
+
+def library(client: AudioSearchClient, name: str, count: int, keep_audio: bool = True) -> dict[int, tuple]:
+    """A logmel collection of `count` 1-s clips; each clip's (source, sound_class, audio) by id."""
+    client.stub.CreateCollection(pb2.CreateCollectionRequest(name=name, model="logmel", keep_audio=keep_audio))
+    clips = {}
+    for seed in range(count):
+        sound_class = CLASSES[seed % len(CLASSES)]
+        audio = audio_file(sound_class, 41_000 + seed, duration_seconds=1.0)
+        clip = client.ingest(audio, name, source=f"s{seed}.wav", sound_class=sound_class).clip
+        clips[clip.id] = (clip.source, clip.labels.sound_class, audio)
+    return clips
+
+
+def final(client: AudioSearchClient, job_id: int) -> import_job_pb2.ImportJob:
+    return list(client.watch_import_job(job_id, timeout_seconds=TIMEOUT))[-1]
+
+
+def collection(client: AudioSearchClient, name: str):
+    (found,) = [item for item in client.list_collections() if item.name == name]
+    return found
+
+
+def test_a_rebuild_re_embeds_every_clip_and_switches_the_name_keeping_ids_labels_and_sources(client, stack):
+    clips = library(client, "rebuilt", 12)
+    old_dimension = collection(client, "rebuilt").dimension
+
+    job = client.rebuild_collection("rebuilt", "fingerprint")
+    assert job.WhichOneof("source") == "rebuild" and job.rebuild.model == "fingerprint"
+    assert collection(client, "rebuilt").model == "logmel"  # serves with the old model until the switch
+
+    done = final(client, job.id)
+    assert done.state == State.IMPORT_JOB_STATE_SUCCEEDED, done.error
+    assert (done.files_found, done.files_done, done.files_added, done.files_failed) == (12, 12, 12, 0)
+    switched = collection(client, "rebuilt")
+    assert switched.model == "fingerprint" and switched.dimension != old_dimension
+    after = {clip.id: (clip.source, clip.labels.sound_class) for clip in client.list_clips("rebuilt")}
+    assert after == {clip_id: (source, label) for clip_id, (source, label, _) in clips.items()}
+    for clip_id, (_, _, audio) in list(clips.items())[:3]:
+        result = client.search("rebuilt", audio=audio, top_k=1)
+        assert result.model == "fingerprint" and result.hits[0].clip.id == clip_id
+    assert stack.search_core.count("rebuilt").clips == 12
+    # The job's vectors are the collection's now: they cannot be dropped by their own name.
+    with pytest.raises(errors.FailedPrecondition):
+        stack.search_core.drop_collection(job.rebuild.vector_collection)
+
+    again = final(client, client.rebuild_collection("rebuilt", "logmel").id)  # and back, an alias moved once more
+    assert again.state == State.IMPORT_JOB_STATE_SUCCEEDED and again.files_added == 12
+    assert stack.search_core.store.describe(job.rebuild.vector_collection) is None  # the first rebuild's are gone
+    assert client.search("rebuilt", audio=clips[min(clips)][2], top_k=1).model == "logmel"
+
+
+def test_clips_without_kept_audio_are_failures_and_the_collection_keeps_its_model(client, stack):
+    library(client, "unkept", 3, keep_audio=False)
+    done = final(client, client.rebuild_collection("unkept", "fingerprint").id)
+    assert done.state == State.IMPORT_JOB_STATE_FAILED and "REBUILD_INCOMPLETE" in done.error
+    assert (done.files_done, done.files_failed) == (3, 3)
+    failures = list(client.import_job_failures(done.id))
+    assert len(failures) == 3 and all(failure.error.startswith("FAILED_PRECONDITION") for failure in failures)
+    assert collection(client, "unkept").model == "logmel"
+    assert stack.search_core.store.describe(done.rebuild.vector_collection) is None
+    assert client.search("unkept", audio=audio_file(CLASSES[0], 41_000, duration_seconds=1.0), top_k=1).hits
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "reason"),
+    [
+        ({"collection": "nope", "model": "fingerprint"}, grpc.StatusCode.NOT_FOUND, "COLLECTION_NOT_FOUND"),
+        ({"collection": "bad_input", "model": "nope"}, grpc.StatusCode.NOT_FOUND, "UNKNOWN_MODEL"),
+        ({"collection": "bad_input", "model": ""}, grpc.StatusCode.INVALID_ARGUMENT, "MODEL_REQUIRED"),
+        ({"collection": "bad_input", "model": "logmel", "window_seconds": -1.0}, grpc.StatusCode.INVALID_ARGUMENT,
+         None),
+    ],
+)  # fmt: skip
+def test_bad_requests_are_refused_with_a_reason_and_create_no_job(client, fields, code, reason):
+    if not any(item.name == "bad_input" for item in client.list_collections()):
+        client.create_collection("bad_input", "logmel")
+    before = [job.id for job in client.list_import_jobs()]
+    with pytest.raises(errors.AudioSearchError) as refused:
+        client.rebuild_collection(**fields)
+    assert refused.value.code_name == code.name and (reason is None or refused.value.reason == reason)
+    assert [job.id for job in client.list_import_jobs()] == before
+
+
+def test_a_cancel_leaves_the_collection_as_it_was_and_no_new_vectors(client, stack):
+    clips = library(client, "cancelled", 30)
+    job = client.rebuild_collection("cancelled", "fingerprint")
+    client.cancel_import_job(job.id)
+    done = final(client, job.id)
+    assert done.state == State.IMPORT_JOB_STATE_CANCELLED
+    assert collection(client, "cancelled").model == "logmel"
+    assert stack.search_core.store.describe(rules.rebuild_vectors_name("cancelled", job.id)) is None
+    assert stack.search_core.count("cancelled").clips == len(clips)
+    some = next(iter(clips))
+    assert client.search("cancelled", audio=clips[some][2], top_k=1).hits[0].clip.id == some
+
+
+def test_the_cli_rebuilds_with_the_import_progress(client, capsys):
+    library(client, "cli_rebuilt", 4)
+    with pytest.raises(SystemExit) as exit_code:
+        cli_main(["--address", client.address, "collections", "rebuild", "cli_rebuilt", "--model", "fingerprint"])
+    assert exit_code.value.code == 0
+    out = capsys.readouterr().out
+    assert "SUCCEEDED" in out and "4/4 files" in out and "added 4" in out
+    assert collection(client, "cli_rebuilt").model == "fingerprint"
