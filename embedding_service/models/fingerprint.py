@@ -72,14 +72,19 @@ class FingerprintModel(EmbeddingModel):
         return l2_normalise(np.stack([_pattern(self.band_energies(waveform)) for waveform in waveforms]))
 
     def embed_windows(self, samples: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
-        """One spectrogram and one frame-power track for the whole clip, sliced per window: a window starting on a
-        frame boundary (the 0.1-s query hop and 0.25-s clip hop are both multiples of HOP), trimmed of its silent
-        edges, has exactly the frames it would have alone."""
-        samples = np.asarray(samples, dtype=np.float32)
+        """One spectrogram and one frame-power track for the part of the clip the windows cover (the core passes a
+        long clip's windows a batch at a time), sliced per window: a window starting on a frame boundary (the 0.1-s
+        query hop and 0.25-s clip hop are both multiples of HOP), trimmed of its silent edges, has exactly the
+        frames it would have alone."""
+        if not ranges:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # From a frame boundary, so the frames keep their phase.
+        base = min(start for start, _ in ranges) // HOP * HOP
+        samples = np.asarray(samples[base : max(end for _, end in ranges)], dtype=np.float32)
         shared = self._raw_bands(samples) if samples.size >= N_FFT else np.zeros((0, N_BANDS), np.float32)
         powers = _frame_powers(samples)
         vectors = []
-        for start, end in ranges:
+        for start, end in ((start - base, end - base) for start, end in ranges):
             size = min(end, samples.size) - start
             if start % HOP == 0:
                 first, last = _audible(powers[start // HOP : start // HOP + size // HOP], size)
@@ -88,7 +93,7 @@ class FingerprintModel(EmbeddingModel):
                     vectors.append(_pattern(_floored(shared[begin : begin + count])))
                     continue
             vectors.append(_pattern(self.band_energies(samples[start:end])))
-        return l2_normalise(np.stack(vectors)) if vectors else np.zeros((0, self.dimension), dtype=np.float32)
+        return l2_normalise(np.stack(vectors))
 
 
 def _floored(bands: np.ndarray) -> np.ndarray:
