@@ -3,9 +3,12 @@ server, beside the embed time of the same query audio, measured in one run (issu
 
 The four services run as processes (`audiosearch up --milvus server`); the 30k utterances are written straight into
 the stores (clip records in the metadata SQLite file, vectors through the search service), as enrollments would
-leave them, so the bench measures identification and not hours of enrollment. Queries are real speech
+leave them (with each speaker's row in the speaker index: centroid and cohort statistics, as enrollment and
+calibration write it), so the bench measures identification and not hours of enrollment. Queries are real speech
 (LibriSpeech files) sent as audio: identify = embed + index search + rescoring; the embed alone is timed by calling
-the embedding service with the same audio, interleaved with the identify calls.
+the embedding service with the same audio, interleaved with the identify calls. "identify (vector)" is the same
+identification sent the embed's vector instead of the audio: what identification costs beyond the embed, without
+the embed's variance under load.
 
     .venv/bin/python bench/speaker_identify.py [--speakers 10000] [--queries 30] [--data DIR]
 """
@@ -31,6 +34,7 @@ from audiosearch.runtime import convert, domain  # noqa: E402
 from audiosearch.search.v1 import search_service_pb2 as search_pb2  # noqa: E402
 from audiosearch.search.v1 import search_service_pb2_grpc as search_grpc  # noqa: E402
 from audiosearch.tools.launcher import Stack  # noqa: E402
+from gateway import speaker_scoring as scoring  # noqa: E402
 from metadata_service.store import open_store  # noqa: E402
 
 DEFAULT_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "librispeech-sample"
@@ -66,6 +70,19 @@ def populate(stack: Stack, collection: str, vectors: np.ndarray) -> None:
             _upsert(search, collection, batch)
     finally:
         store.close()
+    # The speaker index, as enrollments and a calibration leave it: each speaker's centroid and cohort statistics.
+    centroids = vectors.sum(axis=1, dtype=np.float64)
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    means, stds = scoring.enrollment_cohorts(centroids, scoring.ScoringOptions().cohort_size)
+    rows = [
+        search_pb2.SpeakerRow(
+            speaker_id=f"spk{speaker:05d}", vector=search_pb2.Vector(values=centroid), cohort_mean=mean, cohort_std=std
+        )
+        for speaker, (centroid, mean, std) in enumerate(zip(centroids, means, stds, strict=True))
+    ]
+    for first in range(0, len(rows), BATCH):
+        request = search_pb2.UpsertSpeakersRequest(collection=collection, speakers=rows[first : first + BATCH])
+        search.UpsertSpeakers(request, timeout=600)
 
 
 def _upsert(search, collection: str, batch: list[domain.ClipVectors]) -> None:
@@ -100,10 +117,10 @@ def main() -> int:
         embedder = embedding_grpc.EmbeddingServiceStub(grpc.insecure_channel(stack.services["embedding"].address))
         queries = [path.read_bytes() for path in files]
         client.identify_speaker("bench_speakers", audio=queries[0])  # warm: index loaded, model loaded
-        identify_ms, embed_ms = [], []
-        for audio in queries:  # interleaved, so both see the same background load
+        identify_ms, embed_ms, by_vector_ms = [], [], []
+        for audio in queries:  # interleaved, so all see the same background load
             started = time.perf_counter()
-            embedder.EmbedAudio(
+            embedded = embedder.EmbedAudio(
                 embedding_pb2.EmbedAudioRequest(options=embedding_pb2.EmbedOptions(model=args.model), content=audio),
                 timeout=600,
             )
@@ -111,13 +128,22 @@ def main() -> int:
             started = time.perf_counter()
             client.identify_speaker("bench_speakers", audio=audio)
             identify_ms.append((time.perf_counter() - started) * 1000)
+            vector = list(embedded.embeddings[0].vector.values)
+            started = time.perf_counter()
+            client.identify_speaker("bench_speakers", vector=vector)
+            by_vector_ms.append((time.perf_counter() - started) * 1000)
         load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
         over = [i - e for i, e in zip(identify_ms, embed_ms, strict=True)]
         print(f"load: {load}")
         print(
             f"queries: {len(queries)} LibriSpeech files, {args.model}; collection: {args.speakers * UTTERANCES} vectors"
         )
-        for name, values in (("embed", embed_ms), ("identify", identify_ms), ("identify - embed", over)):
+        for name, values in (
+            ("embed", embed_ms),
+            ("identify", identify_ms),
+            ("identify - embed", over),
+            ("identify (vector)", by_vector_ms),
+        ):
             print(f"{name:17s} p50 {statistics.median(values):8.1f} ms  p90 {percentile(values, 0.9):8.1f} ms")
         print(f"identify p50 / embed p50: {statistics.median(identify_ms) / statistics.median(embed_ms):.2f}x")
         client.close()

@@ -140,6 +140,28 @@ class SearchClient(_Peer):
         return [convert.segment_from_proto(segment) for segment in self._call(self.stub.GetVectors, request).segments]
 
 
+    def upsert_speakers(self, collection: str, rows: Sequence[domain.SpeakerRow]) -> None:
+        speakers = [convert.speaker_row_to_proto(row) for row in rows]
+        self._call(self.stub.UpsertSpeakers, search_pb2.UpsertSpeakersRequest(collection=collection, speakers=speakers))
+
+    def delete_speakers(self, collection: str, speaker_ids: Sequence[str]) -> None:
+        request = search_pb2.DeleteSpeakersRequest(collection=collection, speaker_ids=speaker_ids)
+        self._call(self.stub.DeleteSpeakers, request)
+
+    def search_speakers(
+        self, collection: str, queries: Sequence[domain.Vector], top_k: int
+    ) -> list[list[domain.SpeakerHit]]:
+        """For each query vector, its top_k speakers (their rows' centroids), best first."""
+        request = search_pb2.SearchSpeakersRequest(
+            collection=collection, queries=[convert.vector_to_proto(query) for query in queries], top_k=top_k
+        )
+        return convert.speaker_hits_from_proto(self._call(self.stub.SearchSpeakers, request))
+
+    def get_speakers(self, collection: str, speaker_ids: Sequence[str]) -> list[domain.SpeakerRow]:
+        request = search_pb2.GetSpeakersRequest(collection=collection, speaker_ids=speaker_ids)
+        return [convert.speaker_row_from_proto(row) for row in self._call(self.stub.GetSpeakers, request).speakers]
+
+
 class MetadataClient(_Peer):
     service_name = services.METADATA.full_name
 

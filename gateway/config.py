@@ -43,7 +43,7 @@ class GatewaySettings:
     speaker_top_k: int = field(default=2, metadata={"doc": "utterance scores TOP_K_MEAN scoring averages"})
     speaker_cohort_size: int = field(default=50, metadata={"doc": "other speakers in each AS-norm cohort"})
     speaker_search_hits: int = field(
-        default=300, metadata={"doc": "clips IdentifySpeaker reads from the index (grouped by speaker)"}
+        default=64, metadata={"doc": "speakers IdentifySpeaker reads from the speaker index (at least the cohort + 1)"}
     )
     speaker_min_speech_seconds: float = field(
         default=2.0, metadata={"doc": "net speech an enrollment utterance needs (energy voice activity)"}

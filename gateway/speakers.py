@@ -1,9 +1,11 @@
 """Speakers of a speakers-purpose collection (issue #12; decisions in docs/speakers.md).
 
 A speaker is the set of the collection's READY clips whose labels.speaker is its id: enrolling is ingesting (the
-same dedupe, request_id and undo machinery), deleting a speaker deletes its clips. Identification searches the
-vector index (top-N hits grouped by speaker) and rescores only the best few speakers from their vectors, the same
-way verification and calibration score, so one threshold means the same everywhere.
+same dedupe, request_id and undo machinery), deleting a speaker deletes its clips. Each speaker also has a row in
+the search service's speaker index: the centroid of its utterances and its AS-norm enrollment cohort statistics,
+rewritten whenever its utterances change and refreshed by calibration. Identification is one search of that index
+(the top speakers and the test cohort at once); verification and calibration score the same way, so one threshold
+means the same everywhere.
 """
 
 import dataclasses
@@ -22,8 +24,8 @@ from gateway import speaker_scoring as scoring
 from gateway.core import GatewayCore, IngestRequest
 
 LIST_PAGE = 1000
-# Ids per BatchGetClips call: the metadata service's limit.
-BATCH_IDS = 1000
+# Speaker rows per speaker-index call (the search service takes up to 10,000 ids).
+ROWS_PER_CALL = 1000
 MAX_CANDIDATES = 20
 
 
@@ -35,8 +37,8 @@ class Calibrations(Protocol):
 class SpeakerSettings:
     min_speech_seconds: float = 2.0
     low_confidence_seconds: float = 3.0
-    # Clips the index returns per identification: enough to hold the top cohort of speakers.
-    search_hits: int = 300
+    # Speakers the speaker index returns per identification: at least the AS-norm cohort and the candidates.
+    search_hits: int = 64
     # UNKNOWN when the best is within this of the runner-up (in score units); 0 turns the rule off.
     min_margin: float = 0.0
     scoring_options: scoring.ScoringOptions = scoring.ScoringOptions()
@@ -155,7 +157,12 @@ class SpeakerCore:
                 "belong to one speaker only",
                 "AUDIO_ENROLLED_FOR_ANOTHER_SPEAKER",
             )
-        return self.get_speaker(collection, speaker_id), result.clip, result.duplicate
+        speaker = self._write_row(collection, speaker_id)
+        if speaker is None:  # deleted meanwhile by a concurrent DeleteSpeaker
+            raise errors.NotFound(
+                f"speaker {speaker_id!r} was deleted while this utterance was enrolled", "SPEAKER_NOT_FOUND"
+            )
+        return speaker, result.clip, result.duplicate
 
     def _check_speech(self, audio: domain.AudioInfo) -> None:
         if audio.speech_seconds <= 0:
@@ -203,7 +210,32 @@ class SpeakerCore:
         deleted = 0
         for clip in self._utterances(collection, (speaker_id,), ready_only=False):
             deleted += self.gateway.delete_clip(clip.id)
+        self._write_row(collection, speaker_id)
         return deleted
+
+    def _write_row(self, collection: str, speaker_id: str) -> Speaker | None:
+        """Make the speaker's row in the speaker index match its READY utterances (their centroid and its cohort
+        statistics; no row when it has none), and return the speaker (None when it has no utterance).
+
+        The utterances are read again after the write: an enrollment or deletion of the same speaker that ran
+        meanwhile (here or in another gateway) may have written a row from another set, so this writes again until
+        the set it wrote from is the set that stands. The last writer reads last, so the row ends as the records."""
+        written: list[int] | None = None
+        while True:
+            utterances = self._utterances(collection, (speaker_id,))
+            ids = sorted(clip.id for clip in utterances)
+            if ids == written:
+                return Speaker(collection, speaker_id, utterances) if utterances else None
+            if utterances:
+                centroid = scoring.unit(np.sum(self._clip_vectors(collection, utterances), axis=0))
+                [hits] = self.gateway.index.search_speakers(collection, [centroid.tolist()], self._hits())
+                others = [hit.score for hit in hits if hit.speaker_id != speaker_id]
+                mean, std = scoring.cohort_stats(others, self.settings.scoring_options.cohort_size)
+                row = domain.SpeakerRow(speaker_id, centroid.tolist(), mean, std)
+                self.gateway.index.upsert_speakers(collection, [row])
+            else:
+                self.gateway.index.delete_speakers(collection, [speaker_id])
+            written = ids
 
     def _utterances(self, collection: str, speakers: tuple[str, ...], ready_only: bool = True) -> list[domain.Clip]:
         found, token = [], ""
@@ -236,12 +268,12 @@ class SpeakerCore:
         options = self._options(method)
         target = self._speaker_collection(collection)
         probe = self._probe(target, query)
-        best = self._best_by_speaker(collection, probe.vector)
-        if not best:
+        [hits] = self.gateway.index.search_speakers(collection, [probe.vector.tolist()], self._hits(top_k))
+        if not hits:
             return Identification("", "NO_SPEAKERS", [], None, probe.low_confidence, probe.speech_seconds)
-        used = scoring.effective_method(options, len(best))
-        ranked = sorted(best, key=best.__getitem__, reverse=True)[: max(top_k, 2)]
-        scores = self._scores(collection, probe.vector, ranked, best, dataclasses.replace(options, method=used))
+        used = scoring.effective_method(options, len(hits))
+        ranked = hits[: max(top_k, 2)]
+        scores = self._scores(collection, probe.vector, ranked, hits, dataclasses.replace(options, method=used))
         candidates = sorted(scores.items(), key=lambda item: item[1], reverse=True)
         threshold = self._threshold(target, used, open_set=True)
         winner, top = candidates[0]
@@ -264,17 +296,18 @@ class SpeakerCore:
         rules.check_speaker_id(speaker_id)
         options = self._options(method)
         target = self._speaker_collection(collection)
-        utterances = self._utterances(collection, (speaker_id,))
-        if not utterances:
+        rows = self.gateway.index.get_speakers(collection, [speaker_id])
+        if not rows:
             raise errors.NotFound(
                 f"speaker {speaker_id!r} is not enrolled in collection {collection!r}", "SPEAKER_NOT_FOUND"
             )
         probe = self._probe(target, query)
-        best = self._best_by_speaker(collection, probe.vector)
-        used = scoring.effective_method(options, len(best | {speaker_id: 0.0}))
-        score = self._scores(
-            collection, probe.vector, [speaker_id], best, dataclasses.replace(options, method=used), utterances
+        [hits] = self.gateway.index.search_speakers(collection, [probe.vector.tolist()], self._hits())
+        claimed = domain.SpeakerHit(
+            speaker_id, float(probe.vector @ np.asarray(rows[0].vector)), rows[0].cohort_mean, rows[0].cohort_std
         )
+        used = scoring.effective_method(options, len({hit.speaker_id for hit in hits} | {speaker_id}))
+        score = self._scores(collection, probe.vector, [claimed], hits, dataclasses.replace(options, method=used))
         threshold = self._threshold(target, used)
         value = score[speaker_id]
         return Verification(value >= threshold.value, value, threshold, probe.low_confidence, probe.speech_seconds)
@@ -290,7 +323,7 @@ class SpeakerCore:
         )
         options = self._options(method)
         self._speaker_collection(collection)
-        clips = self._utterances(collection, ())
+        clips = everyone = self._utterances(collection, ())
         speakers = sorted({clip.labels.speaker for clip in clips})
         if len(speakers) > scoring.MAX_CALIBRATION_SPEAKERS:
             keep = set(np.random.default_rng(0).choice(speakers, scoring.MAX_CALIBRATION_SPEAKERS, replace=False))
@@ -301,7 +334,7 @@ class SpeakerCore:
                 f"calibration needs at least 2 enrolled speakers; collection {collection!r} has {len(speakers)}",
                 "TOO_FEW_SPEAKERS",
             )
-        vectors = np.stack(list(self._pool.map(lambda clip: self._clip_vector(collection, clip.id), clips)))
+        vectors = np.stack(self._clip_vectors(collection, clips))
         used = scoring.effective_method(options, len(speakers))
         positives, negatives, open_set = scoring.calibration_trials(
             vectors, [clip.labels.speaker for clip in clips], dataclasses.replace(options, method=used)
@@ -325,7 +358,27 @@ class SpeakerCore:
             open_set_trials=len(open_set),
         )
         stored = self.calibrations.set_calibration(collection, calibration)
+        self._refresh_cohorts(collection, sorted({clip.labels.speaker for clip in everyone}))
         return stored.calibration, len(speakers)
+
+    def _refresh_cohorts(self, collection: str, speakers: list[str]) -> None:
+        """Every speaker's enrollment cohort statistics against all the others as they are now (a row written at
+        enrollment saw only the speakers enrolled before it)."""
+        rows = [
+            row
+            for first in range(0, len(speakers), ROWS_PER_CALL)
+            for row in self.gateway.index.get_speakers(collection, speakers[first : first + ROWS_PER_CALL])
+        ]
+        if not rows:
+            return
+        centroids = np.stack([np.asarray(row.vector, dtype=np.float64) for row in rows])
+        means, stds = scoring.enrollment_cohorts(centroids, self.settings.scoring_options.cohort_size)
+        fresh = [
+            domain.SpeakerRow(row.speaker_id, row.vector, float(mean), float(std))
+            for row, mean, std in zip(rows, means, stds, strict=True)
+        ]
+        for first in range(0, len(fresh), ROWS_PER_CALL):
+            self.gateway.index.upsert_speakers(collection, fresh[first : first + ROWS_PER_CALL])
 
     # Scoring
 
@@ -355,69 +408,49 @@ class SpeakerCore:
             return _Probe(scoring.unit(vector), 0.0, False)
         raise errors.InvalidArgument("set one query: audio or vector", "QUERY_REQUIRED")
 
-    def _best_by_speaker(self, collection: str, vector: np.ndarray) -> dict[str, float]:
-        """The index's top clips for `vector`, grouped by speaker: each speaker's best clip score."""
-        return self._group(collection, self.gateway.index.search(collection, [vector.tolist()], self._hits(), *_ALL))[0]
-
-    def _hits(self) -> int:
-        return min(rules.MAX_TOP_K, self.settings.search_hits)
-
-    def _group(self, collection: str, results: list[list[domain.Hit]]) -> list[dict[str, float]]:
-        clip_ids = list({hit.clip_id for hits in results for hit in hits})
-        clips = [
-            clip
-            for first in range(0, len(clip_ids), BATCH_IDS)
-            for clip in self.gateway.catalog.batch_get_clips(clip_ids[first : first + BATCH_IDS])
-        ]
-        owners = {
-            clip.id: clip.labels.speaker
-            for clip in clips
-            if clip.state is domain.ClipState.READY and clip.labels.speaker and clip.collection == collection
-        }
-        grouped = []
-        for hits in results:
-            best: dict[str, float] = {}
-            for hit in hits:
-                owner = owners.get(hit.clip_id)
-                if owner is not None and hit.score > best.get(owner, -np.inf):
-                    best[owner] = hit.score
-            grouped.append(best)
-        return grouped
+    def _hits(self, top_k: int = 0) -> int:
+        options = self.settings.scoring_options
+        return min(rules.MAX_TOP_K, max(self.settings.search_hits, options.cohort_size + 1, top_k))
 
     def _scores(
         self,
         collection: str,
         vector: np.ndarray,
-        speakers: list[str],
-        best: dict[str, float],
+        candidates: list[domain.SpeakerHit],
+        hits: list[domain.SpeakerHit],
         options: scoring.ScoringOptions,
-        clips: list[domain.Clip] | None = None,
     ) -> dict[str, float]:
-        """Each speaker's score for the query, from its enrollment vectors (AS_NORM: normalised by both cohorts);
-        `clips`: the speakers' utterances, when the caller has them already."""
-        clips = clips if clips is not None else self._utterances(collection, tuple(speakers))
-        vectors = dict(
-            zip(
-                [c.id for c in clips], self._pool.map(lambda c: self._clip_vector(collection, c.id), clips), strict=True
+        """Each candidate's score for the query. CENTROID is the speaker index's score; AS_NORM normalises it by the
+        candidate's stored enrollment cohort and by the query's test cohort (its scores against the other speakers
+        the index returned); MAX and TOP_K_MEAN read the candidates' utterance vectors."""
+        if options.method == "AS_NORM":
+            return {
+                hit.speaker_id: scoring.as_norm(
+                    hit.score,
+                    scoring.cohort_stats(
+                        [other.score for other in hits if other.speaker_id != hit.speaker_id], options.cohort_size
+                    ),
+                    (hit.cohort_mean, hit.cohort_std),
+                )
+                for hit in candidates
+            }
+        if options.method == "CENTROID":
+            return {hit.speaker_id: hit.score for hit in candidates}
+        clips = self._utterances(collection, tuple(hit.speaker_id for hit in candidates))
+        vectors = dict(zip([c.id for c in clips], self._clip_vectors(collection, clips), strict=True))
+        return {
+            hit.speaker_id: scoring.raw_score(
+                options.method,
+                vector,
+                np.stack([vectors[c.id] for c in clips if c.labels.speaker == hit.speaker_id]),
+                options.top_k,
             )
-        )
-        enrolled = {
-            name: np.stack([vectors[c.id] for c in clips if c.labels.speaker == name])
-            for name in speakers
-            if any(c.labels.speaker == name for c in clips)
+            for hit in candidates
+            if any(c.labels.speaker == hit.speaker_id for c in clips)
         }
-        raw = {name: scoring.raw_score(options.method, vector, rows, options.top_k) for name, rows in enrolled.items()}
-        if options.method != "AS_NORM":
-            return raw
-        names = list(raw)
-        centroids = [scoring.unit(enrolled[name].sum(axis=0)).tolist() for name in names]
-        cohorts = self._group(collection, self.gateway.index.search(collection, centroids, self._hits(), *_ALL))
-        scores = {}
-        for name, cohort in zip(names, cohorts, strict=True):  # cohort: speaker -> best score
-            test = scoring.cohort_stats([s for other, s in best.items() if other != name], options.cohort_size)
-            enroll = scoring.cohort_stats([s for other, s in cohort.items() if other != name], options.cohort_size)
-            scores[name] = scoring.as_norm(raw[name], test, enroll)
-        return scores
+
+    def _clip_vectors(self, collection: str, clips: list[domain.Clip]) -> list[np.ndarray]:
+        return list(self._pool.map(lambda clip: self._clip_vector(collection, clip.id), clips))
 
     def _clip_vector(self, collection: str, clip_id: int) -> np.ndarray:
         segments = self.gateway.index.get_vectors(collection, clip_id)
@@ -437,7 +470,3 @@ class SpeakerCore:
                 "NOT_CALIBRATED",
             )
         return Threshold(default[open_set], "MODEL_DEFAULT", scoring.DEFAULT_FALSE_ACCEPT_RATE, method, open_set)
-
-
-# search() arguments after top_k: no filter, nothing excluded.
-_ALL = (domain.SearchFilter(), ())
