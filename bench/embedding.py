@@ -14,6 +14,8 @@
 
 Each round measures every path of every model once (interleaved, so a burst of load from other processes hits all
 paths alike); the table gives the median over rounds, and the load average (`uptime`) before and after each round.
+CPU ms/clip is the CPU time (every thread) of the process that embeds: this one for the in-process paths, the
+service's for the gRPC ones; beside busy processes a path's speed follows it, whatever its threads.
 With --background-load N the rounds run twice: first as the machine is ("quiet"), then beside N busy processes
 ("loaded"), each phase with its own table. Targets (quiet phase): ecapa_tdnn at most 300 ms per clip through the
 service at 1 client; throughput at 8 clients at least 0.85x the fast path in process; ge2e at most 150 ms per clip
@@ -148,30 +150,37 @@ class BackgroundLoad:
                 worker.kill()
 
 
-def _measure(calls, rounds: int, background: int) -> tuple[dict, dict]:
-    """Per model and path: clips/s and p50 ms of each round, beside `background` busy processes."""
+def _measure(calls, rounds: int, background: int) -> tuple[dict, dict, dict]:
+    """Per model and path: clips/s, p50 ms and CPU ms per clip of each round, beside `background` busy processes.
+    `calls` maps model -> path -> (measurement, CPU clock of the process that embeds)."""
     rates = {name: {path: [] for path in paths} for name, paths in calls.items()}
     p50s = {name: {path: [] for path in paths} for name, paths in calls.items()}
+    cpus = {name: {path: [] for path in paths} for name, paths in calls.items()}
     with BackgroundLoad(background):
         for round_ in range(rounds):
             before = _load()
             for name, paths in calls.items():
-                for path, call in paths.items():
+                for path, (call, cpu_clock) in paths.items():
+                    cpu_before = cpu_clock()
                     rate, latencies = call()
+                    cpus[name][path].append((cpu_clock() - cpu_before) / len(latencies) * 1000)
                     rates[name][path].append(rate)
                     p50s[name][path].append(statistics.median(latencies) * 1000)
             print(f"round {round_ + 1}: load average before {before}, after {_load()}", flush=True)
-    return rates, p50s
+    return rates, p50s, cpus
 
 
-def _table(rates, p50s) -> dict:
+def _table(rates, p50s, cpus) -> dict:
     """Prints the phase's table; returns the median clips/s per model and path."""
-    print(f"{'model':<12} {'path':<18} {'ms/clip':>8} {'clips/s':>8} {'p50 ms':>7} {'clips/s range':>14}  ratio")
+    print(
+        f"{'model':<12} {'path':<18} {'ms/clip':>8} {'CPU ms':>7} {'clips/s':>8} {'p50 ms':>7} {'clips/s range':>14}"
+        "  ratio"
+    )
     medians = {}
     for name, paths in rates.items():
         median = medians[name] = {path: statistics.median(values) for path, values in paths.items()}
         for path, values in paths.items():
-            rate, p50 = median[path], statistics.median(p50s[name][path])
+            rate, p50, cpu = median[path], statistics.median(p50s[name][path]), statistics.median(cpus[name][path])
             if path == "eager":
                 ratio = "1.00x (reference)"
             elif path == "fast, in process":
@@ -181,7 +190,10 @@ def _table(rates, p50s) -> dict:
             else:
                 ratio = f"{rate / median['fast, in process']:.2f}x in process"
             low, high = min(values), max(values)
-            print(f"{name:<12} {path:<18} {1000 / rate:8.0f} {rate:8.2f} {p50:7.0f} {low:6.2f}-{high:<7.2f}  {ratio}")
+            print(
+                f"{name:<12} {path:<18} {1000 / rate:8.0f} {cpu:7.0f} {rate:8.2f} {p50:7.0f} {low:6.2f}-{high:<7.2f}"
+                f"  {ratio}"
+            )
     return medians
 
 
@@ -266,7 +278,7 @@ def main() -> None:
         fast = paddlespeech.MODELS[name](store, args.threads, fast=True)  # exports the graph (cached) first
         if not fast._predictor:
             raise SystemExit(f"{name}: the fast path did not build; see the log above")
-        print(f"{name}: fast path on Paddle Inference's {fast.engine_used} engine")
+        print(f"{name}: fast path on the {fast.engine_used} engine")
         clip = synth.generate("vowel", 1, CLIP_SECONDS, eager.sample_rate)
         models[name] = ({"eager": eager, "fast, in process": fast}, clip)
     # The service loads from model_dir with the published registry; random archives differ only in md5, which
@@ -286,14 +298,16 @@ def main() -> None:
             cosines["over gRPC"] = float(reference @ served)
             print(f"{name}: cosine to {first}: " + ", ".join(f"{k} {v:.6f}" for k, v in cosines.items()))
             calls[name] = {
-                path: lambda m=model, c=clip: _sequential(lambda: m.embed_batch([c]), args.seconds)
+                path: (lambda m=model, c=clip: _sequential(lambda: m.embed_batch([c]), args.seconds), time.process_time)
                 for path, model in local.items()
             }
-            calls[name]["gRPC, 1 client"] = lambda r=request: _sequential(
-                lambda: service.stub.EmbedAudio(r, timeout=300), args.seconds
+            calls[name]["gRPC, 1 client"] = (
+                lambda r=request: _sequential(lambda: service.stub.EmbedAudio(r, timeout=300), args.seconds),
+                service.cpu_seconds,
             )
-            calls[name]["gRPC, 8 clients"] = lambda r=request: _concurrent(
-                lambda: service.stub.EmbedAudio(r, timeout=300), 8, args.seconds
+            calls[name]["gRPC, 8 clients"] = (
+                lambda r=request: _concurrent(lambda: service.stub.EmbedAudio(r, timeout=300), 8, args.seconds),
+                service.cpu_seconds,
             )
             for _ in range(2):  # warm-up: first calls build kernels and caches
                 for model in local.values():
@@ -301,20 +315,20 @@ def main() -> None:
                 service.stub.EmbedAudio(request, timeout=120)
 
         print("\nquiet phase: the machine as it is", flush=True)
-        quiet_rates, quiet_p50s = _measure(calls, args.rounds, 0)
-        loaded_rates = loaded_p50s = None
+        quiet_phase = _measure(calls, args.rounds, 0)
+        loaded_phase = None
         if args.background_load:
             print(f"\nloaded phase: beside {args.background_load} busy processes", flush=True)
-            loaded_rates, loaded_p50s = _measure(calls, args.rounds, args.background_load)
+            loaded_phase = _measure(calls, args.rounds, args.background_load)
     finally:
         service.stop()
 
     print("\nquiet phase")
-    quiet = _table(quiet_rates, quiet_p50s)
+    quiet = _table(*quiet_phase)
     loaded = None
-    if loaded_rates is not None:
+    if loaded_phase is not None:
         print(f"\nloaded phase: beside {args.background_load} busy processes")
-        loaded = _table(loaded_rates, loaded_p50s)
+        loaded = _table(*loaded_phase)
     print()
     for verdict in _verdicts(quiet, loaded, args.background_load):
         print(verdict)

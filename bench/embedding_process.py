@@ -33,6 +33,12 @@ class EmbeddingProcess:
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", -1)])
         self.stub = pb2_grpc.EmbeddingServiceStub(self.channel)
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds (user + system, every thread) the service has used so far."""
+        stat = pathlib.Path(f"/proc/{self.process.pid}/stat").read_text()
+        user, system = stat.rsplit(")", 1)[1].split()[11:13]
+        return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.channel.close()
         self.process.terminate()

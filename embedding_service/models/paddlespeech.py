@@ -129,7 +129,7 @@ class PaddleSpeechModel(EmbeddingModel):
         self._worker: ThreadPoolExecutor | None = None
         self._network = None
         self._predictor = None
-        self.engine_used = ""  # the fast path's engine once built (self.engine, or "paddle" after a fallback)
+        self.engine_used = ""  # the fast path's engine once built (ECAPA: "openvino"; "paddle" after a fallback)
         self._reason = ""
         try:
             folder = store.require(self.name)
@@ -145,7 +145,7 @@ class PaddleSpeechModel(EmbeddingModel):
                 except Exception:  # the eager network serves the same vectors, only slower
                     log.exception("model %s: Paddle Inference export failed; serving the eager network", self.name)
             self._worker = ThreadPoolExecutor(1, f"{self.name}-forward", initializer=set_threads, initargs=(threads,))
-            mode = f" (Paddle Inference, {self.engine_used})" if self._predictor else ""
+            mode = f" (fast path: {self.engine_used})" if self._predictor else ""
             log.info("model %s loaded from %s%s", self.name, folder, mode)
         except weights.WeightsError as error:
             self._reason = error.message
@@ -203,15 +203,11 @@ class PaddleSpeechModel(EmbeddingModel):
 
     # The static graph's input: (batch, ...) with the time axis free.
     input_shape: tuple = ()
-    # The predictor's CPU engine, chosen per model by measurement (bench/embedding.py): "onednn" (oneDNN kernels),
-    # "paddle" (Paddle's own kernels: im2col + MKL gemm) or "openvino" (the graph compiled by OpenVINO, float32;
-    # Paddle Inference carries it). An engine that fails to build falls back to Paddle's own kernels.
+    # The predictor's CPU engine, chosen per model by measurement (bench/embedding.py): "onednn" (oneDNN kernels) or
+    # "paddle" (Paddle's own kernels: im2col + MKL gemm). An engine that fails to build falls back to Paddle's own.
     engine = "onednn"
-    # Bumped when an export layer changes, so exports cached by an older version are not reused.
+    # Bumped when the export changes, so exports cached by an older version are not reused.
     export_version = 1
-
-    def _export_layer(self):
-        return self._network
 
     def _fast_predictor(self, folder):
         """A Paddle Inference predictor over the network exported to a static graph (cached beside the weights,
@@ -224,7 +220,7 @@ class PaddleSpeechModel(EmbeddingModel):
             spec = [paddle.static.InputSpec(list(self.input_shape), "float32", "feats")]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                static = paddle.jit.to_static(self._export_layer(), input_spec=spec, full_graph=True)
+                static = paddle.jit.to_static(self._network, input_spec=spec, full_graph=True)
                 paddle.jit.save(static, str(prefix))
         graph = next(path for path in prefix.parent.iterdir() if path.suffix in (".json", ".pdmodel"))
         self.engine_used = self.engine
@@ -255,9 +251,6 @@ class PaddleSpeechModel(EmbeddingModel):
             config.enable_mkldnn()
         else:
             config.disable_mkldnn()  # Paddle 3 turns oneDNN on by default for CPU predictors
-        if engine == "openvino":
-            # Float32 asked for explicitly: on CPUs with bf16 units OpenVINO would otherwise infer in bf16.
-            config.enable_openvino_engine(paddle.inference.PrecisionType.Float32)
         config.set_cpu_math_library_num_threads(self._threads or os.cpu_count() or 1)
         return config
 
@@ -322,145 +315,13 @@ class EcapaTdnnModel(PaddleSpeechModel):
     def _run(self, paddle, inputs):
         return self._network(inputs, paddle.ones([inputs.shape[0]]))
 
-    input_shape = (None, 80, None)
-    # Measured on the inference layer below (2 cores, 5-s clips): Paddle's own kernels ~290 ms, oneDNN ~780 ms.
-    # OpenVINO fuses each conv with its bias, ReLU and batch norm (Paddle's kernels make a pass over the activations
-    # for each, plus an im2col copy per dilated conv). Beside other busy processes (load average 11-12, one process
-    # per engine, calls interleaved) a 5-s clip took 3.5 s (890 ms of CPU) on OpenVINO, 4.0 s (967 ms) on Paddle's
-    # kernels, 6.3 s (1304 ms) in eager mode; vectors the same (max |diff| 2e-5). See docs/models.md.
-    engine = "openvino"
-    export_version = 2
+    def _fast_predictor(self, folder):
+        """The network rebuilt as an OpenVINO graph from its weights (ecapa_openvino: why, measured)."""
+        from embedding_service.models import ecapa_openvino
 
-    def _export_layer(self):
-        if not self._network.asp.global_context:
-            raise weights.WeightsError("the fast path needs global_context=True (the published model's)")
-        return _ecapa_inference_layer(self._network)
-
-
-def _ecapa_inference_layer(network):
-    """The ECAPA-TDNN backbone as the executor calls it (every utterance at full length), computed cheaper.
-
-    The same arithmetic as PaddleSpeech's EcapaTdnn.forward(feats, lengths=ones), rearranged for a static graph:
-    - (N, C, 1, T) layout throughout, so each Conv1D is one conv2d (no unsqueeze/squeeze around every conv);
-    - no pad op for kernel-1 convs (their "same" padding is zero; PaddleSpeech pads by 0 anyway, a full copy);
-    - all-ones length masks dropped (they multiply by 1 and divide by T);
-    - the attention's first 1x1 conv over concat(x, tile(mean), tile(std)) split into W_x @ x plus
-      W_mean @ mean + W_std @ std, broadcast over time (a third of the FLOPs, no tiled copies);
-    - pow(2) as a product.
-    Parameters are copied into the layer in their 4-D shapes. Vectors match the eager network (tested).
-    """
-    paddle = _paddle()
-    F = paddle.nn.functional
-
-    class EcapaInference(paddle.nn.Layer):
-        def __init__(self):
-            super().__init__()
-            self._count = 0
-            self.first = self._tdnn(network.blocks[0])
-            self.res2 = [
-                {
-                    "tdnn1": self._tdnn(block.tdnn1),
-                    "blocks": [self._tdnn(inner) for inner in block.res2net_block.blocks],
-                    "scale": block.res2net_block.scale,
-                    "tdnn2": self._tdnn(block.tdnn2),
-                    "se1": self._conv(block.se_block.conv1),
-                    "se2": self._conv(block.se_block.conv2),
-                    "shortcut": self._conv(block.shortcut) if block.shortcut else None,
-                }
-                for block in network.blocks[1:]
-            ]
-            self.mfa = self._tdnn(network.mfa)
-            asp = network.asp
-            self.eps = asp.eps
-            channels = network.channels[-1]
-            weight = asp.tdnn.conv.conv.weight.numpy()[:, :, None, :]  # (attention, 3 * channels, 1, 1)
-            self.att_x = self._param(weight[:, :channels])
-            self.att_mean = self._param(weight[:, channels : 2 * channels])
-            self.att_std = self._param(weight[:, 2 * channels :])
-            self.att_bias = self._param(asp.tdnn.conv.conv.bias.numpy().reshape(1, -1, 1, 1))
-            self.att_bn = self._bn(asp.tdnn.norm.norm)
-            self.att_conv = self._conv(asp.conv)
-            self.asp_bn = self._bn(network.asp_bn.norm)
-            self.fc = self._conv(network.fc)
-            self.emb_size = network.emb_size
-
-        def _param(self, value):
-            value = np.ascontiguousarray(value, dtype=np.float32)
-            parameter = self.create_parameter(
-                list(value.shape), dtype="float32", default_initializer=paddle.nn.initializer.Assign(value)
-            )
-            self._count += 1
-            self.add_parameter(f"p{self._count}", parameter)
-            return parameter
-
-        def _conv(self, layer):
-            conv = layer.conv
-            if layer.stride != 1 or layer.padding != "same" or conv._groups != 1:
-                raise weights.WeightsError(f"unexpected Conv1d {layer}: the fast path handles stride 1, same, 1 group")
-            return {
-                "weight": self._param(conv.weight.numpy()[:, :, None, :]),  # (out, in, 1, kernel)
-                "bias": self._param(conv.bias.numpy()) if conv.bias is not None else None,
-                "pad": layer.dilation * (layer.kernel_size - 1) // 2,
-                "dilation": layer.dilation,
-                "mode": layer.padding_mode,
-            }
-
-        def _bn(self, norm):
-            return {
-                "mean": self._param(norm._mean.numpy()),
-                "variance": self._param(norm._variance.numpy()),
-                "weight": self._param(norm.weight.numpy()),
-                "bias": self._param(norm.bias.numpy()),
-                "eps": norm._epsilon,
-            }
-
-        def _tdnn(self, block):
-            return {"conv": self._conv(block.conv), "bn": self._bn(block.norm.norm)}
-
-        @staticmethod
-        def conv(c, x):
-            if c["pad"]:
-                x = F.pad(x, [c["pad"], c["pad"], 0, 0], mode=c["mode"], data_format="NCHW")
-            return F.conv2d(x, c["weight"], c["bias"], dilation=(1, c["dilation"]))
-
-        @staticmethod
-        def bn(n, x):
-            return F.batch_norm(x, n["mean"], n["variance"], n["weight"], n["bias"], training=False, epsilon=n["eps"])
-
-        def tdnn(self, t, x):  # TDNNBlock: conv -> relu -> batch norm
-            return self.bn(t["bn"], F.relu(self.conv(t["conv"], x)))
-
-        def forward(self, feats):
-            x = self.tdnn(self.first, feats.unsqueeze(2))
-            outputs = []
-            for block in self.res2:  # SERes2NetBlock
-                residual = self.conv(block["shortcut"], x) if block["shortcut"] else x
-                h = self.tdnn(block["tdnn1"], x)
-                chunks = paddle.chunk(h, block["scale"], axis=1)
-                ys, y = [chunks[0]], None
-                for i in range(1, block["scale"]):
-                    y = self.tdnn(block["blocks"][i - 1], chunks[i] if i == 1 else chunks[i] + y)
-                    ys.append(y)
-                h = self.tdnn(block["tdnn2"], paddle.concat(ys, axis=1))
-                s = F.relu(self.conv(block["se1"], h.mean(axis=3, keepdim=True)))
-                x = F.sigmoid(self.conv(block["se2"], s)) * h + residual
-                outputs.append(x)
-            x = self.tdnn(self.mfa, paddle.concat(outputs, axis=1))
-            # AttentiveStatisticsPooling with global context, every frame valid.
-            mean = x.mean(axis=3, keepdim=True)
-            centred = x - mean
-            std = paddle.sqrt((centred * centred).mean(axis=3, keepdim=True).clip(min=self.eps))
-            context = F.conv2d(mean, self.att_mean) + F.conv2d(std, self.att_std) + self.att_bias
-            attention = F.conv2d(x, self.att_x) + context
-            attention = paddle.tanh(self.bn(self.att_bn, F.relu(attention)))
-            attention = F.softmax(self.conv(self.att_conv, attention), axis=3)
-            mean = (attention * x).sum(axis=3, keepdim=True)
-            centred = x - mean
-            std = paddle.sqrt((attention * centred * centred).sum(axis=3, keepdim=True).clip(min=self.eps))
-            pooled = self.bn(self.asp_bn, paddle.concat([mean, std], axis=1))
-            return self.conv(self.fc, pooled).reshape([-1, self.emb_size])
-
-    return EcapaInference()
+        predictor = ecapa_openvino.compile_ecapa(self._network, self._threads)
+        self.engine_used = "openvino"
+        return predictor
 
 
 class PannsModel(PaddleSpeechModel):
