@@ -61,6 +61,7 @@ class ImportIndex(Protocol):
 class ImportCatalog(Protocol):
     def get_collection(self, name: str) -> domain.Collection: ...
     def find_by_content_hash(self, collection: str, content_sha256: str) -> domain.Clip: ...
+    def count_clips(self, collection: str) -> dict[str, int]: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +118,8 @@ class ImportRun:
         self.lost = threading.Event()  # another gateway holds the job: write nothing more
         self.folder = pathlib.Path(job.path)  # resolved below the import roots again by each run
         self._write_error: errors.AudioSearchError | None = None
+        self._look_up: bool | None = None  # see _duplicates_possible; None until the run's first file
+        self._look_up_guard = threading.Lock()
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -264,12 +267,26 @@ class ImportRun:
         return _Prepared(file, draft=draft, segments=segments)
 
     def _existing(self, collection: str, digest: str) -> domain.Clip | None:
+        if not self._duplicates_possible(collection):
+            return None
         try:
             return self._retry(lambda: self.catalog.find_by_content_hash(collection, digest), self.stop)
         except errors.NotFound as error:
             if error.reason == "COLLECTION_NOT_FOUND":
                 raise
             return None
+
+    def _duplicates_possible(self, collection: str) -> bool:
+        """Whether looking a file's content up before its embed may find it: not while the collection held no READY
+        clip when this run began and none of the run's files has turned out a duplicate. The lookup only saves the
+        embeds of duplicates (create_clips finds them anyway, after their embed): a call per file into an empty
+        collection, say a library's first import, would find nothing, at the cost of about a third of a light
+        model's CPU time per file."""
+        with self._look_up_guard:
+            if self._look_up is None:
+                counts = self._retry(lambda: self.catalog.count_clips(collection), self.stop)
+                self._look_up = counts.get(domain.ClipState.READY.value, 0) > 0
+            return self._look_up
 
     def _write_loop(self, collection: domain.Collection, results: queue.SimpleQueue, slots: threading.Semaphore):
         """Writes in listing order (the first of two files with the same audio is the one ADDED, as in a sequential
@@ -331,6 +348,8 @@ class ImportRun:
                 completed.append(CompletedFile(item.file.ordinal, FileOutcome.FAILED, error=error))
                 continue
             outcome = FileOutcome.ADDED if ours else FileOutcome.DUPLICATE
+            if not ours:
+                self._look_up = True  # duplicates are about: look the next files up before their embeds
             if not ours and clip.state is domain.ClipState.READY:
                 completed.append(CompletedFile(item.file.ordinal, outcome, clip.id))
                 continue

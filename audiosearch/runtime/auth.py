@@ -73,7 +73,8 @@ _METHODS_BY_ROLE: dict[str, list[str]] = {
     "admin": [
         *_full_methods(services.GATEWAY, "CreateCollection", "DropCollection", "Reconcile", "CalibrateRecordings"),
         *_full_methods(services.SPEAKERS, "CalibrateSpeakers"),
-        *_full_methods(services.SEARCH, "EnsureCollection", "DropCollection"),
+        *_full_methods(services.SEARCH, "EnsureCollection", "DropCollection", "SwitchCollection"),
+        *_full_methods(services.IMPORT_JOBS, "RebuildCollection"),
         *_full_methods(services.METADATA, "CreateCollection", "DeleteCollection", "SetCalibration"),
     ],
 }

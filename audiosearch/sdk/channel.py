@@ -47,7 +47,15 @@ RETRYABLE_METHODS: dict[str, tuple[str, ...]] = dict(
         # The gateway's peers.
         _methods(services.EMBEDDING, "ListModels", "EmbedAudio", "StreamEmbedAudio"),
         _methods(
-            services.SEARCH, "EnsureCollection", "Upsert", "Delete", "Search", "Count", "GetVectors", "ListClipIds"
+            services.SEARCH,
+            "EnsureCollection",
+            "Upsert",
+            "Delete",
+            "Search",
+            "Count",
+            "GetVectors",
+            "ListClipIds",
+            "SwitchCollection",
         ),
         _methods(
             services.METADATA,
@@ -81,6 +89,7 @@ RETRYABLE_METHODS: dict[str, tuple[str, ...]] = dict(
             "ListImportJobs",
             "CancelImportJob",
             "ListImportJobFailures",
+            "RebuildCollection",
         ),
         _methods(services.IMPORT_JOB_RECORDS, *(method.name for method in services.IMPORT_JOB_RECORDS.methods)),
     ]

@@ -111,6 +111,35 @@ def test_an_import_job_runs_by_itself_and_its_counts_add_up(jobs_root, gateway, 
     assert job.id in [item.id for item in jobs_gateway.list_import_jobs()]
 
 
+def test_a_job_looks_contents_up_before_embedding_only_where_it_may_find_them(
+    stack, jobs_root, jobs_gateway, new_collection, monkeypatch
+):
+    """Into an empty collection a lookup per file would find nothing (create_clips dedupes after the embed anyway);
+    into one that holds the files already, each is found before its embed and none is embedded again."""
+    calls = {"embed": 0, "lookup": 0}
+
+    def counted(name, method):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return method(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(stack.embedding_core, "embed", counted("embed", stack.embedding_core.embed))
+    lookup = counted("lookup", stack.metadata_core.find_by_content_hash)
+    monkeypatch.setattr(stack.metadata_core, "find_by_content_hash", lookup)
+    collection = new_collection("jobs")
+    make_folder(jobs_root / "looked_up", 10)
+
+    first = last(jobs_gateway.watch_import_job(jobs_gateway.create_import_job(collection, "looked_up").id))
+    assert (first.state, first.files_added) == (State.IMPORT_JOB_STATE_SUCCEEDED, 10)
+    assert calls == {"embed": 10, "lookup": 0}
+
+    again = last(jobs_gateway.watch_import_job(jobs_gateway.create_import_job(collection, "looked_up").id))
+    assert (again.state, again.files_duplicate, again.files_added) == (State.IMPORT_JOB_STATE_SUCCEEDED, 10, 0)
+    assert calls == {"embed": 10, "lookup": 10}
+
+
 def test_bad_import_jobs_are_refused_with_a_reason_and_create_nothing(stack, jobs_root, jobs_stub, new_collection):
     collection = new_collection("jobs")
     (jobs_root / "a_file.wav").write_bytes(clip_bytes(1))
