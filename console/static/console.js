@@ -7,7 +7,11 @@ const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 // The bearer token lives in this tab only (sessionStorage); the console server never stores it.
 const tokenInput = $("#token");
 tokenInput.value = sessionStorage.getItem("audiosearch-token") || "";
-tokenInput.addEventListener("change", () => sessionStorage.setItem("audiosearch-token", tokenInput.value.trim()));
+tokenInput.addEventListener("change", () => {
+  if (tokenInput.value.trim() === (sessionStorage.getItem("audiosearch-token") || "")) return;
+  sessionStorage.setItem("audiosearch-token", tokenInput.value.trim());
+  startConsole(); // what a missing token refused, again
+});
 const authHeaders = () => (tokenInput.value.trim() ? { Authorization: `Bearer ${tokenInput.value.trim()}` } : {});
 
 class ApiError extends Error {
@@ -91,9 +95,10 @@ function guarded(action) {
   };
 }
 
-const el = (tag, props = {}, ...children) => {
+const el = (tag, { dataset = {}, ...props } = {}, ...children) => {
   const node = document.createElement(tag);
   Object.assign(node, props);
+  Object.assign(node.dataset, dataset);
   node.append(...children.filter((child) => child !== null && child !== undefined));
   return node;
 };
@@ -179,9 +184,13 @@ async function refreshCollections() {
 
 async function loadModels() {
   const models = (await rpc("GatewayService", "ListModels")).models || [];
-  $("#create-collection [name=model]").append(
+  const choice = $("#create-collection [name=model]");
+  const chosen = choice.value;
+  choice.replaceChildren(choice.options[0]);
+  choice.append(
     ...models.map((m) => el("option", { value: m.name, disabled: !m.available, textContent: `${m.name} (${m.dimension || "?"}-d)${m.available ? "" : ": unavailable"}` })),
   );
+  choice.value = chosen;
 }
 
 $("#create-collection").addEventListener(
@@ -566,9 +575,10 @@ async function route() {
   if (name === "jobs") await refreshJobs();
 }
 
-window.addEventListener("hashchange", guarded(route));
-guarded(async () => {
+const startConsole = guarded(async () => {
   await loadModels();
   await route();
   document.body.dataset.ready = "true"; // the browser tests wait for this
-})();
+});
+window.addEventListener("hashchange", guarded(route));
+startConsole();
