@@ -135,10 +135,10 @@ def cmd_jobs(args) -> int:
             return 0
         rows = [
             [j.id, state_name(j), j.collection, f"{j.files_done}/{j.files_found}", j.files_added, j.files_duplicate,
-             j.files_failed, f"{j.files_per_second:.1f}", j.holder or "-", j.path]
+             j.files_failed, f"{j.files_per_second:.1f}", j.holder or "-", j.path or f"rebuild: {j.rebuild.model}"]
             for j in jobs
         ]  # fmt: skip
-        headers = ["id", "state", "collection", "done", "added", "dup", "failed", "files/s", "holder", "folder"]
+        headers = ["id", "state", "collection", "done", "added", "dup", "failed", "files/s", "holder", "source"]
         print_table(headers, rows)
         return 0
     if args.action == "watch":
