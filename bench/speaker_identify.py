@@ -128,7 +128,7 @@ def main() -> int:
             started = time.perf_counter()
             client.identify_speaker("bench_speakers", audio=audio)
             identify_ms.append((time.perf_counter() - started) * 1000)
-            vector = list(embedded.embeddings[0].vector.values)
+            vector = np.mean([embedding.vector for embedding in embedded.embeddings], axis=0).tolist()
             started = time.perf_counter()
             client.identify_speaker("bench_speakers", vector=vector)
             by_vector_ms.append((time.perf_counter() - started) * 1000)

@@ -22,6 +22,7 @@ from audiosearch.sdk import errors
 from audiosearch.sdk.errors import SettingsError
 from gateway import speaker_scoring as scoring
 from gateway.core import GatewayCore, IngestRequest
+from gateway.locks import NamedLocks
 
 LIST_PAGE = 1000
 # Speaker rows per speaker-index call (the search service takes up to 10,000 ids).
@@ -131,6 +132,9 @@ class SpeakerCore:
         self.calibrations = calibrations
         self.settings = settings
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="speaker-vectors")
+        # Speaker-row writes of one collection, so that a row read to refresh its statistics is not written back
+        # over a newer one (in this gateway; across gateways, calibration refreshes every row).
+        self._rows = NamedLocks()
 
     # Enrollment and the speaker resource
 
@@ -227,15 +231,50 @@ class SpeakerCore:
             if ids == written:
                 return Speaker(collection, speaker_id, utterances) if utterances else None
             if utterances:
-                centroid = scoring.unit(np.sum(self._clip_vectors(collection, utterances), axis=0))
-                [hits] = self.gateway.index.search_speakers(collection, [centroid.tolist()], self._hits())
-                others = [hit.score for hit in hits if hit.speaker_id != speaker_id]
-                mean, std = scoring.cohort_stats(others, self.settings.scoring_options.cohort_size)
-                row = domain.SpeakerRow(speaker_id, centroid.tolist(), mean, std)
-                self.gateway.index.upsert_speakers(collection, [row])
+                centroid = scoring.unit(np.sum(self._clip_vectors(collection, utterances), axis=0)).tolist()
+                [hits] = self.gateway.index.search_speakers(collection, [centroid], self._hits())
+                row = domain.SpeakerRow(speaker_id, centroid, *self._cohort(speaker_id, hits))
+                with self._rows.hold(collection):
+                    self.gateway.index.upsert_speakers(collection, [row])
+                self._refresh_neighbours(collection, [hit.speaker_id for hit in hits if hit.speaker_id != speaker_id])
             else:
-                self.gateway.index.delete_speakers(collection, [speaker_id])
+                with self._rows.hold(collection):
+                    self.gateway.index.delete_speakers(collection, [speaker_id])
             written = ids
+
+    def _cohort(self, speaker_id: str, hits: list[domain.SpeakerHit]) -> tuple[float, float]:
+        """A speaker's enrollment cohort statistics from its centroid's hits in the speaker index."""
+        others = [hit.score for hit in hits if hit.speaker_id != speaker_id]
+        return scoring.cohort_stats(others, self.settings.scoring_options.cohort_size)
+
+    def _refresh_neighbours(self, collection: str, speakers: list[str]) -> None:
+        """The cohort statistics of the speakers nearest a new or changed one, which it may have entered or left
+        (all of them while the collection is smaller than a cohort). A neighbour deleted meanwhile, its row read
+        before its deletion, is deleted again: no row outlives its speaker's utterances."""
+        speakers = speakers[: self.settings.scoring_options.cohort_size]
+        if not speakers:
+            return
+        with self._rows.hold(collection):
+            rows = self.gateway.index.get_speakers(collection, speakers)
+            fresh = []
+            for first in range(0, len(rows), rules.MAX_QUERY_VECTORS):
+                batch = rows[first : first + rules.MAX_QUERY_VECTORS]
+                found = self.gateway.index.search_speakers(collection, [row.vector for row in batch], self._hits())
+                fresh += [
+                    domain.SpeakerRow(row.speaker_id, row.vector, *self._cohort(row.speaker_id, hits))
+                    for row, hits in zip(batch, found, strict=True)
+                ]
+            self.gateway.index.upsert_speakers(collection, fresh)
+        self._forget_deleted(collection, fresh, self._utterances(collection, tuple(speakers)))
+
+    def _forget_deleted(self, collection: str, written: list[domain.SpeakerRow], utterances: list[domain.Clip]) -> None:
+        """Rows just rewritten from what the index held, read again against the records (`utterances`, read after the
+        write): a speaker deleted meanwhile, its row read before its deletion, loses it again."""
+        enrolled = {clip.labels.speaker for clip in utterances}
+        gone = [row.speaker_id for row in written if row.speaker_id not in enrolled]
+        if gone:
+            with self._rows.hold(collection):
+                self.gateway.index.delete_speakers(collection, gone)
 
     def _utterances(self, collection: str, speakers: tuple[str, ...], ready_only: bool = True) -> list[domain.Clip]:
         found, token = [], ""
@@ -364,21 +403,23 @@ class SpeakerCore:
     def _refresh_cohorts(self, collection: str, speakers: list[str]) -> None:
         """Every speaker's enrollment cohort statistics against all the others as they are now (a row written at
         enrollment saw only the speakers enrolled before it)."""
-        rows = [
-            row
-            for first in range(0, len(speakers), ROWS_PER_CALL)
-            for row in self.gateway.index.get_speakers(collection, speakers[first : first + ROWS_PER_CALL])
-        ]
-        if not rows:
-            return
-        centroids = np.stack([np.asarray(row.vector, dtype=np.float64) for row in rows])
-        means, stds = scoring.enrollment_cohorts(centroids, self.settings.scoring_options.cohort_size)
-        fresh = [
-            domain.SpeakerRow(row.speaker_id, row.vector, float(mean), float(std))
-            for row, mean, std in zip(rows, means, stds, strict=True)
-        ]
-        for first in range(0, len(fresh), ROWS_PER_CALL):
-            self.gateway.index.upsert_speakers(collection, fresh[first : first + ROWS_PER_CALL])
+        with self._rows.hold(collection):
+            rows = [
+                row
+                for first in range(0, len(speakers), ROWS_PER_CALL)
+                for row in self.gateway.index.get_speakers(collection, speakers[first : first + ROWS_PER_CALL])
+            ]
+            if not rows:
+                return
+            centroids = np.stack([np.asarray(row.vector, dtype=np.float64) for row in rows])
+            means, stds = scoring.enrollment_cohorts(centroids, self.settings.scoring_options.cohort_size)
+            fresh = [
+                domain.SpeakerRow(row.speaker_id, row.vector, float(mean), float(std))
+                for row, mean, std in zip(rows, means, stds, strict=True)
+            ]
+            for first in range(0, len(fresh), ROWS_PER_CALL):
+                self.gateway.index.upsert_speakers(collection, fresh[first : first + ROWS_PER_CALL])
+        self._forget_deleted(collection, fresh, self._utterances(collection, ()))
 
     # Scoring
 

@@ -4,6 +4,8 @@ verify, calibrate and delete flows, and bad input refused with a precise code, l
 Synthetic voices: a speaker is a formant voice (synth's vowel class) of one seed; its utterances are that voice at
 different lengths (distinct files, the same voice)."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import grpc
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from audiosearch.gateway.v1 import speaker_service_pb2_grpc as spb2_grpc
 from audiosearch.tools import synth
 from audiosearch.tools.cli.main import main as cli
 from gateway import server as gateway_server
+from gateway import speaker_scoring as scoring
 
 from gateway_support import MIB, TIMEOUT, close_core, footprint, gateway_settings, rpc_error, start
 
@@ -139,6 +142,7 @@ def test_delete_speaker_leaves_no_record_and_no_vector(stack, speakers_api):
         for seconds in (3.0, 3.5, 4.0):
             enroll(speakers_api, "forget", f"p{seed}", voice(seed, seconds))
     assert footprint(stack.gateway, "forget") == (6, 6, 0, 6)
+    assert {row.speaker_id for row in stack.search_core.get_speakers("forget", ["p20", "p21"])} == {"p20", "p21"}
 
     request = spb2.DeleteSpeakerRequest(collection="forget", speaker_id="p20")
     assert speakers_api.DeleteSpeaker(request, timeout=TIMEOUT).deleted_utterances == 3
@@ -146,6 +150,12 @@ def test_delete_speaker_leaves_no_record_and_no_vector(stack, speakers_api):
     counted = stack.search_core.count("forget")  # in the index itself
     assert (counted.vectors, counted.clips) == (3, 3)
     assert {c.labels.speaker for c in stack.metadata_core.list_clips("forget")[0]} == {"p21"}
+    # The speaker index holds no row of p20 (its centroid), and identification never finds it.
+    assert [row.speaker_id for row in stack.search_core.get_speakers("forget", ["p20", "p21"])] == ["p21"]
+    found = speakers_api.IdentifySpeaker(
+        spb2.IdentifySpeakerRequest(collection="forget", audio=voice(20, 3.0)), timeout=TIMEOUT
+    )
+    assert [c.speaker_id for c in found.candidates] == ["p21"]
     with rpc_error(grpc.StatusCode.NOT_FOUND, "SPEAKER_NOT_FOUND"):
         speakers_api.GetSpeaker(spb2.GetSpeakerRequest(collection="forget", speaker_id="p20"), timeout=TIMEOUT)
     assert speakers_api.DeleteSpeaker(request, timeout=TIMEOUT).deleted_utterances == 0  # idempotent
@@ -267,3 +277,60 @@ def test_best_too_close_to_the_runner_up_is_unknown(stack, voices, tmp_path):
         channel.close()
         running.stop(0)
         close_core(core)
+
+
+def centroid(stack, collection: str, speaker_id: str) -> tuple[int, np.ndarray]:
+    """How many utterances the speaker has, and their centroid, from the stores."""
+    clips = [c for c in stack.metadata_core.list_clips(collection)[0] if c.labels.speaker == speaker_id]
+    vectors = [np.mean([s.vector for s in stack.search_core.get_vectors(collection, c.id)], axis=0) for c in clips]
+    return len(clips), scoring.unit(np.sum([scoring.unit(v) for v in vectors], axis=0))
+
+
+def test_speaker_rows_follow_concurrent_enrollments_and_deletions(stack, speakers_api):
+    """Each speaker's row is the centroid of the utterances that stand, however enrollments and deletions of one
+    speaker interleave; calibration leaves every row's cohort statistics as computed over all the centroids."""
+    stack.gateway.CreateCollection(pb2.CreateCollectionRequest(name="crowd", purpose=Purpose.PURPOSE_SPEAKERS))
+    for seed in range(80, 92):
+        enroll(speakers_api, "crowd", f"c{seed}", voice(seed, 3.0))
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda n: enroll(speakers_api, "crowd", "many", voice(95, 3.0 + n / 10)), range(6)))
+    [row] = stack.search_core.get_speakers("crowd", ["many"])
+    count, expected = centroid(stack, "crowd", "many")
+    assert count == 6 and np.allclose(row.vector, expected, atol=1e-5)
+
+    def delete(_):
+        return speakers_api.DeleteSpeaker(spb2.DeleteSpeakerRequest(collection="crowd", speaker_id="gone"))
+
+    def enroll_gone(n):
+        try:
+            enroll(speakers_api, "crowd", "gone", voice(96, 3.0 + n / 10))
+        except grpc.RpcError as error:  # deleted between its ingest and its row
+            assert error.code() == grpc.StatusCode.NOT_FOUND
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda n: (delete if n % 2 else enroll_gone)(n), range(8)))
+    rows = stack.search_core.get_speakers("crowd", ["gone"])
+    count, expected = centroid(stack, "crowd", "gone")
+    assert bool(rows) == bool(count)  # a row exactly while utterances remain
+    if rows:
+        assert np.allclose(rows[0].vector, expected, atol=1e-5)
+
+    speakers_api.CalibrateSpeakers(spb2.CalibrateSpeakersRequest(collection="crowd"), timeout=TIMEOUT)
+    names = sorted({c.labels.speaker for c in stack.metadata_core.list_clips("crowd")[0]})
+    rows = {row.speaker_id: row for row in stack.search_core.get_speakers("crowd", names)}
+    assert sorted(rows) == names
+    means, stds = scoring.enrollment_cohorts(np.stack([rows[name].vector for name in names]), 50)
+    assert np.allclose([rows[name].cohort_mean for name in names], means, atol=1e-5)
+    assert np.allclose([rows[name].cohort_std for name in names], stds, atol=1e-5)
+
+
+def test_dropping_a_speakers_collection_drops_its_speaker_rows(stack, speakers_api):
+    stack.gateway.CreateCollection(pb2.CreateCollectionRequest(name="brief", purpose=Purpose.PURPOSE_SPEAKERS))
+    enroll(speakers_api, "brief", "ann", voice(97, 3.0))
+    stack.gateway.DropCollection(pb2.DropCollectionRequest(name="brief"))
+    stack.gateway.CreateCollection(pb2.CreateCollectionRequest(name="brief", purpose=Purpose.PURPOSE_SPEAKERS))
+    assert stack.search_core.get_speakers("brief", ["ann"]) == []
+    found = speakers_api.IdentifySpeaker(
+        spb2.IdentifySpeakerRequest(collection="brief", audio=voice(97, 3.0)), timeout=TIMEOUT
+    )
+    assert found.unknown_reason == found.UNKNOWN_REASON_NO_SPEAKERS
