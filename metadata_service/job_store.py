@@ -122,10 +122,11 @@ class ImportJobStore:
                  0, 0, 0, 0, 0, "", "", now, now, rebuild.model, rebuild.dimension, rebuild.metric,
                  rebuild.segments.window_seconds, rebuild.segments.hop_seconds),
             )  # fmt: skip
+            job_id = cursor.lastrowid  # read before the next statement: the cursor is shared
             if job.rebuild is not None:  # its vectors' name carries the job's id, known only now
-                vectors = rules.rebuild_vectors_name(job.collection, cursor.lastrowid)
-                sql.execute("UPDATE import_jobs SET vector_collection = ? WHERE id = ?", (vectors, cursor.lastrowid))
-            created = self._select(sql, cursor.lastrowid)
+                vectors = rules.rebuild_vectors_name(job.collection, job_id)
+                sql.execute("UPDATE import_jobs SET vector_collection = ? WHERE id = ?", (vectors, job_id))
+            created = self._select(sql, job_id)
             assert created is not None
             return created
 
