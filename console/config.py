@@ -31,6 +31,9 @@ class ConsoleSettings:
     )
     log_level: str = field(default="INFO", metadata={"doc": "DEBUG logs every request"})
 
+    def __post_init__(self) -> None:
+        self.host_port  # noqa: B018 (fails fast at start-up on a listen address it cannot bind)
+
     @property
     def host_port(self) -> tuple[str, int]:
         host, _, port = self.listen.rpartition(":")
