@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image per service, from one Dockerfile; the SERVICE build arg picks the service and its pyproject extra:
 #   docker build --build-arg SERVICE=embedding -t audiosearch-embedding:0.1.0 .
-#   (SERVICE: embedding | search | metadata | gateway; docker compose build does all four)
+#   (SERVICE: embedding | search | metadata | gateway | console; docker compose build does all five)
 # PaddleSpeech weights are not baked in: mount a volume at /models, or bake them with
 #   --build-arg SERVICE=embedding --build-arg BAKE_MODELS=ecapa_tdnn,panns_cnn14   (needs network at build time)
 ARG PYTHON_IMAGE=python:3.12-slim-bookworm
@@ -11,8 +11,8 @@ FROM ${PYTHON_IMAGE} AS build
 ARG SERVICE=gateway
 ARG BAKE_MODELS=""
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
-RUN case "$SERVICE" in embedding|search|metadata|gateway) ;; \
-      *) echo "SERVICE must be embedding, search, metadata or gateway (got '$SERVICE')" >&2; exit 1 ;; esac
+RUN case "$SERVICE" in embedding|search|metadata|gateway|console) ;; \
+      *) echo "SERVICE must be embedding, search, metadata, gateway or console (got '$SERVICE')" >&2; exit 1 ;; esac
 RUN python -m venv /opt/venv
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -21,6 +21,7 @@ COPY embedding_service ./embedding_service
 COPY search_service ./search_service
 COPY metadata_service ./metadata_service
 COPY gateway ./gateway
+COPY console ./console
 RUN /opt/venv/bin/pip install ".[${SERVICE}]" \
  && if [ "$SERVICE" = embedding ]; then /opt/venv/bin/pip install --no-deps paddlespeech==1.5.0 resemblyzer==0.1.4; fi
 RUN mkdir -p /models && if [ -n "$BAKE_MODELS" ]; then \

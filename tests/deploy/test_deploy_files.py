@@ -109,10 +109,14 @@ def test_compose_wires_the_services_together(compose):
     assert "@mysql:3306/" in services["metadata"]["environment"]["AUDIOSEARCH_METADATA_DATABASE_URL"]
 
 
-def test_only_the_gateway_port_is_published(compose):
+def test_only_the_gateway_and_console_ports_are_published(compose):
     published = {name for name, spec in compose["services"].items() if spec.get("ports")}
-    assert published == {"gateway"}
+    assert published == {"gateway", "console"}
     assert compose["services"]["gateway"]["ports"][0].endswith(":50051")
+    assert compose["services"]["console"]["ports"][0].endswith(":8080")
+    console = compose["services"]["console"]
+    assert console["environment"]["AUDIOSEARCH_CONSOLE_GATEWAY_ADDRESS"] == "gateway:50051"
+    assert console["depends_on"] == {"gateway": {"condition": "service_healthy"}}
 
 
 def test_compose_keeps_data_and_models_in_volumes(compose):
