@@ -240,6 +240,7 @@ class MilvusVectorStore:
                 raise collection_not_found(target)
             if not self.client.has_collection(name, timeout=self._timeout()):
                 self.client.create_alias(real_target, name, timeout=self._timeout())
+                self._read_writes_through(name, real_target)
                 return True
             current = self._real_name(name)
             if current == real_target:
@@ -250,7 +251,16 @@ class MilvusVectorStore:
             else:
                 self.client.alter_alias(real_target, name, timeout=self._timeout())
                 self.client.drop_collection(current, timeout=self._timeout())
+            self._read_writes_through(name, real_target)
         return True
+
+    def _read_writes_through(self, name: str, real_target: str) -> None:
+        """Session reads by `name` wait for this process's writes to `real_target` too (pymilvus keeps the last write's
+        timestamp per name: without this, a search by the alias right after the switch may miss the last batch)."""
+        endpoint = self.client._get_connection().server_address
+        written = [ts_utils.get_collection_ts(each, endpoint, self._db_name) or 0 for each in (name, real_target)]
+        if max(written):
+            ts_utils.update_collection_ts(name, max(written), endpoint, self._db_name)
 
     def _real_name(self, name: str) -> str:
         """The Milvus collection `name` refers to: itself, or the one it is an alias of."""

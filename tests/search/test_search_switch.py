@@ -1,14 +1,43 @@
-"""SwitchCollection (issue #16, rebuilds): a collection's name moves to a rebuild's vectors, on real Milvus Lite."""
+"""SwitchCollection (issue #16, rebuilds): a collection's name moves to a rebuild's vectors, on Milvus Lite and on
+the session's local Milvus server (aliases are Milvus's own, so both are checked)."""
+
+import itertools
 
 import pytest
 
 from audiosearch.runtime import rules
 from audiosearch.sdk import errors
+from search_service.config import SearchSettings
+from search_service.core import SearchCore
+from search_service.store import MilvusVectorStore
 
 from search_data import DIMENSION, clip, unit_vector
 
+_names = itertools.count()
 
-def test_a_name_switches_to_a_rebuilds_vectors_of_another_dimension_and_drops_the_old_ones(core, new_collection):
+
+@pytest.fixture(scope="module", params=["lite", "server"])
+def switching(request, core):
+    """(core, new_collection) on Milvus Lite (the session's) or on the local Milvus server."""
+    if request.param == "lite":
+        chosen = core
+        yield chosen, lambda: _created(chosen)
+        return
+    server = request.getfixturevalue("milvus_server")
+    store = MilvusVectorStore.open(SearchSettings(milvus_uri=server.uri, collection_prefix="switch_test_"))
+    chosen = SearchCore(store)
+    yield chosen, lambda: _created(chosen)
+    store.close()
+
+
+def _created(core: SearchCore) -> str:
+    name = f"switched{next(_names)}"
+    core.ensure_collection(name, DIMENSION)
+    return name
+
+
+def test_a_name_switches_to_a_rebuilds_vectors_of_another_dimension_and_drops_the_old_ones(switching):
+    core, new_collection = switching
     name = new_collection()
     core.upsert(name, [clip(1, unit_vector(1))])
     target = rules.rebuild_vectors_name(name, 7)
@@ -38,7 +67,8 @@ def test_a_name_switches_to_a_rebuilds_vectors_of_another_dimension_and_drops_th
     assert core.drop_collection(name) is False
 
 
-def test_switching_to_missing_vectors_is_not_found_and_names_are_checked(core, new_collection):
+def test_switching_to_missing_vectors_is_not_found_and_names_are_checked(switching):
+    core, new_collection = switching
     name = new_collection()
     with pytest.raises(errors.NotFound):
         core.switch_collection(name, rules.rebuild_vectors_name(name, 99))
