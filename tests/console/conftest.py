@@ -39,11 +39,12 @@ class Console:
     url: str
     gateway_address: str
     library: pathlib.Path
+    auth: bool = True
     tokens: dict[str, str] = dataclasses.field(default_factory=lambda: dict(TOKENS))
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None, token="admin"):
         headers = dict(headers or {})
-        if token:
+        if token and self.auth:
             headers["Authorization"] = f"Bearer {TOKENS[token]}"
         request = urllib.request.Request(self.url + path.lstrip("/"), data=body, headers=headers, method=method)
         try:
@@ -93,6 +94,13 @@ def console(tmp_path_factory, library) -> Console:
         console=True,
     ) as stack:
         yield Console(stack.console_url, stack.gateway_address, library)
+
+
+@pytest.fixture(scope="session")
+def open_console(tmp_path_factory, library) -> Console:
+    """A second stack without token auth: the page's <audio> elements then stream from the console (byte ranges)."""
+    with Stack(tmp_path_factory.mktemp("open-console-stack"), ports={}, console=True) as stack:
+        yield Console(stack.console_url, stack.gateway_address, library, auth=False)
 
 
 _names = itertools.count()

@@ -29,6 +29,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--autoplay-policy=no-user-gesture-required",
+    # A fake microphone (a beeping tone), granted without a prompt: the search page's recorder.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
 ]
 TIMEOUT_MS = 30_000
 # Plays an <audio> element and resolves with its duration once it has played past 0, by its events (no polling: the
@@ -37,6 +40,10 @@ PLAY = """audio => new Promise((resolve, reject) => {
   audio.addEventListener("timeupdate", () => audio.currentTime > 0 && resolve(audio.duration));
   audio.addEventListener("error", () => reject(new Error(`audio error ${audio.error && audio.error.code}`)));
   audio.play().catch(reject);
+})"""
+SEEK = """(audio, to) => new Promise(resolve => {
+  audio.addEventListener("seeked", () => resolve(audio.currentTime), { once: true });
+  audio.currentTime = to;
 })"""
 
 
@@ -61,8 +68,8 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, console):
-    context = browser.new_context(viewport={"width": 1200, "height": 760})
+def page(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 760}, permissions=["microphone"])
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.on("dialog", lambda dialog: dialog.accept())  # the Drop button's confirm()
@@ -190,3 +197,37 @@ def test_without_chromium_outside_ci_the_test_skips(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception):
         _require("/nonexistent/chromium", False)
+
+
+def test_microphone_search_and_a_hit_streamed_with_byte_ranges(page, open_console, collection_name):
+    """Without a token the <audio> elements stream from the console: the player's requests get 206 byte ranges,
+    and a seek lands. The query is recorded from the (fake) microphone and sent as a WAV."""
+    library = open_console.library
+    assert (
+        open_console.call("GatewayService/CreateCollection", {"name": collection_name, "model": "logmel"}).status == 200
+    )
+    for kind in ("tone", "chirp", "white_noise"):
+        request = {"collection": collection_name, "source": f"{kind}-2.wav"}
+        answer = open_console.upload(
+            "GatewayService/IngestAudio", request, (library / kind / f"{kind}-2.wav").read_bytes()
+        )
+        assert answer.status == 200, answer.body
+    audio_statuses: list[int] = []
+    page.on("response", lambda response: "/audio" in response.url and audio_statuses.append(response.status))
+    page.goto(open_console.url)
+    page.wait_for_selector("body[data-ready=true]")
+    _show(page, "search")
+    page.select_option("#search-form [name=collection]", collection_name)
+    page.click("#record")
+    expect(page.locator("#record")).to_have_text("Stop")
+    page.wait_for_timeout(1500)  # the recording's length, not a wait for an event
+    page.click("#record")
+    expect(page.locator("#query-name")).to_have_text("recording.wav")
+    page.click("#search-form button:not([type])")
+    expect(page.locator("#hits li.hit")).to_have_count(3)
+    player = page.locator("#hits li.hit >> nth=0").locator("audio")
+    assert player.evaluate("audio => audio.src").startswith(open_console.url)  # streamed, not fetched whole
+    assert 1.9 < player.evaluate(PLAY) < 2.1
+    assert player.evaluate(SEEK, 1.5) >= 1.5
+    assert 206 in audio_statuses, audio_statuses
+    assert open_console.call("GatewayService/DropCollection", {"name": collection_name}).status == 200
