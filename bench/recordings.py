@@ -14,9 +14,9 @@ resumes a cut ingest or goes straight to the queries.
 
 Queries are 5-s snippets cut at random offsets from stored recordings, with white noise at 20 dB; each must come back
 MATCH at rank 1, at its offset. Before they run, the index is flushed, built, compacted and loaded (nothing rebuilds
-under the measurement). The index's memory (--milvus server) is the server's RSS with the collection loaded,
-released and loaded again: the last two differ by what holding the collection costs (index_memory says why not the
-server's own segment figures), printed beside the size of an HNSW graph of these vectors by hnswlib's layout.
+under the measurement). The index's memory (--milvus server) is read three ways (index_memory): the query node's
+own gauge from the server's metrics endpoint, the server's RSS with the collection released and loaded again, and
+the size of an HNSW graph of these vectors by hnswlib's layout.
 Prints the load average beside the times: on a shared machine they are upper bounds. Not part of the test suite.
 """
 
@@ -31,6 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 
 import numpy as np
 
@@ -39,6 +40,7 @@ from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.tools import synth
 from audiosearch.tools.evaluation import perturb
 from audiosearch.tools.launcher import Stack
+from audiosearch.tools.milvus_server import LocalMilvusServer
 from audiosearch.type.v1 import import_job_pb2
 from bench.search import rss_mib, wait_for_index
 
@@ -85,36 +87,51 @@ def ingest(client: AudioSearchClient, audio_dir: pathlib.Path, count: int) -> in
     return added
 
 
-def index_memory(milvus_uri: str, pid: int, vectors: int) -> dict:
-    """The Milvus server's RSS with the collection loaded, after releasing it and after loading it again (the
-    difference is what holding the collection costs: the server reports no per-segment memory, `mem_size` is 0 in
-    2.3), beside what an HNSW graph of these vectors takes by hnswlib's layout, and the index's parameters. The bench
-    alone asks Milvus directly: the SearchService has no RPC for these."""
+def index_memory(server: LocalMilvusServer, vectors: int) -> dict:
+    """What holding the collection costs the Milvus server, three ways: its query node's own figure (the
+    `milvus_querynode_entity_size` gauge of its metrics endpoint, summed over the collection's segments), its RSS
+    after releasing the collection and after loading it again (the whole process, as the machine sees it), and what
+    an HNSW graph of these vectors takes by hnswlib's layout; with the index's parameters. The bench alone asks Milvus
+    directly (per-segment `mem_size` is 0 in Milvus 2.3, and the SearchService has no RPC for these)."""
     from pymilvus import MilvusClient
 
-    client = MilvusClient(uri=milvus_uri)
+    client = MilvusClient(uri=server.uri)
     name = "audiosearch_" + COLLECTION
     try:
         index = client.describe_index(name, "vector")
-        dim = int(next(f for f in client.describe_collection(name)["fields"] if f["name"] == "vector")["params"]["dim"])
-        loaded = rss_mib(pid)
+        described = client.describe_collection(name)
+        dim = int(next(f for f in described["fields"] if f["name"] == "vector")["params"]["dim"])
+        query_node = _entity_bytes(server.health_port, described["collection_id"])
+        loaded = rss_mib(server.process.pid)
         client.release_collection(name, timeout=600)
-        released = _settled_rss(pid)
+        released = _settled_rss(server.process.pid)
         began = time.perf_counter()
         client.load_collection(name, timeout=1800)
         load_seconds = time.perf_counter() - began
-        reloaded = _settled_rss(pid)
+        reloaded = _settled_rss(server.process.pid)
     finally:
         client.close()
     links = 2 * int(index["M"])  # level 0 holds 2M neighbours; the upper levels add ~1/M of that
     return {
         "dim": dim,
         "index": {key: index.get(key) for key in ("index_type", "metric_type", "M", "efConstruction")},
+        "query_node_mib": round(query_node / 2**20, 1),
         "milvus_rss_mib": {"loaded": round(loaded, 1), "released": round(released, 1), "reloaded": round(reloaded, 1)},
-        "collection_mib": round(reloaded - released, 1),
+        "rss_reloaded_minus_released_mib": round(reloaded - released, 1),
         "hnsw_layout_mib": round(vectors * (4 * dim + 4 * links + 12) / 2**20, 1),
         "load_seconds": round(load_seconds, 1),
     }
+
+
+def _entity_bytes(metrics_port: int, collection_id: int) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=30) as response:
+        lines = response.read().decode().splitlines()
+    wanted = f'collection_id="{collection_id}"'
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in lines
+        if line.startswith("milvus_querynode_entity_size{") and wanted in line
+    )
 
 
 def _settled_rss(pid: int) -> float:
@@ -159,7 +176,7 @@ def main() -> int:
             memory = {}
             if stack.milvus_server is not None:
                 wait_for_index(stack.milvus_server.uri, COLLECTION, stats.vectors, quiet_seconds=30)
-                memory = index_memory(stack.milvus_server.uri, stack.milvus_server.process.pid, stats.vectors)
+                memory = index_memory(stack.milvus_server, stats.vectors)
             times, correct, matched, offset_errors = [], 0, 0, []
             length = int(args.snippet_seconds * RATE)
             for query in range(WARM_UP_QUERIES + args.queries):
