@@ -70,6 +70,13 @@ class Rebuilds:
         """A QUEUED job that re-embeds the collection's READY clips with `model` (and `segments`, or the
         collection's windows); returned at once."""
         found = self.catalog.get_collection(collection)
+        if found.purpose == "SPEAKERS":  # its speaker index (centroids, cohorts) is made of the old model's vectors
+            raise errors.FailedPrecondition(
+                f"collection {collection!r} is a speakers collection: its speaker index is not rebuilt with the clips;"
+                " enroll the speakers into a new collection with the new model instead",
+                "REBUILD_UNSUPPORTED",
+                collection=collection,
+            )
         info = self.model_info(model)
         windows = found.segments if segments is None else segments
         rules.check_segments(windows, info.min_duration_seconds)

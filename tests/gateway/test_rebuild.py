@@ -107,11 +107,14 @@ def test_clips_without_kept_audio_are_failures_and_the_collection_keeps_its_mode
         ({"collection": "bad_input", "model": ""}, grpc.StatusCode.INVALID_ARGUMENT, "MODEL_REQUIRED"),
         ({"collection": "bad_input", "model": "logmel", "window_seconds": -1.0}, grpc.StatusCode.INVALID_ARGUMENT,
          None),
+        ({"collection": "bad_speakers", "model": "logmel"}, grpc.StatusCode.FAILED_PRECONDITION,
+         "REBUILD_UNSUPPORTED"),
     ],
 )  # fmt: skip
 def test_bad_requests_are_refused_with_a_reason_and_create_no_job(client, fields, code, reason):
     if not any(item.name == "bad_input" for item in client.list_collections()):
         client.create_collection("bad_input", "logmel")
+        client.create_collection("bad_speakers", purpose="speakers")
     before = [job.id for job in client.list_import_jobs()]
     with pytest.raises(errors.AudioSearchError) as refused:
         client.rebuild_collection(**fields)
