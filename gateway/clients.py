@@ -1,6 +1,6 @@
 """Clients of the three internal services: proto <-> domain, deadlines from the caller, peer errors as domain errors."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import grpc
 
@@ -9,7 +9,7 @@ from audiosearch.embedding.v1 import embedding_service_pb2_grpc as embedding_grp
 from audiosearch.metadata.v1 import metadata_service_pb2 as metadata_pb2
 from audiosearch.metadata.v1 import metadata_service_pb2_grpc as metadata_grpc
 from audiosearch.runtime import context, convert, domain
-from audiosearch.sdk import rpc_errors, services
+from audiosearch.sdk import errors, rpc_errors, services
 from audiosearch.sdk.channel import REQUEST_ID_HEADER, dial
 from audiosearch.sdk.security import ChannelSecurity
 from audiosearch.sdk.upload import MAX_CHUNK_BYTES, chunked
@@ -33,6 +33,13 @@ class _Peer:
                 timeout=context.timeout_for(self.timeout_seconds),
                 metadata=[(REQUEST_ID_HEADER, context.request_id.get() or context.new_request_id())],
             )
+        except grpc.RpcError as error:
+            raise rpc_errors.from_rpc_error(error, self.service_name) from None
+
+    def _stream(self, method, request) -> Iterator:
+        """A server stream's messages; a failure, at the call or mid-stream, as the domain error."""
+        try:
+            yield from self._call(method, request)
         except grpc.RpcError as error:
             raise rpc_errors.from_rpc_error(error, self.service_name) from None
 
@@ -64,6 +71,12 @@ class EmbeddingClient(_Peer):
                 yield embedding_pb2.StreamEmbedAudioRequest(chunk=chunk)
 
         return convert.embed_response_from_proto(self._call(self.stub.StreamEmbedAudio, stream()))
+
+    def cut(self, content: bytes, start_seconds: float, end_seconds: float | None) -> tuple[bytes, float, float]:
+        """A time range of the audio as a WAV (end None: to the clip's end), and the range it holds."""
+        request = embedding_pb2.CutAudioRequest(content=content, start_seconds=start_seconds, end_seconds=end_seconds)
+        response = self._call(self.stub.CutAudio, request)
+        return response.wav, response.start_seconds, response.end_seconds
 
 
 class SearchClient(_Peer):
@@ -242,6 +255,28 @@ class MetadataClient(_Peer):
 
     def count_clips(self, collection: str) -> dict[str, int]:
         return dict(self._call(self.stub.CountClips, metadata_pb2.CountClipsRequest(collection=collection)).by_state)
+
+    def put_clip_audio(self, clip_id: int, content: bytes) -> domain.Clip:
+        """Keep the clip's uploaded bytes (streamed in 1 MiB chunks); the clip, now audio_kept."""
+
+        def stream() -> Iterable[metadata_pb2.PutClipAudioRequest]:
+            yield metadata_pb2.PutClipAudioRequest(clip_id=clip_id)
+            for chunk in chunked(content):
+                yield metadata_pb2.PutClipAudioRequest(chunk=chunk)
+
+        return convert.clip_from_proto(self._call(self.stub.PutClipAudio, stream()).clip)
+
+    def read_clip_audio(self, clip_id: int) -> tuple[domain.AudioBlob, Iterator[bytes]]:
+        """The clip's kept audio: its facts, read before this returns (so a refusal is raised here), and its chunks."""
+        messages = self._stream(self.stub.ReadClipAudio, metadata_pb2.ReadClipAudioRequest(clip_id=clip_id))
+        first = next(messages, None)
+        if first is None or first.WhichOneof("payload") != "blob":
+            raise errors.Internal(f"the metadata service sent no audio facts for clip {clip_id}", "BAD_PEER_STREAM")
+        return convert.audio_blob_from_proto(first.blob), (message.chunk for message in messages)
+
+    def remove_orphan_audio(self, min_age_seconds: float, dry_run: bool) -> int:
+        request = metadata_pb2.RemoveOrphanAudioRequest(min_age_seconds=min_age_seconds, dry_run=dry_run)
+        return self._call(self.stub.RemoveOrphanAudio, request).removed
 
 
 def connect(address: str, client_class, timeout_seconds: float, security: ChannelSecurity | None = None):

@@ -62,6 +62,7 @@ class ImportCatalog(Protocol):
     def get_collection(self, name: str) -> domain.Collection: ...
     def find_by_content_hash(self, collection: str, content_sha256: str) -> domain.Clip: ...
     def count_clips(self, collection: str) -> dict[str, int]: ...
+    def put_clip_audio(self, clip_id: int, content: bytes) -> domain.Clip: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +89,8 @@ class _Prepared:
     error: str = ""
     draft: domain.Clip | None = None
     segments: list[domain.Segment] = dataclasses.field(default_factory=list)
+    # The file's bytes, when its collection keeps audio (docs/kept-audio.md).
+    content: bytes = b""
 
 
 _END = object()
@@ -264,7 +267,7 @@ class ImportRun:
         except errors.AudioSearchError as error:
             return _Prepared(file, FileOutcome.FAILED, error=f"{error.code_name}: {error.message}")
         draft = domain.Clip(0, collection.name, digest, source=file.path, audio=audio, labels=labels)
-        return _Prepared(file, draft=draft, segments=segments)
+        return _Prepared(file, draft=draft, segments=segments, content=content if collection.keep_audio else b"")
 
     def _existing(self, collection: str, digest: str) -> domain.Clip | None:
         if not self._duplicates_possible(collection):
@@ -343,6 +346,7 @@ class ImportRun:
         completed = [CompletedFile(item.file.ordinal, item.outcome, item.clip_id, 0, item.error) for item in batch
                      if item.draft is None]  # fmt: skip
         vectors: dict[int, domain.ClipVectors] = {}  # by clip: two files of the same content share one clip
+        kept: dict[int, bytes] = {}  # audio to keep before the clips are READY
         for item, (clip, ours, error) in zip(drafts, created, strict=True):
             if clip is None:
                 completed.append(CompletedFile(item.file.ordinal, FileOutcome.FAILED, error=error))
@@ -355,9 +359,19 @@ class ImportRun:
                 continue
             # Ours, or another call's unfinished record: writing its vectors again is idempotent (as in ingest).
             vectors[clip.id] = domain.ClipVectors(clip.id, clip.labels, clip.audio.duration_seconds, item.segments)
+            if collection.keep_audio and not clip.audio_kept:
+                kept[clip.id] = item.content
             completed.append(CompletedFile(item.file.ordinal, outcome, clip.id, len(item.segments)))
-        if vectors:
-            self._retry(lambda: self.index.upsert_many(collection.name, list(vectors.values())), self.lost)
+        # The batch's audio is stored in parallel, beside its vectors: a batch waits for the slowest put, not their sum.
+        with ThreadPoolExecutor(max(1, min(len(kept), self.settings.concurrency))) as puts:
+            stored = [
+                puts.submit(self._retry, functools.partial(self.catalog.put_clip_audio, clip_id, content), self.lost)
+                for clip_id, content in kept.items()
+            ]
+            if vectors:
+                self._retry(lambda: self.index.upsert_many(collection.name, list(vectors.values())), self.lost)
+            for put in stored:
+                put.result()
         job = self._retry(lambda: self.records.complete(job_id, holder, completed), self.lost)
         if job.state is JobState.CANCELLING:
             self.cancel()

@@ -3,11 +3,14 @@
 The metadata store is the source of truth. An ingest that never reached READY was never acknowledged, so it is
 rolled back; a delete that reached DELETING was asked for, so it is finished. Vectors whose clip has no READY
 record are removed. Only clips not updated for `min_age_seconds` are touched, so in-flight ingests are left alone.
+READY clips whose vectors are gone are embedded again from their kept audio (docs/kept-audio.md), and kept audio
+that no clip references is removed.
 """
 
 import dataclasses
 import logging
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -33,6 +36,14 @@ class ReconcileCatalog(Protocol):
     ) -> tuple[list[domain.Clip], str]: ...
     def batch_get_clips(self, clip_ids: list[int]) -> list[domain.Clip]: ...
     def delete_clip(self, clip_id: int) -> bool: ...
+    def read_clip_audio(self, clip_id: int) -> tuple[domain.AudioBlob, Iterator[bytes]]: ...
+    def remove_orphan_audio(self, min_age_seconds: float, dry_run: bool) -> int: ...
+
+
+class ReconcileEmbedder(Protocol):
+    def embed(
+        self, model: str, content: bytes, segments: domain.SegmentOptions
+    ) -> tuple[domain.AudioInfo, list[domain.Segment]]: ...
 
 
 class ReconcileIndex(Protocol):
@@ -40,6 +51,7 @@ class ReconcileIndex(Protocol):
     def list_clip_ids(self, collection: str) -> list[int]: ...
     def delete(self, collection: str, clip_ids: list[int]) -> None: ...
     def get_vectors(self, collection: str, clip_id: int) -> list[domain.Segment]: ...
+    def upsert(self, collection: str, clip: domain.ClipVectors) -> None: ...
 
 
 @dataclasses.dataclass
@@ -51,6 +63,7 @@ class ReconcileReport:
     orphan_vectors_removed: int = 0
     ready_without_vectors: list[int] = dataclasses.field(default_factory=list)
     vectors_recreated: bool = False
+    vectors_restored: int = 0
 
     @property
     def changed(self) -> bool:
@@ -60,7 +73,15 @@ class ReconcileReport:
             or self.failed_removed
             or self.orphan_vectors_removed
             or self.vectors_recreated
+            or self.vectors_restored
         )
+
+
+@dataclasses.dataclass
+class ReconcileResult:
+    collections: list[ReconcileReport]
+    # Kept audio no clip referenced (all collections: blobs are shared by content); only a run over all collections.
+    orphan_audio_removed: int = 0
 
 
 _COUNTER = {
@@ -71,17 +92,23 @@ _COUNTER = {
 
 
 class Reconciler:
-    def __init__(self, catalog: ReconcileCatalog, index: ReconcileIndex, min_age_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        catalog: ReconcileCatalog,
+        index: ReconcileIndex,
+        embedder: ReconcileEmbedder,
+        min_age_seconds: float = 300.0,
+    ) -> None:
         self.catalog = catalog
         self.index = index
+        self.embedder = embedder
         self.min_age_seconds = min_age_seconds
         # One run at a time: the periodic run and a Reconcile RPC must not race each other.
         self._lock = threading.Lock()
 
-    def run(
-        self, collection: str = "", min_age_seconds: float | None = None, dry_run: bool = False
-    ) -> list[ReconcileReport]:
-        """Reconcile one collection, or all; returns what was (or, with dry_run, would be) done in each."""
+    def run(self, collection: str = "", min_age_seconds: float | None = None, dry_run: bool = False) -> ReconcileResult:
+        """Reconcile one collection, or all (and then the kept audio); returns what was (or, with dry_run, would be)
+        done in each."""
         age = self.min_age_seconds if not min_age_seconds else min_age_seconds
         if not 0 <= age <= MAX_AGE_SECONDS:  # also refuses NaN
             raise errors.InvalidArgument(
@@ -90,10 +117,13 @@ class Reconciler:
         names = [self.catalog.get_collection(collection).name] if collection else self._collection_names()
         with self._lock:
             reports = [report for name in names if (report := self._existing_collection(name, age, dry_run))]
+            orphan_audio = 0 if collection else self.catalog.remove_orphan_audio(age, dry_run)
         for report in reports:
             if report.changed or report.ready_without_vectors:
                 log.warning("reconciled", extra=log_fields(dry_run=dry_run, **dataclasses.asdict(report)))
-        return reports
+        if orphan_audio:
+            log.warning("orphan audio removed", extra=log_fields(dry_run=dry_run, blobs=orphan_audio))
+        return ReconcileResult(reports, orphan_audio)
 
     def _collection_names(self) -> list[str]:
         names, token = [], ""
@@ -156,12 +186,32 @@ class Reconciler:
             if orphans and not dry_run:
                 self.index.delete(name, orphans)
             report.orphan_vectors_removed += len(orphans)
-        # 3. READY clips without vectors cannot be rebuilt here (the audio is not kept): reported.
+        # 3. READY clips without vectors: embedded again from their kept audio; the others are reported.
         have = set(vector_ids)
+        collection = None
         for clip in self._clips(name, domain.ClipState.READY):
             if clip.id not in have and stale(clip) and not self._has_vectors(name, clip.id):
-                report.ready_without_vectors.append(clip.id)
+                collection = collection or self.catalog.get_collection(name)
+                if clip.audio_kept and (dry_run or self._restore(collection, clip)):
+                    report.vectors_restored += 1
+                else:
+                    report.ready_without_vectors.append(clip.id)
         return report
+
+    def _restore(self, collection: domain.Collection, clip: domain.Clip) -> bool:
+        """Embed the clip's kept audio with its collection's model and windows and write its vectors; False (and
+        logged) when the audio cannot be read or embedded: the clip is then reported."""
+        try:
+            _, chunks = self.catalog.read_clip_audio(clip.id)
+            _, segments = self.embedder.embed(collection.model, b"".join(chunks), collection.segments)
+            vectors = domain.ClipVectors(clip.id, clip.labels, clip.audio.duration_seconds, segments)
+            self.index.upsert(collection.name, vectors)
+        except errors.AudioSearchError as error:
+            if error.code_name in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+                raise
+            log.warning("vectors not restored", extra=log_fields(clip_id=clip.id, reason=error.reason))
+            return False
+        return True
 
     def _vector_clip_ids(self, name: str, report: ReconcileReport, dry_run: bool, cutoff: datetime) -> list[int]:
         """The clip ids with vectors; a vector collection that is gone while its record stays (a drop cut short,

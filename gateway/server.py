@@ -36,7 +36,7 @@ def build_core(settings: config.GatewaySettings, peers: ChannelSecurity | None =
         embedder=embedder,
         index=index,
         catalog=catalog,
-        reconciler=Reconciler(catalog, index, settings.reconcile_min_age_seconds),
+        reconciler=Reconciler(catalog, index, embedder, settings.reconcile_min_age_seconds),
         max_upload_bytes=settings.max_upload_bytes,
         importer=build_import_jobs(settings, embedder, index, catalog, peers),
     )

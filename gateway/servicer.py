@@ -29,6 +29,7 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
             convert.segments_from_proto(request.segments),
             convert.index_type_from_proto(request.index_type),
             convert.enum_name(pb2.CreateCollectionRequest.Purpose, request.purpose, "PURPOSE_"),
+            request.keep_audio if request.HasField("keep_audio") else None,
         )
         return convert.collection_to_proto(collection)
 
@@ -116,12 +117,24 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
         )
         return pb2.ListClipsResponse(clips=[convert.clip_to_proto(clip) for clip in clips], next_page_token=token)
 
+    def GetClipAudio(self, request, context):
+        blob, chunks = self.core.get_clip_audio(
+            request.collection,
+            request.clip_id,
+            request.start_seconds if request.HasField("start_seconds") else None,
+            request.end_seconds if request.HasField("end_seconds") else None,
+        )
+        yield pb2.GetClipAudioResponse(blob=convert.audio_blob_to_proto(blob))
+        for chunk in chunks:
+            yield pb2.GetClipAudioResponse(chunk=chunk)
+
     def DeleteClip(self, request, context):
         return pb2.DeleteClipResponse(deleted=self.core.delete_clip(request.id))
 
     def Reconcile(self, request, context):
-        reports = self.core.reconcile(request.collection, request.min_age_seconds, request.dry_run)
+        result = self.core.reconcile(request.collection, request.min_age_seconds, request.dry_run)
         return pb2.ReconcileResponse(
+            orphan_audio_removed=result.orphan_audio_removed,
             collections=[
                 pb2.CollectionReconcile(
                     name=report.name,
@@ -131,9 +144,10 @@ class GatewayServicer(pb2_grpc.GatewayServiceServicer):
                     orphan_vectors_removed=report.orphan_vectors_removed,
                     ready_without_vectors=report.ready_without_vectors,
                     vectors_recreated=report.vectors_recreated,
+                    vectors_restored=report.vectors_restored,
                 )
-                for report in reports
-            ]
+                for report in result.collections
+            ],
         )
 
     def GetStats(self, request, context):

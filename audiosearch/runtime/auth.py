@@ -34,7 +34,8 @@ _METHODS_BY_ROLE: dict[str, list[str]] = {
         *_full_methods(
             services.GATEWAY, "ListModels", "ListCollections", "SearchAudio", "GetClip", "ListClips", "GetStats"
         ),
-        *_full_methods(services.EMBEDDING, "ListModels", "EmbedAudio", "StreamEmbedAudio"),
+        *_full_methods(services.GATEWAY, "GetClipAudio"),
+        *_full_methods(services.EMBEDDING, "ListModels", "EmbedAudio", "StreamEmbedAudio", "CutAudio"),
         *_full_methods(services.SEARCH, "Search", "Count", "GetVectors", "ListClipIds"),
         *_full_methods(
             services.METADATA,
@@ -45,6 +46,7 @@ _METHODS_BY_ROLE: dict[str, list[str]] = {
             "ListClips",
             "FindByContentHash",
             "CountClips",
+            "ReadClipAudio",
         ),
         *_full_methods(
             services.IMPORT_JOBS, "GetImportJob", "ListImportJobs", "WatchImportJob", "ListImportJobFailures"
@@ -56,7 +58,7 @@ _METHODS_BY_ROLE: dict[str, list[str]] = {
         *_full_methods(services.GATEWAY, "IngestAudio", "ImportDirectory", "DeleteClip"),
         *_full_methods(services.SPEAKERS, "EnrollSpeaker", "DeleteSpeaker"),
         *_full_methods(services.SEARCH, "Upsert", "Delete"),
-        *_full_methods(services.METADATA, "CreateClip", "UpdateClipState", "DeleteClip"),
+        *_full_methods(services.METADATA, "CreateClip", "UpdateClipState", "DeleteClip", "PutClipAudio"),
         *_full_methods(services.IMPORT_JOBS, "CreateImportJob", "CancelImportJob"),
         *_full_methods(
             services.IMPORT_JOB_RECORDS,
@@ -75,7 +77,9 @@ _METHODS_BY_ROLE: dict[str, list[str]] = {
         *_full_methods(services.SPEAKERS, "CalibrateSpeakers"),
         *_full_methods(services.SEARCH, "EnsureCollection", "DropCollection", "SwitchCollection"),
         *_full_methods(services.IMPORT_JOBS, "RebuildCollection"),
-        *_full_methods(services.METADATA, "CreateCollection", "DeleteCollection", "SetCalibration"),
+        *_full_methods(
+            services.METADATA, "CreateCollection", "DeleteCollection", "SetCalibration", "RemoveOrphanAudio"
+        ),
     ],
 }
 METHOD_ROLES: dict[str, str] = {method: role for role, methods in _METHODS_BY_ROLE.items() for method in methods}

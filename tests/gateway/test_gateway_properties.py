@@ -300,6 +300,26 @@ def test_get_and_delete_clip_random_ids(gateway, target):
     run()
 
 
+def test_get_clip_audio_random_fields(gateway, target):
+    name, clip_ids = target
+
+    @given(
+        collection=collection_names(name),
+        clip_id=st.one_of(st.sampled_from(clip_ids), int64s),
+        start=st.one_of(st.none(), doubles),
+        end=st.one_of(st.none(), doubles),
+    )
+    def run(collection, clip_id, start, end):
+        request = pb2.GetClipAudioRequest(collection=collection, clip_id=clip_id)
+        if start is not None:
+            request.start_seconds = start
+        if end is not None:
+            request.end_seconds = end
+        check("GetClipAudio", lambda: list(gateway.GetClipAudio(request, timeout=TIMEOUT)))
+
+    run()
+
+
 def test_create_and_drop_collection_random_fields(gateway, target):
     @given(
         name=st.one_of(short_text, st.from_regex(r"fz[A-Za-z0-9_]{0,8}", fullmatch=True)),
@@ -308,9 +328,10 @@ def test_create_and_drop_collection_random_fields(gateway, target):
         hop=doubles,
         index_type=st.one_of(st.sampled_from(list(types_pb2.IndexType.values())), int32s),  # unknown numbers too
         purpose=st.one_of(st.sampled_from(list(pb2.CreateCollectionRequest.Purpose.values())), int32s),
+        keep_audio=st.one_of(st.none(), st.booleans()),
         drop=st.booleans(),
     )
-    def run(name, model, window, hop, index_type, purpose, drop):
+    def run(name, model, window, hop, index_type, purpose, keep_audio, drop):
         if drop:
             if _OTHERS.fullmatch(name):
                 return
@@ -324,6 +345,7 @@ def test_create_and_drop_collection_random_fields(gateway, target):
             segments=types_pb2.SegmentOptions(window_seconds=window, hop_seconds=hop),
             index_type=index_type,
             purpose=purpose,
+            keep_audio=keep_audio,
         )
         check("CreateCollection", lambda: gateway.CreateCollection(request, timeout=TIMEOUT))
 

@@ -131,6 +131,15 @@ class Catalog(MetadataCore):
     def list_clips_in_state(self, collection, state, page_size, page_token):
         return self.list_clips(collection, page_size, page_token, domain.SearchFilter(), state)
 
+    def put_clip_audio(self, clip_id, content):
+        return self.audio.put(clip_id, content)[0]
+
+    def read_clip_audio(self, clip_id):
+        return self.audio.read(clip_id)
+
+    def remove_orphan_audio(self, min_age_seconds, dry_run):
+        return self.audio.remove_orphans(min_age_seconds, dry_run)
+
 
 @pytest.fixture
 def import_root(tmp_path):
@@ -158,7 +167,7 @@ def parts(tmp_path, import_root):
         embedder,
         index,
         catalog,
-        Reconciler(catalog, index, min_age_seconds=0.0),
+        Reconciler(catalog, index, embedder, min_age_seconds=0.0),
         max_upload_bytes=1024,
         importer=ImportJobs(records, catalog, runner, roots),
     )

@@ -83,7 +83,7 @@ class Catalog:
 
 def test_a_lost_ready_reply_then_a_retry_leaves_the_acknowledged_clip_with_its_vectors():
     catalog, index = Catalog(), Index()
-    core = GatewayCore(Embedder(), index, catalog, Reconciler(catalog, index))
+    core = GatewayCore(Embedder(), index, catalog, Reconciler(catalog, index, Embedder()))
     request = IngestRequest("c", b"audio", request_id="r1")
     catalog.lose_ready_reply = True
     with pytest.raises(errors.Unavailable):
@@ -96,7 +96,7 @@ def test_a_lost_ready_reply_then_a_retry_leaves_the_acknowledged_clip_with_its_v
 
 def test_a_failed_ingest_with_the_catalog_up_removes_the_record_and_the_vectors():
     catalog, index = Catalog(), Index()
-    core = GatewayCore(Embedder(), index, catalog, Reconciler(catalog, index))
+    core = GatewayCore(Embedder(), index, catalog, Reconciler(catalog, index, Embedder()))
 
     def fail_ready(*args, **kwargs):
         raise errors.Unavailable("metadata refused", "PEER_UNAVAILABLE")
