@@ -135,6 +135,8 @@ class SpeakerCore:
         # Speaker-row writes of one collection, so that a row read to refresh its statistics is not written back
         # over a newer one (in this gateway; across gateways, calibration refreshes every row).
         self._rows = NamedLocks()
+        # Every READY or deleted clip with a speaker label, whichever RPC made it (IngestAudio, DeleteClip too).
+        gateway.clip_listeners.append(self._clip_changed)
 
     # Enrollment and the speaker resource
 
@@ -161,12 +163,13 @@ class SpeakerCore:
                 "belong to one speaker only",
                 "AUDIO_ENROLLED_FOR_ANOTHER_SPEAKER",
             )
-        speaker = self._write_row(collection, speaker_id)
-        if speaker is None:  # deleted meanwhile by a concurrent DeleteSpeaker
-            raise errors.NotFound(
-                f"speaker {speaker_id!r} was deleted while this utterance was enrolled", "SPEAKER_NOT_FOUND"
-            )
-        return speaker, result.clip, result.duplicate
+        if result.duplicate:  # the row was written by the call that added it; again, in case that call failed after
+            self._write_row(collection, speaker_id)
+        return self.get_speaker(collection, speaker_id), result.clip, result.duplicate
+
+    def _clip_changed(self, clip: domain.Clip) -> None:
+        if clip.labels.speaker and self.gateway.catalog.get_collection(clip.collection).purpose == "SPEAKERS":
+            self._write_row(clip.collection, clip.labels.speaker)
 
     def _check_speech(self, audio: domain.AudioInfo) -> None:
         if audio.speech_seconds <= 0:
@@ -217,9 +220,9 @@ class SpeakerCore:
         self._write_row(collection, speaker_id)
         return deleted
 
-    def _write_row(self, collection: str, speaker_id: str) -> Speaker | None:
+    def _write_row(self, collection: str, speaker_id: str) -> None:
         """Make the speaker's row in the speaker index match its READY utterances (their centroid and its cohort
-        statistics; no row when it has none), and return the speaker (None when it has no utterance).
+        statistics; no row when it has none).
 
         The utterances are read again after the write: an enrollment or deletion of the same speaker that ran
         meanwhile (here or in another gateway) may have written a row from another set, so this writes again until
@@ -229,17 +232,21 @@ class SpeakerCore:
             utterances = self._utterances(collection, (speaker_id,))
             ids = sorted(clip.id for clip in utterances)
             if ids == written:
-                return Speaker(collection, speaker_id, utterances) if utterances else None
+                return
             if utterances:
                 centroid = scoring.unit(np.sum(self._clip_vectors(collection, utterances), axis=0)).tolist()
                 [hits] = self.gateway.index.search_speakers(collection, [centroid], self._hits())
                 row = domain.SpeakerRow(speaker_id, centroid, *self._cohort(speaker_id, hits))
                 with self._rows.hold(collection):
                     self.gateway.index.upsert_speakers(collection, [row])
-                self._refresh_neighbours(collection, [hit.speaker_id for hit in hits if hit.speaker_id != speaker_id])
+                self._refresh_neighbours(collection, speaker_id, hits)
             else:
                 with self._rows.hold(collection):
+                    gone = self.gateway.index.get_speakers(collection, [speaker_id])
                     self.gateway.index.delete_speakers(collection, [speaker_id])
+                if gone:  # the speakers it was near lose it from their cohorts
+                    [hits] = self.gateway.index.search_speakers(collection, [gone[0].vector], self._hits())
+                    self._refresh_neighbours(collection, speaker_id, hits)
             written = ids
 
     def _cohort(self, speaker_id: str, hits: list[domain.SpeakerHit]) -> tuple[float, float]:
@@ -247,11 +254,12 @@ class SpeakerCore:
         others = [hit.score for hit in hits if hit.speaker_id != speaker_id]
         return scoring.cohort_stats(others, self.settings.scoring_options.cohort_size)
 
-    def _refresh_neighbours(self, collection: str, speakers: list[str]) -> None:
-        """The cohort statistics of the speakers nearest a new or changed one, which it may have entered or left
-        (all of them while the collection is smaller than a cohort). A neighbour deleted meanwhile, its row read
-        before its deletion, is deleted again: no row outlives its speaker's utterances."""
-        speakers = speakers[: self.settings.scoring_options.cohort_size]
+    def _refresh_neighbours(self, collection: str, speaker_id: str, hits: list[domain.SpeakerHit]) -> None:
+        """The cohort statistics of the speakers nearest a new, changed or deleted one (`hits`: its centroid's), whose
+        cohorts it may have entered or left (all of them while the collection is smaller than a cohort). A neighbour
+        deleted meanwhile, its row read before its deletion, is deleted again: no row outlives its utterances."""
+        others = [hit.speaker_id for hit in hits if hit.speaker_id != speaker_id]
+        speakers = others[: self.settings.scoring_options.cohort_size]
         if not speakers:
             return
         with self._rows.hold(collection):

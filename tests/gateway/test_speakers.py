@@ -18,7 +18,7 @@ from audiosearch.tools.cli.main import main as cli
 from gateway import server as gateway_server
 from gateway import speaker_scoring as scoring
 
-from gateway_support import MIB, TIMEOUT, close_core, footprint, gateway_settings, rpc_error, start
+from gateway_support import MIB, TIMEOUT, close_core, footprint, gateway_settings, ingest, rpc_error, start
 
 SPEAKERS = 12
 # Three seconds of faint noise (about -70 dBFS): audible samples, no frame at a voice's level.
@@ -334,3 +334,18 @@ def test_dropping_a_speakers_collection_drops_its_speaker_rows(stack, speakers_a
         spb2.IdentifySpeakerRequest(collection="brief", audio=voice(97, 3.0)), timeout=TIMEOUT
     )
     assert found.unknown_reason == found.UNKNOWN_REASON_NO_SPEAKERS
+
+
+def test_clips_added_and_deleted_through_the_gateway_service_keep_the_speaker_rows(stack, speakers_api):
+    """An utterance is any clip with the speaker label: IngestAudio adds to the speaker's row, and DeleteClip of
+    its last utterance removes the row (no centroid outlives the speaker's audio)."""
+    stack.gateway.CreateCollection(pb2.CreateCollectionRequest(name="plain", purpose=Purpose.PURPOSE_SPEAKERS))
+    first = ingest(stack.gateway, "plain", voice(98, 3.0), speaker="bea").clip
+    second = ingest(stack.gateway, "plain", voice(98, 3.5), speaker="bea").clip
+    [row] = stack.search_core.get_speakers("plain", ["bea"])
+    assert np.allclose(row.vector, centroid(stack, "plain", "bea")[1], atol=1e-5)
+    stack.gateway.DeleteClip(pb2.DeleteClipRequest(id=second.id), timeout=TIMEOUT)
+    [row] = stack.search_core.get_speakers("plain", ["bea"])
+    assert np.allclose(row.vector, centroid(stack, "plain", "bea")[1], atol=1e-5)  # the first utterance alone
+    stack.gateway.DeleteClip(pb2.DeleteClipRequest(id=first.id), timeout=TIMEOUT)
+    assert stack.search_core.get_speakers("plain", ["bea"]) == []
