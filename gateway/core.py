@@ -14,7 +14,7 @@ from typing import Protocol
 from audiosearch.runtime import domain, rules
 from audiosearch.runtime.logs import log_fields
 from audiosearch.sdk import errors
-from gateway import recordings
+from gateway import clip_audio, recordings
 from gateway.locks import NamedLocks
 from gateway.reconcile import Reconciler
 
@@ -36,6 +36,8 @@ class Embedder(Protocol):
     def embed(
         self, model: str, content: bytes, segments: domain.SegmentOptions
     ) -> tuple[domain.AudioInfo, list[domain.Segment]]: ...
+
+    def cut(self, content: bytes, start_seconds: float, end_seconds: float | None) -> tuple[bytes, float, float]: ...
 
 
 class VectorIndex(Protocol):
@@ -79,6 +81,8 @@ class ClipCatalog(Protocol):
     def delete_clip(self, clip_id: int) -> bool: ...
     def count_clips(self, collection: str) -> dict[str, int]: ...
     def set_calibration(self, name: str, calibration: domain.Calibration | None) -> domain.Collection: ...
+    def put_clip_audio(self, clip_id: int, content: bytes) -> domain.Clip: ...
+    def read_clip_audio(self, clip_id: int) -> tuple[domain.AudioBlob, Iterator[bytes]]: ...
 
 
 @dataclass(frozen=True)
@@ -177,11 +181,18 @@ class GatewayCore:
         return self.embedder.list_models()
 
     def create_collection(
-        self, name: str, model_name: str, segments: domain.SegmentOptions, index_type: str = "", purpose: str = ""
+        self,
+        name: str,
+        model_name: str,
+        segments: domain.SegmentOptions,
+        index_type: str = "",
+        purpose: str = "",
+        keep_audio: bool | None = None,
     ) -> domain.Collection:
         """Register a collection bound to a model and create its vector index; nothing remains if either fails.
 
-        With no model, `purpose` (SPEAKERS, SOUND_EVENTS, RECORDINGS) picks the best available one.
+        With no model, `purpose` (SPEAKERS, SOUND_EVENTS, RECORDINGS) picks the best available one. `keep_audio`
+        None keeps the clips' audio unless the collection is for speakers (docs/kept-audio.md).
         """
         if purpose and purpose not in MODELS_BY_PURPOSE:
             raise errors.InvalidArgument(
@@ -195,8 +206,11 @@ class GatewayCore:
         model = self._model(model_name)
         rules.check_segments(segments, model.min_duration_seconds)
         with self._names.hold(name):
+            keep = clip_audio.keeps_audio_by_default(purpose) if keep_audio is None else keep_audio
             created = self.catalog.create_collection(
-                domain.Collection(name, model.name, model.dimension, model.metric, segments, purpose=purpose)
+                domain.Collection(
+                    name, model.name, model.dimension, model.metric, segments, purpose=purpose, keep_audio=keep
+                )
             )
             try:
                 self.index.ensure_collection(name, model.dimension, model.metric, index_type)
@@ -285,6 +299,8 @@ class GatewayCore:
                 return IngestResult(clip, duplicate=True)
         # A record another call created but has not finished: writing its vectors again is idempotent.
         try:
+            if collection.keep_audio and not clip.audio_kept:  # nothing READY without its audio
+                self.catalog.put_clip_audio(clip.id, request.content)
             self.index.upsert(
                 collection.name, domain.ClipVectors(clip.id, clip.labels, clip.audio.duration_seconds, segments)
             )
@@ -445,6 +461,12 @@ class GatewayCore:
     def _tell(self, clip: domain.Clip) -> None:
         for listener in self.clip_listeners:
             listener(clip)
+
+    def get_clip_audio(
+        self, collection: str, clip_id: int, start_seconds: float | None, end_seconds: float | None
+    ) -> tuple[domain.AudioBlob, Iterator[bytes]]:
+        """A clip's kept audio: the uploaded bytes, or with a time range a WAV of it (gateway/clip_audio.py)."""
+        return clip_audio.read(self.catalog, self.embedder, collection, clip_id, start_seconds, end_seconds)
 
     def reconcile(self, collection: str = "", min_age_seconds: float = 0.0, dry_run: bool = False):
         """Heal crash leftovers (gateway/reconcile.py); 0 for min_age_seconds uses the configured bound."""
