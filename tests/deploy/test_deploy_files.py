@@ -142,7 +142,7 @@ def test_k8s_manifests_match_the_kubernetes_schemas(manifests):
             continue
         kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
         kinds.append(doc["kind"])
-    assert kinds.count("Deployment") == 4 and kinds.count("Service") == 4
+    assert kinds.count("Deployment") == 5 and kinds.count("Service") == 5  # the four services and the console
 
 
 def test_the_k8s_check_catches_a_mistake(manifests):
@@ -151,6 +151,17 @@ def test_the_k8s_check_catches_a_mistake(manifests):
     broken["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["grpcc"] = {"port": 1}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, K8S_VERSION, strict=True)
+
+
+def test_k8s_console_probes_its_http_health_and_dials_the_gateway(manifests):
+    (container,) = _deployment(manifests, "console")["spec"]["template"]["spec"]["containers"]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, probe
+    env = {item["name"]: item["value"] for item in container["env"]}
+    assert env == {
+        "AUDIOSEARCH_CONSOLE_LISTEN": "[::]:8080",
+        "AUDIOSEARCH_CONSOLE_GATEWAY_ADDRESS": "audiosearch-gateway:50051",
+    }
 
 
 def _deployment(manifests, service):
@@ -173,7 +184,7 @@ def test_k8s_deployment_has_grpc_probes_and_known_settings(manifests, service):
 
 def test_kustomization_lists_every_manifest(manifests):
     (kustomization,) = [doc for _, doc in manifests if doc["kind"] == "Kustomization"]
-    assert set(kustomization["resources"]) == {f"{service}.yaml" for service in OUR_SERVICES}
+    assert set(kustomization["resources"]) == {f"{service}.yaml" for service in (*OUR_SERVICES, "console")}
 
 
 def test_embedding_and_search_services_are_headless_and_the_gateway_dials_them_by_dns(manifests):
