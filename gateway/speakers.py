@@ -220,9 +220,9 @@ class SpeakerCore:
         self._write_row(collection, speaker_id)
         return deleted
 
-    def _write_row(self, collection: str, speaker_id: str) -> None:
+    def _write_row(self, collection: str, speaker_id: str, neighbours: bool = True) -> None:
         """Make the speaker's row in the speaker index match its READY utterances (their centroid and its cohort
-        statistics; no row when it has none).
+        statistics; no row when it has none), and refresh its `neighbours`' statistics.
 
         The utterances are read again after the write: an enrollment or deletion of the same speaker that ran
         meanwhile (here or in another gateway) may have written a row from another set, so this writes again until
@@ -239,12 +239,13 @@ class SpeakerCore:
                 row = domain.SpeakerRow(speaker_id, centroid, *self._cohort(speaker_id, hits))
                 with self._rows.hold(collection):
                     self.gateway.index.upsert_speakers(collection, [row])
-                self._refresh_neighbours(collection, speaker_id, hits)
+                if neighbours:
+                    self._refresh_neighbours(collection, speaker_id, hits)
             else:
                 with self._rows.hold(collection):
                     gone = self.gateway.index.get_speakers(collection, [speaker_id])
                     self.gateway.index.delete_speakers(collection, [speaker_id])
-                if gone:  # the speakers it was near lose it from their cohorts
+                if gone and neighbours:  # the speakers it was near lose it from their cohorts
                     [hits] = self.gateway.index.search_speakers(collection, [gone[0].vector], self._hits())
                     self._refresh_neighbours(collection, speaker_id, hits)
             written = ids
@@ -274,6 +275,13 @@ class SpeakerCore:
                 ]
             self.gateway.index.upsert_speakers(collection, fresh)
         self._forget_deleted(collection, fresh, self._utterances(collection, tuple(speakers)))
+
+    def _rows_of(self, collection: str, speakers: list[str]) -> list[domain.SpeakerRow]:
+        return [
+            row
+            for first in range(0, len(speakers), ROWS_PER_CALL)
+            for row in self.gateway.index.get_speakers(collection, speakers[first : first + ROWS_PER_CALL])
+        ]
 
     def _forget_deleted(self, collection: str, written: list[domain.SpeakerRow], utterances: list[domain.Clip]) -> None:
         """Rows just rewritten from what the index held, read again against the records (`utterances`, read after the
@@ -411,12 +419,12 @@ class SpeakerCore:
     def _refresh_cohorts(self, collection: str, speakers: list[str]) -> None:
         """Every speaker's enrollment cohort statistics against all the others as they are now (a row written at
         enrollment saw only the speakers enrolled before it)."""
+        present = {row.speaker_id for row in self._rows_of(collection, speakers)}
+        for name in speakers:
+            if name not in present:  # enrolled by a folder import, or its row write failed
+                self._write_row(collection, name, neighbours=False)
         with self._rows.hold(collection):
-            rows = [
-                row
-                for first in range(0, len(speakers), ROWS_PER_CALL)
-                for row in self.gateway.index.get_speakers(collection, speakers[first : first + ROWS_PER_CALL])
-            ]
+            rows = self._rows_of(collection, speakers)
             if not rows:
                 return
             centroids = np.stack([np.asarray(row.vector, dtype=np.float64) for row in rows])
