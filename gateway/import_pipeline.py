@@ -96,6 +96,25 @@ class _Prepared:
 _END = object()
 
 
+class _BoundedEmbedder:
+    """`limit` embeds in flight at most, however many workers: the workers read and hash the next files while the
+    embeds run, so the replicas never wait for the gateway's reads. A file whose turn comes after the run was told
+    to stop is left for later, unembedded."""
+
+    def __init__(self, embedder: ImportEmbedder, limit: int, run: "ImportRun") -> None:
+        self._embedder = embedder
+        self._turns = threading.BoundedSemaphore(limit)
+        self._run = run
+
+    def embed(
+        self, model: str, content: bytes, segments: domain.SegmentOptions
+    ) -> tuple[domain.AudioInfo, list[domain.Segment]]:
+        with self._turns:
+            if self._run.stop.is_set():
+                raise _Stopped()
+            return self._embedder.embed(model, content, segments)
+
+
 class ImportRun:
     """Runs one leased job until it is done, cancelled, or its lease is lost; the metadata store keeps the rest."""
 
@@ -112,7 +131,7 @@ class ImportRun:
         self.job = job
         self.holder = holder
         self.records = records
-        self.embedder = embedder
+        self.embedder = _BoundedEmbedder(embedder, settings.concurrency, self)
         self.index = index
         self.catalog = catalog
         self.settings = settings
@@ -207,7 +226,8 @@ class ImportRun:
 
     def _process(self, collection: domain.Collection) -> None:
         results: queue.SimpleQueue = queue.SimpleQueue()
-        slots = threading.Semaphore(self.settings.concurrency * 2)  # files in flight or waiting: bounded memory
+        # Files in flight or waiting for the writer: bounded memory (contents are held by the workers alone).
+        slots = threading.Semaphore(self.settings.concurrency * 4)
 
         def work(sequence: int, file: ImportFile) -> None:
             prepared = None  # not written: the file stays pending for a later run
@@ -225,7 +245,8 @@ class ImportRun:
         )
         writer.start()
         try:
-            with ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix=f"import-{self.job.id}") as pool:
+            workers = self.settings.concurrency * 2  # half read and hash the next files while the others embed
+            with ThreadPoolExecutor(workers, thread_name_prefix=f"import-{self.job.id}") as pool:
                 self._feed(pool, work, slots)
         finally:
             results.put(_END)

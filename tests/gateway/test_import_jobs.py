@@ -10,6 +10,8 @@ import pathlib
 import signal
 import subprocess
 import sys
+import threading
+import time
 import uuid
 
 import grpc
@@ -138,6 +140,34 @@ def test_a_job_looks_contents_up_before_embedding_only_where_it_may_find_them(
     again = last(jobs_gateway.watch_import_job(jobs_gateway.create_import_job(collection, "looked_up").id))
     assert (again.state, again.files_duplicate, again.files_added) == (State.IMPORT_JOB_STATE_SUCCEEDED, 10, 0)
     assert calls == {"embed": 10, "lookup": 10}
+
+
+def test_a_job_keeps_exactly_its_concurrency_of_embeds_in_flight(
+    stack, jobs_root, jobs_gateway, new_collection, monkeypatch
+):
+    """Workers read and hash the next files while the embeds run, yet never more than IMPORT_CONCURRENCY embeds go
+    out at once (2 for this module's gateway): what the embedding replicas were sized for."""
+    in_flight, most, guard = 0, 0, threading.Lock()
+    embed = stack.embedding_core.embed
+
+    def slow_embed(*args, **kwargs):
+        nonlocal in_flight, most
+        with guard:
+            in_flight += 1
+            most = max(most, in_flight)
+        try:
+            time.sleep(0.05)  # a heavier model: the embeds overlap whenever the gateway lets them
+            return embed(*args, **kwargs)
+        finally:
+            with guard:
+                in_flight -= 1
+
+    monkeypatch.setattr(stack.embedding_core, "embed", slow_embed)
+    collection = new_collection("jobs")
+    make_folder(jobs_root / "bounded", 16)
+    final = last(jobs_gateway.watch_import_job(jobs_gateway.create_import_job(collection, "bounded").id))
+    assert (final.state, final.files_added) == (State.IMPORT_JOB_STATE_SUCCEEDED, 16)
+    assert most == 2
 
 
 def test_bad_import_jobs_are_refused_with_a_reason_and_create_nothing(stack, jobs_root, jobs_stub, new_collection):
