@@ -98,10 +98,12 @@ class AudioSearchClient:
         hop_seconds: float = 0.0,
         index_type: str = "",
         purpose: str = "",
+        keep_audio: bool | None = None,
     ) -> types_pb2.Collection:
         """Create a collection bound to `model`; a window makes one vector per window (long recordings).
 
         Instead of a model, a purpose ("speakers", "sound_events", "recordings") picks the best available one.
+        keep_audio keeps the clips' uploaded bytes (None: kept, except for speakers; docs/kept-audio.md).
         """
         request = pb2.CreateCollectionRequest(
             name=name,
@@ -109,6 +111,7 @@ class AudioSearchClient:
             segments=types_pb2.SegmentOptions(window_seconds=window_seconds, hop_seconds=hop_seconds),
             index_type=f"INDEX_TYPE_{index_type.upper()}" if index_type else "INDEX_TYPE_UNSPECIFIED",
             purpose=f"PURPOSE_{purpose.upper()}" if purpose else "PURPOSE_UNSPECIFIED",
+            keep_audio=keep_audio,
         )
         return self._call(self.stub.CreateCollection, request)
 
@@ -221,6 +224,19 @@ class AudioSearchClient:
             ),
             "clips",
         )
+
+    def get_clip_audio(
+        self, collection: str, clip_id: int, start_seconds: float | None = None, end_seconds: float | None = None
+    ) -> tuple[types_pb2.AudioBlob, Iterator[bytes]]:
+        """A clip's kept audio: its facts (content_type, format, size_bytes, sha256, time range) and its bytes in
+        chunks, e.g. `b"".join(chunks)`. Without a time range the exact uploaded file; with one a WAV of that range.
+        A refusal (no such clip, audio not kept, bad range) is raised here, before any chunk."""
+        request = pb2.GetClipAudioRequest(
+            collection=collection, clip_id=clip_id, start_seconds=start_seconds, end_seconds=end_seconds
+        )
+        messages = self._stream(self.stub.GetClipAudio, request, max(self.timeout_seconds, 600))
+        first = next(messages)
+        return first.blob, (message.chunk for message in messages)
 
     def delete_clip(self, clip_id: int) -> bool:
         """Delete a clip's record and vectors; False when there was no such clip."""

@@ -14,9 +14,12 @@ import grpc
 import pytest
 import soundfile
 
+from audiosearch.client import AudioSearchClient
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
 from audiosearch.runtime import domain
+from audiosearch.sdk import errors
+from audiosearch.tools.cli.main import main as cli
 from gateway import server as gateway_server
 from gateway.clients import SearchClient
 from metadata_service import server as metadata_server
@@ -36,8 +39,9 @@ INVALID, NOT_FOUND, PRECONDITION = (
 
 
 class AudioStack:
-    def __init__(self, gateway, blobs, index, import_root) -> None:
+    def __init__(self, gateway, address, blobs, index, import_root) -> None:
         self.gateway = gateway
+        self.address = address
         self.blobs = blobs
         self.index = index
         self.import_root = import_root
@@ -77,7 +81,8 @@ def kept(request, stack, tmp_path_factory):
     channel = grpc.insecure_channel(f"127.0.0.1:{gateway.port}")
     index = SearchClient(grpc.insecure_channel(addresses["search"]), TIMEOUT)
     try:
-        yield AudioStack(pb2_grpc.GatewayServiceStub(channel), blobs, index, import_root)
+        address = f"127.0.0.1:{gateway.port}"
+        yield AudioStack(pb2_grpc.GatewayServiceStub(channel), address, blobs, index, import_root)
     finally:
         index.channel.close()
         channel.close()
@@ -214,3 +219,33 @@ def test_bad_requests_get_precise_codes(kept):
     ):
         with rpc_error(INVALID, "INVALID_TIME_RANGE"):
             kept.audio(name, clip.id, **time_range)
+
+
+def test_the_sdk_and_the_cli_fetch_a_clip_audio(kept, tmp_path, capsys):
+    content = audio_file("siren", 24, ".flac", duration_seconds=2.0)
+    with AudioSearchClient(kept.address) as client:
+        name = f"kept_sdk_{next(_names)}"
+        assert client.create_collection(name, "logmel").keep_audio
+        clip = client.ingest(content, name).clip
+        blob, chunks = client.get_clip_audio(name, clip.id)
+        assert b"".join(chunks) == content and blob.content_type == "audio/flac"
+        blob, chunks = client.get_clip_audio(name, clip.id, start_seconds=1.0)
+        assert soundfile.info(io.BytesIO(b"".join(chunks))).duration == pytest.approx(1.0, abs=1e-3)
+        with pytest.raises(errors.NotFound):
+            client.get_clip_audio(name, 10**15)
+        unkept = f"kept_sdk_{next(_names)}"
+        assert not client.create_collection(unkept, "logmel", keep_audio=False).keep_audio
+
+    def run(*arguments: str) -> None:
+        with pytest.raises(SystemExit) as ended:
+            cli(["--address", kept.address, *arguments])
+        assert ended.value.code == 0
+
+    output = tmp_path / "clip.flac"
+    run("audio", str(clip.id), "-c", name, "-o", str(output))
+    assert output.read_bytes() == content
+    assert clip.content_sha256 in capsys.readouterr().out
+    ranged = tmp_path / "part.wav"
+    run("audio", str(clip.id), "-c", name, "-o", str(ranged), "--end", "0.5")
+    assert soundfile.info(str(ranged)).duration == pytest.approx(0.5, abs=1e-3)
+    run("collections", "create", f"kept_cli_{next(_names)}", "--no-keep-audio")

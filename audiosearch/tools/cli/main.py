@@ -105,7 +105,9 @@ def cmd_collections(args) -> int:
     client = _client(args)
     if args.action == "create":
         model = args.model or ("" if args.purpose else "logmel")
-        collection = client.create_collection(args.name, model, args.window, args.hop, args.index, args.purpose)
+        collection = client.create_collection(
+            args.name, model, args.window, args.hop, args.index, args.purpose, args.keep_audio
+        )
         print_json(collection) if args.json else print(f"created collection {collection.name} ({collection.model})")
     elif args.action == "rebuild":
         from audiosearch.tools.cli.jobs import cmd_rebuild
@@ -194,6 +196,15 @@ def cmd_list(args) -> int:
         print_json(clips)
     else:
         print_table(["id", "source", "labels", "duration", "rate"], [_clip_row(clip) for clip in clips])
+    return 0
+
+
+def cmd_audio(args) -> int:
+    blob, chunks = _client(args).get_clip_audio(args.collection, args.id, args.start, args.end)
+    with open(args.output, "wb") as file:
+        for chunk in chunks:
+            file.write(chunk)
+    print(f"wrote {args.output}: {blob.size_bytes} bytes, {blob.content_type}, sha256 {blob.sha256}")
     return 0
 
 
@@ -298,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--index", default="", type=str.upper, choices=rules.INDEX_TYPES, help="vector index (default HNSW)"
     )
     collections.add_argument("--detach", action="store_true", help="rebuild: print the job's id and return at once")
+    collections.add_argument(
+        "--keep-audio",
+        action=argparse.BooleanOptionalAction,
+        help="keep the clips' audio (default: kept, except for speakers; docs/kept-audio.md)",
+    )
     collections.set_defaults(func=cmd_collections)
 
     ingest = sub.add_parser("ingest", help="add audio files or folders to a collection")
@@ -328,6 +344,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--collection", "-c", required=True)
     listing.add_argument("--class", dest="sound_class", action="append", default=[])
     listing.set_defaults(func=cmd_list)
+
+    audio = sub.add_parser("audio", help="save a clip's kept audio (or a time range of it, as WAV) to a file")
+    audio.add_argument("id", type=int)
+    audio.add_argument("--collection", "-c", required=True)
+    audio.add_argument("--output", "-o", required=True, help="the file to write")
+    audio.add_argument("--start", type=float, help="seconds from the clip's start")
+    audio.add_argument("--end", type=float, help="seconds from the clip's start (default: its end)")
+    audio.set_defaults(func=cmd_audio)
 
     delete = sub.add_parser("delete", help="delete clips by id")
     delete.add_argument("ids", nargs="+", type=int)
