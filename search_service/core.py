@@ -45,8 +45,8 @@ class SearchCore:
             "INVALID_DIMENSION",
         )
         metric = rules.choice(metric or "COSINE", rules.METRICS, "metric")
-        index_type = rules.choice(index_type or "HNSW", rules.INDEX_TYPES, "index_type")
         with self._schema:
+            index_type = rules.choice(index_type or self._rebuilt_index_type(name), rules.INDEX_TYPES, "index_type")
             existing = self.store.describe(name)
             if existing is None:
                 self.store.create(name, CollectionSpec(dimension, metric, index_type))
@@ -58,6 +58,12 @@ class SearchCore:
                 "COLLECTION_SPEC_MISMATCH",
             )
         return False
+
+    def _rebuilt_index_type(self, name: str) -> str:
+        """A rebuild's vectors keep the index type of the collection they rebuild; HNSW otherwise."""
+        rebuilt = rules.rebuilt_collection(name)
+        spec = self.store.describe(rebuilt) if rebuilt else None
+        return spec.index_type if spec else "HNSW"
 
     def drop_collection(self, name: str) -> bool:
         """Remove the collection and its vectors; False when there was none."""

@@ -7,7 +7,10 @@ The list of rules is read from rules.py itself, so a new rule is covered as soon
 import ast
 import pathlib
 
+import pytest
+
 from audiosearch.runtime import rules
+from audiosearch.sdk import errors
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCES = ("audiosearch", "embedding_service", "search_service", "metadata_service", "gateway")
@@ -43,11 +46,23 @@ def test_rules_are_enumerated():
         "check_speaker_id",
         "check_text_value",
         "check_top_k",
+        "check_vector_collection_name",
         "choice",
         "valid_labels",
     ]
     assert {"INVALID_COLLECTION_NAME", "LABEL_TOO_LONG", "INVALID_TOP_K", "INVALID_SEGMENTS"} <= _rule_reasons()
     assert rules.METRICS == ("COSINE", "IP", "L2") and "HNSW" in rules.INDEX_TYPES
+
+
+def test_a_rebuilds_vectors_have_a_name_no_collection_can_take():
+    vectors = rules.rebuild_vectors_name("sounds", 12)
+    rules.check_vector_collection_name(vectors)
+    assert rules.rebuilt_collection(vectors) == "sounds" and rules.rebuilt_collection("sounds") is None
+    with pytest.raises(errors.InvalidArgument):
+        rules.check_collection_name(vectors)
+    for name in ("_rebuild12_", "_rebuild_sounds", "_rebuildx_sounds", "_rebuild1_1sounds"):
+        with pytest.raises(errors.InvalidArgument):
+            rules.check_vector_collection_name(name)
 
 
 def test_no_other_module_raises_a_rules_reason():

@@ -49,10 +49,15 @@ def rebuild_vectors_name(collection: str, job_id: int) -> str:
     return f"_rebuild{job_id}_{collection}"
 
 
+def rebuilt_collection(name: str) -> str | None:
+    """The collection whose rebuild fills the vectors named `name`; None when `name` is not a rebuild's."""
+    rebuild = _REBUILD_VECTORS.fullmatch(name)
+    return rebuild.group("collection") if rebuild else None
+
+
 def check_vector_collection_name(name: str) -> None:
     """A name the search service accepts: a collection's, or a rebuild's vectors (rebuild_vectors_name)."""
-    rebuild = _REBUILD_VECTORS.fullmatch(name)
-    check_collection_name(rebuild.group("collection") if rebuild else name)
+    check_collection_name(rebuilt_collection(name) or name)
 
 
 def check_text_value(value: str, what: str) -> None:

@@ -77,3 +77,15 @@ def test_switching_to_missing_vectors_is_not_found_and_names_are_checked(switchi
     with pytest.raises(errors.InvalidArgument):
         core.ensure_collection("_rebuild1_", DIMENSION)
     assert core.count(name).clips == 0  # untouched
+
+
+def test_a_rebuilds_vectors_keep_the_index_type_of_the_collection_they_rebuild(switching):
+    core, _ = switching
+    name = f"flat{next(_names)}"
+    core.ensure_collection(name, DIMENSION, index_type="FLAT")
+    target = rules.rebuild_vectors_name(name, 3)
+    core.ensure_collection(target, DIMENSION * 2)
+    assert core.store.describe(target).index_type == "FLAT"
+    core.switch_collection(name, target)
+    assert core.store.describe(name).index_type == "FLAT"
+    core.drop_collection(name)
