@@ -94,7 +94,7 @@ def test_compose_start_order_waits_for_health(compose):
 
     assert waits_for("gateway") == {"embedding", "search", "metadata"}
     assert waits_for("search") == {"milvus"}
-    assert waits_for("metadata") == {"mysql"}
+    assert waits_for("metadata") == {"mysql", "minio"}  # kept audio in MinIO
     assert waits_for("milvus") == {"etcd", "minio"}
 
 
@@ -105,6 +105,9 @@ def test_compose_wires_the_services_together(compose):
     assert gateway["AUDIOSEARCH_GATEWAY_SEARCH_ADDRESS"].endswith("search:50053")
     assert gateway["AUDIOSEARCH_GATEWAY_METADATA_ADDRESS"].endswith("metadata:50054")
     assert services["search"]["environment"]["AUDIOSEARCH_SEARCH_MILVUS_URI"] == "http://milvus:19530"
+    metadata = services["metadata"]["environment"]
+    assert metadata["AUDIOSEARCH_METADATA_AUDIO_URL"].startswith("s3://")
+    assert metadata["AUDIOSEARCH_METADATA_S3_ENDPOINT_URL"] == "http://minio:9000"
     assert services["metadata"]["environment"]["AUDIOSEARCH_METADATA_DATABASE_URL"].startswith("mysql://")
     assert "@mysql:3306/" in services["metadata"]["environment"]["AUDIOSEARCH_METADATA_DATABASE_URL"]
 
