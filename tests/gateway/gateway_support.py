@@ -45,6 +45,24 @@ def close_core(core: GatewayCore) -> None:
         client.channel.close()
 
 
+@contextlib.contextmanager
+def own_gateway(addresses: dict[str, str], import_root: pathlib.Path, **overrides):
+    """A gateway of the caller's own on the three services (its settings the caller's): an SDK client of it."""
+    from audiosearch.client import AudioSearchClient
+    from gateway import server as gateway_server
+
+    settings = gateway_settings(addresses, import_root, **overrides)
+    core = gateway_server.build_core(settings)
+    running = start(gateway_server.build_server(settings, core))
+    client = AudioSearchClient(f"127.0.0.1:{running.port}", timeout_seconds=TIMEOUT)
+    try:
+        yield client
+    finally:
+        client.close()
+        running.stop(0)
+        close_core(core)
+
+
 def audio_file(
     sound_class: str,
     seed: int,

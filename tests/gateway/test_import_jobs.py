@@ -29,7 +29,17 @@ from embedding_service.models.logmel import LogMelModel
 from embedding_service.models.registry import ModelRegistry
 from gateway import server as gateway_server
 
-from gateway_support import LOCAL, TIMEOUT, all_clips, close_core, gateway_settings, rpc_error, start, stats_of
+from gateway_support import (
+    LOCAL,
+    TIMEOUT,
+    all_clips,
+    close_core,
+    gateway_settings,
+    own_gateway,
+    rpc_error,
+    start,
+    stats_of,
+)
 
 State = import_job_pb2.ImportJobState
 
@@ -59,16 +69,8 @@ def jobs_root(stack) -> pathlib.Path:
 
 @pytest.fixture(scope="module")
 def jobs_gateway(stack, jobs_root):
-    settings = gateway_settings(stack.addresses, jobs_root, import_concurrency=2, import_batch_size=8)
-    core = gateway_server.build_core(settings)
-    running = start(gateway_server.build_server(settings, core))
-    client = AudioSearchClient(f"127.0.0.1:{running.port}", timeout_seconds=TIMEOUT)
-    try:
+    with own_gateway(stack.addresses, jobs_root, import_concurrency=2, import_batch_size=8) as client:
         yield client
-    finally:
-        client.close()
-        running.stop(0)
-        close_core(core)
 
 
 @pytest.fixture(scope="module")

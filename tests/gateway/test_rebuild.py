@@ -15,9 +15,8 @@ from audiosearch.runtime import rules
 from audiosearch.sdk import errors
 from audiosearch.tools.cli.main import main as cli_main
 from audiosearch.type.v1 import import_job_pb2
-from gateway import server as gateway_server
 
-from gateway_support import TIMEOUT, audio_file, close_core, gateway_settings, start
+from gateway_support import TIMEOUT, audio_file, own_gateway
 
 State = import_job_pb2.ImportJobState
 CLASSES = ("tone", "chirp", "white_noise", "clicks", "vowel", "siren")
@@ -25,16 +24,8 @@ CLASSES = ("tone", "chirp", "white_noise", "clicks", "vowel", "siren")
 
 @pytest.fixture(scope="module")
 def client(stack):
-    settings = gateway_settings(stack.addresses, stack.import_root, import_concurrency=2, import_batch_size=4)
-    core = gateway_server.build_core(settings)
-    running = start(gateway_server.build_server(settings, core))
-    client = AudioSearchClient(f"127.0.0.1:{running.port}", timeout_seconds=TIMEOUT)
-    try:
+    with own_gateway(stack.addresses, stack.import_root, import_concurrency=2, import_batch_size=4) as client:
         yield client
-    finally:
-        client.close()
-        running.stop(0)
-        close_core(core)
 
 
 def library(client: AudioSearchClient, name: str, count: int, keep_audio: bool = True) -> dict[int, tuple]:
