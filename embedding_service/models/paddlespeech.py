@@ -121,12 +121,13 @@ class PaddleSpeechModel(EmbeddingModel):
         # Paddle's eager mode (the network, PANNs' feature extractor) runs one call at a time: its grad switch is
         # process-wide.
         self._lock = threading.Lock()
-        self._predictor_lock = threading.Lock()
-        # Every embed_batch runs on this one thread. Paddle's CPU kernels run on Intel OpenMP, which keeps a team of
-        # worker threads per calling thread, and a team spins for 200 ms (KMP_BLOCKTIME) after each parallel region:
-        # forwards called from a pool of gRPC threads made a team per thread, and idle teams spun on the cores the
-        # working one needed (CNN14 over gRPC ran at ~0.6-0.75x the same forward in process on 2 cores).
+        # Every embed_batch runs on this pool: one thread, unless the fast path runs several forwards at once (ECAPA's
+        # OpenVINO streams). Paddle's CPU kernels run on Intel OpenMP, which keeps a team of worker threads per
+        # calling thread, and a team spins for 200 ms (KMP_BLOCKTIME) after each parallel region: forwards called
+        # from a pool of gRPC threads made a team per thread, and idle teams spun on the cores the working one needed
+        # (CNN14 over gRPC ran at ~0.6-0.75x the same forward in process on 2 cores).
         self._worker: ThreadPoolExecutor | None = None
+        self._forwards = 1
         self._network = None
         self._predictor = None
         self.engine_used = ""  # the fast path's engine once built (ECAPA: "openvino"; "paddle" after a fallback)
@@ -144,7 +145,9 @@ class PaddleSpeechModel(EmbeddingModel):
                     self._predictor = self._fast_predictor(folder)
                 except Exception:  # the eager network serves the same vectors, only slower
                     log.exception("model %s: Paddle Inference export failed; serving the eager network", self.name)
-            self._worker = ThreadPoolExecutor(1, f"{self.name}-forward", initializer=set_threads, initargs=(threads,))
+            self._worker = ThreadPoolExecutor(
+                self._forwards, f"{self.name}-forward", initializer=set_threads, initargs=(threads,)
+            )
             mode = f" (fast path: {self.engine_used})" if self._predictor else ""
             log.info("model %s loaded from %s%s", self.name, folder, mode)
         except weights.WeightsError as error:
@@ -187,8 +190,7 @@ class PaddleSpeechModel(EmbeddingModel):
     def forward(self, features: np.ndarray) -> np.ndarray:
         """(n, dimension) raw embeddings from features: the Paddle Inference predictor when built, else eager."""
         if self._predictor is not None:
-            with self._predictor_lock:
-                return self._predictor(features).reshape(len(features), self.dimension)
+            return self._predictor(features).reshape(len(features), self.dimension)
         return self.forward_eager(features)
 
     def forward_eager(self, features: np.ndarray) -> np.ndarray:
@@ -234,12 +236,14 @@ class PaddleSpeechModel(EmbeddingModel):
             predictor = paddle.inference.create_predictor(self._predictor_config(paddle, graph, params, "paddle"))
         inputs = predictor.get_input_handle(predictor.get_input_names()[0])
         outputs = predictor.get_output_handle(predictor.get_output_names()[0])
+        lock = threading.Lock()  # one predictor: one run at a time
 
         def run(features: np.ndarray) -> np.ndarray:
-            inputs.reshape(features.shape)
-            inputs.copy_from_cpu(np.ascontiguousarray(features, dtype=np.float32))
-            predictor.run()
-            return outputs.copy_to_cpu()
+            with lock:
+                inputs.reshape(features.shape)
+                inputs.copy_from_cpu(np.ascontiguousarray(features, dtype=np.float32))
+                predictor.run()
+                return outputs.copy_to_cpu()
 
         return run
 
@@ -316,11 +320,13 @@ class EcapaTdnnModel(PaddleSpeechModel):
         return self._network(inputs, paddle.ones([inputs.shape[0]]))
 
     def _fast_predictor(self, folder):
-        """The network rebuilt as an OpenVINO graph from its weights (ecapa_openvino: why, measured)."""
+        """The network rebuilt as an OpenVINO graph from its weights (ecapa_openvino: why, measured): `threads`
+        forwards at once (0: one per core), each on one thread."""
         from embedding_service.models import ecapa_openvino
 
-        predictor = ecapa_openvino.compile_ecapa(self._network, self._threads)
+        predictor = ecapa_openvino.EcapaForward(self._network, self._threads or os.cpu_count() or 1)
         self.engine_used = "openvino"
+        self._forwards = predictor.streams
         return predictor
 
 

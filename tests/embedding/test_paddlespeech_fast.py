@@ -58,10 +58,11 @@ def test_ecapa_fast_path_costs_under_half_the_eager_cpu(ps_store):
 
 
 def test_concurrent_calls_give_the_vectors_of_single_calls(ps_store):
-    """embed_batch from many threads (as gRPC workers call it) runs on the model's one forward thread."""
+    """embed_batch from many threads (as gRPC workers call it) runs on the model's forward threads."""
     from concurrent.futures import ThreadPoolExecutor
 
     model = paddlespeech.EcapaTdnnModel(ps_store, threads=2, fast=True)
+    assert model._forwards == 2  # ECAPA: two OpenVINO streams, two one-thread forwards at once
     clips = [synth.generate("vowel", seed, 0.5 + 0.25 * seed, 16000) for seed in range(6)]
     alone = [model.embed_batch([clip])[0] for clip in clips]
     with ThreadPoolExecutor(6) as pool:
