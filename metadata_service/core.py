@@ -127,10 +127,7 @@ class MetadataCore:
         """Create a PENDING clip and assign its id, or return the clip already stored with the same content or the
         same request_id in the collection. The bool is True when this call created it."""
         clip = _valid_clip(clip)
-        require(
-            len(request_id) <= MAX_REQUEST_ID_CHARS,
-            f"request_id has {len(request_id)} characters; use at most {MAX_REQUEST_ID_CHARS} (a UUID fits)",
-        )
+        _valid_request_id(request_id)
         existing = self._existing_clip(clip, request_id)
         if existing is not None:
             return existing, False
@@ -310,6 +307,14 @@ def _check_audio(audio: domain.AudioInfo) -> None:
         len(audio.format) <= MAX_AUDIO_FORMAT_CHARS,
         f"audio.format has {len(audio.format)} characters; use at most {MAX_AUDIO_FORMAT_CHARS}",
     )
+
+
+def _valid_request_id(request_id: str) -> str:
+    require(
+        len(request_id) <= MAX_REQUEST_ID_CHARS,
+        f"request_id has {len(request_id)} characters; use at most {MAX_REQUEST_ID_CHARS} (a UUID fits)",
+    )
+    return request_id
 
 
 def _valid_clip(clip: domain.Clip) -> domain.Clip:

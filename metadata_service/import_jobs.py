@@ -9,12 +9,13 @@ from audiosearch.runtime.import_jobs import CompletedFile, ImportFile, ImportJob
 from audiosearch.sdk import errors
 from audiosearch.sdk.errors import require
 from metadata_service.core import (
-    MAX_REQUEST_ID_CHARS,
     MetadataCore,
     _page_after,
     _page_size,
     _page_token,
+    _valid_clip,
     _valid_collection,
+    _valid_request_id,
 )
 from metadata_service.job_store import ImportJobStore
 
@@ -36,10 +37,7 @@ class ImportJobCore:
         rebuild = _checked_rebuild(job.collection, job.rebuild) if job.rebuild else None
         if rebuild is None:
             require(0 < len(job.path) <= MAX_PATH_CHARS, f"path must have 1..{MAX_PATH_CHARS} characters")
-        require(
-            len(request_id) <= MAX_REQUEST_ID_CHARS,
-            f"request_id has {len(request_id)} characters; use at most {MAX_REQUEST_ID_CHARS} (a UUID fits)",
-        )
+        _valid_request_id(request_id)
         labels = rules.valid_labels(job.labels)
         draft = ImportJob(0, job.collection, job.path, job.recursive, labels, job.label_from_parent,
                           rebuild=rebuild)  # fmt: skip
@@ -101,6 +99,13 @@ class ImportJobCore:
         """Create each PENDING clip as CreateClip would: (clip, ours, error) per draft, in order. `ours` is True when
         this job created it (now, or by an earlier attempt with the same request_id, before a crash)."""
         require(len(drafts) <= MAX_FILES_PER_CALL, f"send at most {MAX_FILES_PER_CALL} clips per call")
+        try:  # the usual batch in one transaction; any draft with a refusal to report goes the way of CreateClip
+            valid = [(_valid_clip(draft), _valid_request_id(request_id)) for draft, request_id in drafts]
+        except errors.AudioSearchError:
+            valid = None
+        batch = self.jobs.create_clips(job_id, holder, valid) if valid else None
+        if batch is not None:
+            return [(clip, ours, "") for clip, ours in batch]
         self.jobs.check_holder(job_id, holder)
         results: list[tuple[domain.Clip | None, bool, str]] = []
         for draft, request_id in drafts:

@@ -77,6 +77,10 @@ def _lease_lost(job_id: int, holder: str) -> errors.FailedPrecondition:
     )
 
 
+class _OneByOne(Exception):
+    """A batch of import clips that must be created one by one (rolls its transaction back)."""
+
+
 class ImportJobStore:
     """Import jobs beside the clips, in the same database. Safe to share between threads."""
 
@@ -244,6 +248,40 @@ class ImportJobStore:
             ImportFile(ordinal, path, FileOutcome(result) if result else None, clip_id, error)
             for ordinal, path, result, clip_id, error in rows
         ]
+
+    def create_clips(
+        self, job_id: int, holder: str, drafts: Sequence[tuple[domain.Clip, str]]
+    ) -> list[tuple[domain.Clip, bool]] | None:
+        """In one transaction, as the job's holder: each draft's clip as MetadataCore.create_clip gives it, and whether
+        it is `ours` (this request_id's, made now or before a crash): the clip of its request_id, else the one of its
+        content, else a new PENDING one. None, with nothing written, when a draft needs create_clip's own answer (a
+        request_id used for other audio, a key a concurrent create took, a collection dropped): the caller then
+        creates them one by one."""
+        now = _now()
+        store = self._store
+
+        def work(sql: _Sql) -> list[tuple[domain.Clip, bool]]:
+            self._hold(sql, job_id, holder)
+            created: list[tuple[domain.Clip, bool]] = []
+            for draft, request_id in drafts:
+                mine = request_id and store._select_clips(
+                    sql, "collection = ? AND request_id = ?", (draft.collection, request_id)
+                )
+                if mine:
+                    if mine[0].content_sha256 != draft.content_sha256:
+                        raise _OneByOne()
+                    created.append((mine[0], True))
+                    continue
+                same = store._select_clips(
+                    sql, "collection = ? AND content_sha256 = ?", (draft.collection, draft.content_sha256)
+                )
+                created.append((same[0], False) if same else (store._insert_clip(sql, draft, request_id, now), True))
+            return created
+
+        try:
+            return self._transaction(work)
+        except (_OneByOne, *store._dialect.conflict):
+            return None
 
     def check_holder(self, job_id: int, holder: str) -> ImportJob:
         def work(sql: _Sql) -> ImportJob:

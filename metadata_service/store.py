@@ -560,27 +560,27 @@ class MetadataStore:
         """Store a new PENDING clip and assign its id; None when the content or request id is already stored in
         the collection, or the collection does not exist (the unique and foreign keys decide, atomically)."""
         now = _now()
-        audio, labels = clip.audio, clip.labels
-
-        def work(sql: _Sql) -> int:
-            cursor = sql.execute(
-                "INSERT INTO clips (collection, content_sha256, source, duration, sample_rate, channels,"
-                " audio_format, speaker, sound_class, state, request_id, segment_count, created_at, updated_at,"
-                f" speech_seconds) VALUES ({_marks(15)})",
-                (clip.collection, clip.content_sha256, clip.source, audio.duration_seconds, audio.sample_rate,
-                 audio.channels, audio.format, labels.speaker, labels.sound_class, domain.ClipState.PENDING.value,
-                 request_id or None, clip.segment_count, _time_to_db(now), _time_to_db(now),
-                 audio.speech_seconds),
-            )  # fmt: skip
-            clip_id = cursor.lastrowid
-            for ordinal, tag in enumerate(labels.tags):
-                sql.execute("INSERT INTO clip_tags (clip_id, ordinal, tag) VALUES (?, ?, ?)", (clip_id, ordinal, tag))
-            return clip_id
-
         try:
-            clip_id = self._transaction(work)
+            return self._transaction(lambda sql: self._insert_clip(sql, clip, request_id, now))
         except self._dialect.conflict:
             return None
+
+    @staticmethod
+    def _insert_clip(sql: _Sql, clip: domain.Clip, request_id: str, now: datetime) -> domain.Clip:
+        """insert_clip's statements, inside the caller's transaction (an import batch inserts its clips in one)."""
+        audio, labels = clip.audio, clip.labels
+        cursor = sql.execute(
+            "INSERT INTO clips (collection, content_sha256, source, duration, sample_rate, channels,"
+            " audio_format, speaker, sound_class, state, request_id, segment_count, created_at, updated_at,"
+            f" speech_seconds) VALUES ({_marks(15)})",
+            (clip.collection, clip.content_sha256, clip.source, audio.duration_seconds, audio.sample_rate,
+             audio.channels, audio.format, labels.speaker, labels.sound_class, domain.ClipState.PENDING.value,
+             request_id or None, clip.segment_count, _time_to_db(now), _time_to_db(now),
+             audio.speech_seconds),
+        )  # fmt: skip
+        clip_id = cursor.lastrowid
+        for ordinal, tag in enumerate(labels.tags):
+            sql.execute("INSERT INTO clip_tags (clip_id, ordinal, tag) VALUES (?, ?, ?)", (clip_id, ordinal, tag))
         return dataclasses.replace(
             clip, id=clip_id, state=domain.ClipState.PENDING, create_time=now, update_time=now, audio_kept=False
         )

@@ -1,6 +1,7 @@
 """Import jobs in the metadata store, on SQLite and MariaDB: the lease is a compare-and-set that one holder has at a
 time and another takes over when it expires; a holder that lost it writes nothing; outcomes are counted once."""
 
+import dataclasses
 import time
 
 import pytest
@@ -105,3 +106,43 @@ def test_cancel_and_idempotent_create_and_newest_first_pages(jobs):
         jobs.claim("", 30)
     with pytest.raises(errors.InvalidArgument):
         jobs.finish(running.id, "gateway-a", JobState.RUNNING, "")
+
+
+def test_a_batch_of_clips_is_created_in_one_transaction_with_create_clips_answers(jobs, store, clip_of, monkeypatch):
+    job = new_job(jobs)
+    jobs.claim("gateway-a", 30)
+    stored, _ = jobs.clips.create_clip(clip_of("library", "stored"), "single-ingest")
+    transactions = 0
+    transaction = store._transaction
+
+    def counted(work):
+        nonlocal transactions
+        transactions += 1
+        return transaction(work)
+
+    monkeypatch.setattr(store, "_transaction", counted)
+    drafts = [(clip_of("library", seed), f"import-{job.id}-{seed}") for seed in range(20)]
+    drafts += [(clip_of("library", 0), f"import-{job.id}-20"), (clip_of("library", "stored"), f"import-{job.id}-21")]
+
+    created = jobs.create_clips(job.id, "gateway-a", drafts)
+
+    assert transactions == 1  # not three per clip
+    assert [ours for _, ours, _ in created] == [True] * 20 + [False, False]
+    assert created[20][0].id == created[0][0].id and created[21][0].id == stored.id
+    assert all(clip.state is domain.ClipState.PENDING and not error for clip, _, error in created)
+    again = jobs.create_clips(job.id, "gateway-a", drafts)  # a retried batch finds its own clips by request_id
+    assert [(clip.id, ours) for clip, ours, _ in again] == [(clip.id, ours) for clip, ours, _ in created]
+
+
+def test_a_batch_with_a_refusal_answers_each_clip_as_create_clip_does(jobs, clip_of):
+    job = new_job(jobs)
+    jobs.claim("gateway-a", 30)
+    jobs.create_clips(job.id, "gateway-a", [(clip_of("library", "first"), "taken")])
+    bad_hash = dataclasses.replace(clip_of("library", 2), content_sha256="not-a-sha256")
+    drafts = [(clip_of("library", 1), "r1"), (clip_of("library", "other"), "taken"), (bad_hash, "r2")]
+
+    (fine, _, no_error), (none, _, reused), (nothing, _, invalid) = jobs.create_clips(job.id, "gateway-a", drafts)
+
+    assert fine is not None and fine.state is domain.ClipState.PENDING and not no_error
+    assert none is None and reused.startswith("FAILED_PRECONDITION: request_id 'taken' was used for other audio")
+    assert nothing is None and invalid.startswith("INVALID_ARGUMENT: ")
