@@ -9,6 +9,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,16 +71,17 @@ class FileBlobs:
         path = self._path(sha256)
         if path.exists():
             return False
-        path.parent.mkdir(exist_ok=True)
         temporary = path.parent / f".{sha256}.{uuid.uuid4().hex}.tmp"
         try:
+            path.parent.mkdir(exist_ok=True)
             with open(temporary, "wb") as file:
                 file.write(content)
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, path)  # atomic: readers see the whole blob or none
         except OSError as error:
-            temporary.unlink(missing_ok=True)
+            with suppress(OSError):  # the folder itself may be what failed
+                temporary.unlink(missing_ok=True)
             raise _unavailable(self.location, error) from error
         return True
 
@@ -88,18 +90,30 @@ class FileBlobs:
             file = open(self._path(sha256), "rb")  # noqa: SIM115 - closed by the chunk iterator
         except FileNotFoundError:
             return None
+        except OSError as error:
+            raise _unavailable(self.location, error) from error
         return StoredBlob(os.fstat(file.fileno()).st_size, _file_chunks(file))
 
     def delete(self, sha256: str) -> None:
-        self._path(sha256).unlink(missing_ok=True)
+        try:
+            self._path(sha256).unlink(missing_ok=True)
+        except OSError as error:
+            raise _unavailable(self.location, error) from error
 
     def list(self) -> Iterator[tuple[str, datetime]]:
-        for folder in sorted(self.root.iterdir()):
-            if not folder.is_dir():
-                continue
-            for path in sorted(folder.iterdir()):
-                if _SHA256.match(path.name):
-                    yield path.name, datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        try:
+            for folder in sorted(self.root.iterdir()):
+                if not folder.is_dir():
+                    continue
+                for path in sorted(folder.iterdir()):
+                    if _SHA256.match(path.name):
+                        try:
+                            written = path.stat().st_mtime
+                        except FileNotFoundError:  # deleted meanwhile
+                            continue
+                        yield path.name, datetime.fromtimestamp(written, UTC)
+        except OSError as error:
+            raise _unavailable(self.location, error) from error
 
 
 def _file_chunks(file) -> Iterator[bytes]:

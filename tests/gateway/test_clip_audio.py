@@ -249,3 +249,20 @@ def test_the_sdk_and_the_cli_fetch_a_clip_audio(kept, tmp_path, capsys):
     run("audio", str(clip.id), "-c", name, "-o", str(ranged), "--end", "0.5")
     assert soundfile.info(str(ranged)).duration == pytest.approx(0.5, abs=1e-3)
     run("collections", "create", f"kept_cli_{next(_names)}", "--no-keep-audio")
+
+
+def test_an_ingest_whose_audio_cannot_be_kept_leaves_nothing(kept, stack):
+    if not hasattr(kept.blobs, "root"):
+        pytest.skip("the folder store's failure is made by a file where its subfolder goes")
+    name = kept.collection()
+    content = audio_file("clicks", 25)
+    blocked = kept.blobs.root / hashlib.sha256(content).hexdigest()[:2]
+    blocked.write_bytes(b"")  # a file where the blob's folder must go
+    try:
+        with rpc_error(grpc.StatusCode.UNAVAILABLE, "AUDIO_STORE_UNAVAILABLE"):
+            ingest(kept.gateway, name, content)
+    finally:
+        blocked.unlink()
+    listed = kept.gateway.ListClips(pb2.ListClipsRequest(collection=name), timeout=TIMEOUT).clips
+    assert list(listed) == [] and kept.index.count_vectors(name) == 0
+    assert ingest(kept.gateway, name, content).clip.audio_kept  # once the store works again
