@@ -360,18 +360,24 @@ class Api:
             "X-Audio-Start-Seconds": f"{blob.start_seconds:g}",
             "X-Audio-End-Seconds": f"{blob.end_seconds:g}",
         }
-        partial = byte_range.start is not None or byte_range.stop is not None
+        partial = (byte_range.start is not None or byte_range.stop is not None) and size > 0
         if partial:
             headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
         response = web.StreamResponse(status=206 if partial else 200, headers=headers)
         await response.prepare(request)
         offset = 0  # of the next chunk in the file
-        while offset < stop and (item := await call.read()) is not grpc.aio.EOF:
-            chunk = item.chunk
-            lo, hi = max(start - offset, 0), min(stop - offset, len(chunk))
-            if lo < hi:
-                await response.write(chunk[lo:hi])
-            offset += len(chunk)
+        try:
+            while offset < stop and (item := await call.read()) is not grpc.aio.EOF:
+                chunk = item.chunk
+                lo, hi = max(start - offset, 0), min(stop - offset, len(chunk))
+                if lo < hi:
+                    await response.write(chunk[lo:hi])
+                offset += len(chunk)
+        except grpc.RpcError as error:
+            # The status line is sent: end the connection short of Content-Length, so the player sees a failure.
+            log.warning("GetClipAudio failed mid-stream: %s %s", error.code().name, error.details())
+            response.force_close()
+            return response
         await response.write_eof()
         return response
 

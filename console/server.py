@@ -7,6 +7,7 @@ import asyncio
 import logging
 import pathlib
 import signal
+from urllib.parse import urlsplit
 
 import grpc
 from aiohttp import web
@@ -15,7 +16,7 @@ from audiosearch.runtime.logs import setup_logging
 from audiosearch.sdk import services
 from audiosearch.sdk.channel import channel_options
 from console import config
-from console.api import Api
+from console.api import Api, HttpError, error_response
 from console.config import ConsoleSettings
 
 log = logging.getLogger("audiosearch.console")
@@ -29,6 +30,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def dial_gateway(settings: ConsoleSettings) -> grpc.aio.Channel:
@@ -49,6 +52,37 @@ async def security_headers(request: web.Request, handler):
     return response
 
 
+def request_guard(settings: ConsoleSettings):
+    """Refuses what a page of another site could make a browser send: a write from another origin (cross-site
+    request forgery: a form can post multipart to localhost), and, on a loopback listen address, any request whose
+    Host is not a loopback name (DNS rebinding: another name resolved to 127.0.0.1). curl sends no Origin."""
+    loopback_only = settings.host_port[0] in LOOPBACK
+
+    @web.middleware
+    async def guard(request: web.Request, handler):
+        if loopback_only and urlsplit(f"//{request.host}").hostname not in LOOPBACK:
+            return error_response(
+                HttpError(
+                    grpc.StatusCode.PERMISSION_DENIED,
+                    "HOST_NOT_ALLOWED",
+                    f"this console listens on {settings.listen}: open it as http://127.0.0.1 or http://localhost",
+                )
+            )
+        origin = request.headers.get("Origin")
+        cross_site = request.headers.get("Sec-Fetch-Site") == "cross-site"
+        if request.method not in SAFE_METHODS and (cross_site or (origin and urlsplit(origin).netloc != request.host)):
+            return error_response(
+                HttpError(
+                    grpc.StatusCode.PERMISSION_DENIED,
+                    "CROSS_ORIGIN",
+                    f"a request from {origin or 'another site'} is refused: the console takes calls from its own page",
+                )
+            )
+        return await handler(request)
+
+    return guard
+
+
 async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
@@ -59,7 +93,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 def build_app(settings: ConsoleSettings) -> web.Application:
     """The console app; its gateway channel opens on startup and closes on cleanup."""
-    app = web.Application(middlewares=[security_headers], client_max_size=settings.max_request_bytes)
+    app = web.Application(
+        middlewares=[security_headers, request_guard(settings)], client_max_size=settings.max_request_bytes
+    )
 
     api = Api(settings)
 

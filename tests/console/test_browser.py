@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
 ]
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 120_000  # a loaded CI machine: the first speaker embed loads its model
 # Plays an <audio> element and resolves with its duration once it has played past 0, by its events (no polling: the
 # page's Content-Security-Policy forbids the string evaluation that Playwright's wait_for_function uses).
 PLAY = """audio => new Promise((resolve, reject) => {

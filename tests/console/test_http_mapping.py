@@ -130,3 +130,23 @@ def test_the_page_and_its_assets_are_served_with_a_strict_policy(console):
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
     assert console.request("GET", "static/console.js", token=None).status == 200
     assert console.tokens["admin"].encode() not in page.body
+
+
+def test_writes_from_another_site_and_rebound_host_names_are_refused(console, collection_name):
+    """A page elsewhere can make a browser post a form (multipart) to the console, or resolve its own name to
+    127.0.0.1: both are refused, so a visited site cannot drop a collection through a local console."""
+    own = console.url.rstrip("/")
+    create = json.dumps({"name": collection_name, "model": "logmel"}).encode()
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}):
+        refused = console.request("POST", "v1/GatewayService/CreateCollection", create, headers)
+        assert (refused.status, refused.reason) == (403, "CROSS_ORIGIN"), headers
+    rebound = console.request("GET", "", headers={"Host": "evil.example:8080"})
+    assert (rebound.status, rebound.reason) == (403, "HOST_NOT_ALLOWED")
+    names = {
+        c["name"]
+        for c in console.call("GatewayService/ListCollections", {"page_size": 1000}).json().get("collections", [])
+    }
+    assert collection_name not in names  # nothing was created by the refused calls
+    same_site = console.request("POST", "v1/GatewayService/CreateCollection", create, {"Origin": own})
+    assert same_site.status == 200, same_site.body
+    assert console.call("GatewayService/DropCollection", {"name": collection_name}).status == 200
