@@ -236,11 +236,11 @@ def cmd_reconcile(args) -> int:
         return 0
     rows = [
         [r.name, r.pending_rolled_back, r.deleting_finished, r.failed_removed, r.orphan_vectors_removed,
-         ",".join(map(str, r.ready_without_vectors)) or "-"]
+         r.vectors_restored, ",".join(map(str, r.ready_without_vectors)) or "-"]
         for r in reports
     ]  # fmt: skip
     print_table(["collection", "pending rolled back", "deletes finished", "failed removed", "orphan vectors",
-                 "ready without vectors"], rows)  # fmt: skip
+                 "vectors restored", "ready without vectors"], rows)  # fmt: skip
     return 0
 
 
