@@ -41,11 +41,14 @@ class EmbeddingSettings:
         default="~/.cache/audiosearch/models",
         metadata={"doc": "folder holding PaddleSpeech weights (`audiosearch models fetch/import` install there)"},
     )
-    model_threads: int = field(default=0, metadata={"doc": "CPU threads per model forward (0: one per core)"})
+    model_threads: int = field(
+        default=0,
+        metadata={"doc": "threads per model forward (0: one per core); ecapa_tdnn: forwards at once, 1 thread each"},
+    )
     fast_inference: bool = field(
         default=True,
         metadata={
-            "doc": "run PaddleSpeech models as Paddle Inference static graphs (exported once, cached in model_dir)"
+            "doc": "fast paths: ecapa_tdnn as an OpenVINO graph, PANNs as Paddle Inference graphs (cached in model_dir)"
         },
     )
     grace_seconds: float = field(default=5.0, metadata={"doc": "time in-flight calls get to finish on shutdown"})
