@@ -144,7 +144,7 @@ class PaddleSpeechModel(EmbeddingModel):
                 try:
                     self._predictor = self._fast_predictor(folder)
                 except Exception:  # the eager network serves the same vectors, only slower
-                    log.exception("model %s: Paddle Inference export failed; serving the eager network", self.name)
+                    log.exception("model %s: the fast path failed to build; serving the eager network", self.name)
             self._worker = ThreadPoolExecutor(
                 self._forwards, f"{self.name}-forward", initializer=set_threads, initargs=(threads,)
             )
@@ -188,7 +188,7 @@ class PaddleSpeechModel(EmbeddingModel):
         raise NotImplementedError
 
     def forward(self, features: np.ndarray) -> np.ndarray:
-        """(n, dimension) raw embeddings from features: the Paddle Inference predictor when built, else eager."""
+        """(n, dimension) raw embeddings from features: the fast path when built, else eager."""
         if self._predictor is not None:
             return self._predictor(features).reshape(len(features), self.dimension)
         return self.forward_eager(features)
