@@ -43,9 +43,10 @@ RETRYABLE_METHODS: dict[str, tuple[str, ...]] = dict(
             "DeleteClip",
             # Measures and stores again: the same result.
             "CalibrateRecordings",
+            "GetClipAudio",
         ),
         # The gateway's peers.
-        _methods(services.EMBEDDING, "ListModels", "EmbedAudio", "StreamEmbedAudio"),
+        _methods(services.EMBEDDING, "ListModels", "EmbedAudio", "StreamEmbedAudio", "CutAudio"),
         _methods(
             services.SEARCH,
             "EnsureCollection",
@@ -69,6 +70,10 @@ RETRYABLE_METHODS: dict[str, tuple[str, ...]] = dict(
             "UpdateClipState",
             "DeleteClip",
             "CountClips",
+            # Kept audio: content-addressed, so putting the same bytes again changes nothing.
+            "PutClipAudio",
+            "ReadClipAudio",
+            "RemoveOrphanAudio",
             "SetCalibration",
         ),
         # Speakers: reads and decisions, deletes (idempotent), and enrollments (the SDK always sends a request_id).
