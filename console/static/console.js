@@ -184,13 +184,14 @@ async function refreshCollections() {
 
 async function loadModels() {
   const models = (await rpc("GatewayService", "ListModels")).models || [];
-  const choice = $("#create-collection [name=model]");
-  const chosen = choice.value;
-  choice.replaceChildren(choice.options[0]);
-  choice.append(
-    ...models.map((m) => el("option", { value: m.name, disabled: !m.available, textContent: `${m.name} (${m.dimension || "?"}-d)${m.available ? "" : ": unavailable"}` })),
-  );
-  choice.value = chosen;
+  for (const choice of $$(".model-choice")) {
+    const chosen = choice.value;
+    choice.replaceChildren(choice.options[0]);
+    choice.append(
+      ...models.map((m) => el("option", { value: m.name, disabled: !m.available, textContent: `${m.name} (${m.dimension || "?"}-d)${m.available ? "" : ": unavailable"}` })),
+    );
+    choice.value = chosen;
+  }
 }
 
 $("#create-collection").addEventListener(
@@ -205,6 +206,18 @@ $("#create-collection").addEventListener(
     show(`created ${created.name} (${created.model})`, true);
     event.target.reset();
     await refreshCollections();
+  }),
+);
+
+// A rebuild is a job: started here, followed on the import jobs page.
+$("#rebuild-form").addEventListener(
+  "submit",
+  guarded(async (event) => {
+    const form = new FormData(event.target);
+    const request = { collection: form.get("collection"), model: form.get("model"), request_id: crypto.randomUUID() };
+    const job = await rpc("ImportJobService", "RebuildCollection", request);
+    location.hash = "#jobs";
+    await watchJob(job.id);
   }),
 );
 
@@ -461,9 +474,8 @@ function showJob(job) {
 
 async function showFailures(id) {
   const failures = (await rpc("ImportJobService", "ListImportJobFailures", { id, page_size: 100 })).failures || [];
-  $("#job-failures tbody").replaceChildren(
-    ...failures.map((f) => el("tr", {}, el("td", {}, f.ordinal || "0"), el("td", {}, f.path), el("td", {}, f.error || ""))),
-  );
+  const rows = failures.map((f) => el("tr", {}, el("td", {}, f.ordinal || "0"), el("td", {}, f.path), el("td", {}, f.error || "")));
+  $("#job-failures tbody").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colSpan: 3, className: "muted" }, "none"))]));
 }
 
 // Live progress: the job's stream until it ends (or another job is watched).

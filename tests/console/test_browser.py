@@ -1,6 +1,7 @@
 """The console in a real browser: headless Chromium (Debian's `chromium`, driven by Playwright; no browser is ever
 downloaded) against the real stack. It creates a collection, uploads, searches, plays a hit, runs an import job,
-enrolls and identifies a speaker, deletes a clip and drops the collections, with a screenshot of each page.
+rebuilds the collection with another model, enrolls and identifies a speaker, deletes a clip and drops the
+collections, with a screenshot of each page.
 
 Screenshots go to AUDIOSEARCH_CONSOLE_SCREENSHOTS (a folder; docs/images refreshes the docs' ones), else to a
 temporary folder. Without chromium the test is skipped, except under CI=true, where it fails.
@@ -157,7 +158,18 @@ def test_collection_upload_search_play_import_speakers_delete(page, console, col
     page.click("#job-form button")
     expect(page.locator("#job-state")).to_have_text("succeeded")
     expect(page.locator("#job-counts")).to_contain_text("3 of 3 files")
+
+    # Rebuild the collection with another model: a job too, followed live on the jobs page.
+    _show(page, "collections")
+    page.select_option("#rebuild-form [name=collection]", collection_name)
+    page.select_option("#rebuild-form [name=model]", "fingerprint")
+    page.click("#rebuild-form button")
+    page.wait_for_selector("#page-jobs.active")
+    rebuild = page.locator("#jobs tbody tr", has_text="rebuild with fingerprint")
+    expect(rebuild.locator(".state")).to_have_text("succeeded")
     screenshots(page, "jobs")
+    _show(page, "collections")
+    expect(page.locator(f"#collections tr[data-name={collection_name}] td >> nth=1")).to_have_text("fingerprint")
 
     # Speakers: a speakers collection, an enrollment, an identification.
     speakers = f"{collection_name}_speakers"
