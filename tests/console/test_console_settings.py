@@ -7,6 +7,7 @@ import pathlib
 import socket
 import subprocess
 import sys
+import tomllib
 import urllib.error
 import urllib.request
 
@@ -67,3 +68,11 @@ def test_a_gateway_that_cannot_be_reached_is_a_503_naming_it(tmp_path):
         finally:
             console.terminate()
             assert console.wait(timeout=30) == 0  # SIGTERM: a clean stop
+
+
+def test_the_page_installs_with_the_package():
+    """pip install . (the images) installs package data only when pyproject.toml names it: every static file must be."""
+    root = DOC.parents[1]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["console"]
+    files = [path.relative_to(root / "console") for path in (root / "console" / "static").rglob("*") if path.is_file()]
+    assert files and all(any(path.match(pattern) for pattern in patterns) for path in files), (files, patterns)
