@@ -54,8 +54,8 @@ ENV AUDIOSEARCH_GATEWAY_LISTEN=[::]:50051 \
     AUDIOSEARCH_SEARCH_LISTEN=[::]:50053 \
     AUDIOSEARCH_METADATA_LISTEN=[::]:50054
 EXPOSE 50051 50052 50053 50054 9090
-# gRPC health (grpc.health.v1) of this container's own service.
+# gRPC health (grpc.health.v1) of this container's own service; the console's is HTTP (GET /healthz).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-m", "audiosearch.tools.healthcheck"]
+    CMD ["sh", "-c", "if [ \"$AUDIOSEARCH_SERVICE\" = console ]; then exec python -m console.healthcheck; else exec python -m audiosearch.tools.healthcheck; fi"]
 # exec: the service is PID 1 and gets SIGTERM for its graceful shutdown.
 CMD ["sh", "-c", "exec audiosearch-$AUDIOSEARCH_SERVICE"]

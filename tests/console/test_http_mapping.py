@@ -9,6 +9,8 @@ import json
 import pytest
 import soundfile
 
+from console import healthcheck
+
 
 @pytest.fixture
 def collection(console, collection_name):
@@ -150,3 +152,11 @@ def test_writes_from_another_site_and_rebound_host_names_are_refused(console, co
     same_site = console.request("POST", "v1/GatewayService/CreateCollection", create, {"Origin": own})
     assert same_site.status == 200, same_site.body
     assert console.call("GatewayService/DropCollection", {"name": collection_name}).status == 200
+
+
+def test_the_container_health_check_reads_healthz(console, monkeypatch):
+    port = console.url.rstrip("/").rsplit(":", 1)[1]
+    monkeypatch.setenv("AUDIOSEARCH_CONSOLE_LISTEN", f"[::]:{port}")  # as in the image: dialled as localhost
+    assert healthcheck.default_url() == f"http://localhost:{port}/healthz"
+    assert healthcheck.main([f"{console.url}healthz"]) == 0
+    assert healthcheck.main([f"{console.url}no-such-page"]) == 1
