@@ -146,6 +146,8 @@ def main() -> int:
         ):
             print(f"{name:17s} p50 {statistics.median(values):8.1f} ms  p90 {percentile(values, 0.9):8.1f} ms")
         print(f"identify p50 / embed p50: {statistics.median(identify_ms) / statistics.median(embed_ms):.2f}x")
+        verdict = "met" if statistics.median(over) <= 10 else "NOT met"
+        print(f"issue #12 done-when 3 (identify - embed <= 10 ms at p50): {verdict}")
         client.close()
     return 0
 
