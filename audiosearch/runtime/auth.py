@@ -37,6 +37,7 @@ _METHODS_BY_ROLE: dict[str, list[str]] = {
         *_full_methods(services.GATEWAY, "GetClipAudio"),
         *_full_methods(services.EMBEDDING, "ListModels", "EmbedAudio", "StreamEmbedAudio", "CutAudio"),
         *_full_methods(services.SEARCH, "Search", "Count", "GetVectors", "ListClipIds"),
+        *_full_methods(services.SEARCH, "SearchSpeakers", "GetSpeakers"),
         *_full_methods(
             services.METADATA,
             "GetCollection",
@@ -58,6 +59,7 @@ _METHODS_BY_ROLE: dict[str, list[str]] = {
         *_full_methods(services.GATEWAY, "IngestAudio", "ImportDirectory", "DeleteClip"),
         *_full_methods(services.SPEAKERS, "EnrollSpeaker", "DeleteSpeaker"),
         *_full_methods(services.SEARCH, "Upsert", "Delete"),
+        *_full_methods(services.SEARCH, "UpsertSpeakers", "DeleteSpeakers"),
         *_full_methods(services.METADATA, "CreateClip", "UpdateClipState", "DeleteClip", "PutClipAudio"),
         *_full_methods(services.IMPORT_JOBS, "CreateImportJob", "CancelImportJob"),
         *_full_methods(

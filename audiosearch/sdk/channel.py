@@ -57,6 +57,11 @@ RETRYABLE_METHODS: dict[str, tuple[str, ...]] = dict(
             "GetVectors",
             "ListClipIds",
             "SwitchCollection",
+            # Speaker rows: written whole (an upsert replaces), deleted idempotently, read.
+            "UpsertSpeakers",
+            "DeleteSpeakers",
+            "SearchSpeakers",
+            "GetSpeakers",
         ),
         _methods(
             services.METADATA,
