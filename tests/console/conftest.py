@@ -75,11 +75,14 @@ class Console:
 
 @pytest.fixture(scope="session")
 def library(tmp_path_factory) -> pathlib.Path:
-    """Synthetic clips by class: library/<class>/<class>-<i>.wav."""
+    """Synthetic clips by class: library/<class>/<class>-<i>.wav; library/mixed holds a clip and a broken file."""
     root = tmp_path_factory.mktemp("console-library")
     for sound_class in ("tone", "chirp", "white_noise"):
         for i in range(3):
             synth.write_clip(root / sound_class / f"{sound_class}-{i}.wav", synth.generate(sound_class, i), 16000)
+    # A folder an import job half fails on: one clip, and one file that is no audio.
+    synth.write_clip(root / "mixed" / "siren.wav", synth.generate("siren", 0), 16000)
+    (root / "mixed" / "broken.wav").write_bytes(b"RIFF, but no audio follows")
     return root
 
 

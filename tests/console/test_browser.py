@@ -154,10 +154,13 @@ def test_collection_upload_search_play_import_speakers_delete(page, console, col
     # An import job from a folder below the gateway's import root: live progress until it succeeds.
     _show(page, "jobs")
     page.select_option("#job-form [name=collection]", collection_name)
-    page.fill("#job-form [name=path]", str(library / "chirp"))
+    page.fill("#job-form [name=path]", str(library / "mixed"))
     page.click("#job-form button")
     expect(page.locator("#job-state")).to_have_text("succeeded")
-    expect(page.locator("#job-counts")).to_contain_text("3 of 3 files")
+    expect(page.locator("#job-counts")).to_contain_text("2 of 2 files: 1 added, 0 duplicates, 1 failed")
+    expect(page.locator("#job-failures tbody tr")).to_have_count(1)
+    expect(page.locator("#job-failures tbody tr")).to_contain_text("broken.wav")
+    screenshots(page, "jobs")
 
     # Rebuild the collection with another model: a job too, followed live on the jobs page.
     _show(page, "collections")
@@ -167,7 +170,6 @@ def test_collection_upload_search_play_import_speakers_delete(page, console, col
     page.wait_for_selector("#page-jobs.active")
     rebuild = page.locator("#jobs tbody tr", has_text="rebuild with fingerprint")
     expect(rebuild.locator(".state")).to_have_text("succeeded")
-    screenshots(page, "jobs")
     _show(page, "collections")
     expect(page.locator(f"#collections tr[data-name={collection_name}] td >> nth=1")).to_have_text("fingerprint")
 
