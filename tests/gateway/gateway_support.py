@@ -54,6 +54,8 @@ def own_gateway(addresses: dict[str, str], import_root: pathlib.Path, **override
     settings = gateway_settings(addresses, import_root, **overrides)
     core = gateway_server.build_core(settings)
     running = start(gateway_server.build_server(settings, core))
+    if core.importer is not None:
+        core.importer.runner.start()  # as main() does: it resumes jobs that a dead gateway left
     client = AudioSearchClient(f"127.0.0.1:{running.port}", timeout_seconds=TIMEOUT)
     try:
         yield client

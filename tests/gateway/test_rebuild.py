@@ -11,10 +11,13 @@ import pytest
 
 from audiosearch.client import AudioSearchClient
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
-from audiosearch.runtime import rules
+from audiosearch.runtime import convert, domain, rules
+from audiosearch.runtime.import_jobs import ImportJob, Rebuild
 from audiosearch.sdk import errors
 from audiosearch.tools.cli.main import main as cli_main
 from audiosearch.type.v1 import import_job_pb2
+from gateway.clients import EmbeddingClient, SearchClient
+from gateway.job_client import ImportJobRecords
 
 from gateway_support import TIMEOUT, audio_file, own_gateway
 
@@ -124,6 +127,41 @@ def test_a_cancel_leaves_the_collection_as_it_was_and_no_new_vectors(client, sta
     assert stack.search_core.count("cancelled").clips == len(clips)
     some = next(iter(clips))
     assert client.search("cancelled", audio=clips[some][2], top_k=1).hits[0].clip.id == some
+
+
+def test_a_rebuild_whose_gateway_died_after_switching_the_vectors_is_finished_even_if_cancelled(client, stack):
+    """The dead gateway switched the search service's name and died before the metadata switch; the job is then
+    cancelled. Its old vectors are gone, so the next holder finishes the rebuild instead of cancelling it."""
+    clips = library(client, "half_switched", 3)
+    (model,) = [item for item in client.list_models() if item.name == "fingerprint"]
+    metric = convert.metric_from_proto(model.metric)
+    records = ImportJobRecords(grpc.insecure_channel(stack.addresses["metadata"]), TIMEOUT)
+    index = SearchClient(grpc.insecure_channel(stack.addresses["search"]), TIMEOUT)
+    embedder = EmbeddingClient(grpc.insecure_channel(stack.addresses["embedding"]), TIMEOUT)
+    draft = ImportJob(0, "half_switched", "", rebuild=Rebuild("fingerprint", model.dimension, metric))
+    for _ in range(3):  # the gateways poll every 5 s: one may take the job before the "dead" one does
+        job = records.create(draft, "")
+        dead = records.claim("dead-gateway", 1.0)
+        if dead is not None and dead.id == job.id:
+            break
+        final(client, client.cancel_import_job(job.id).id)
+    assert dead is not None and dead.id == job.id and dead.rebuild is not None
+    vectors = dead.rebuild.vector_collection
+    index.ensure_collection(vectors, model.dimension, metric, "")
+    for clip_id, (_, sound_class, audio) in clips.items():
+        _, segments = embedder.embed("fingerprint", audio, domain.SegmentOptions())
+        index.upsert(vectors, domain.ClipVectors(clip_id, domain.Labels(sound_class=sound_class), 1.0, segments))
+    assert index.switch_collection("half_switched", vectors)  # then the gateway died
+
+    assert client.cancel_import_job(job.id).state == State.IMPORT_JOB_STATE_CANCELLING
+    done = final(client, job.id)  # a live gateway takes the job once the dead one's lease expires
+
+    assert done.state == State.IMPORT_JOB_STATE_SUCCEEDED, done.error
+    assert collection(client, "half_switched").model == "fingerprint"
+    for clip_id, (_, _, audio) in clips.items():
+        assert client.search("half_switched", audio=audio, top_k=1).hits[0].clip.id == clip_id
+    for peer in (records, index, embedder):
+        peer.channel.close()
 
 
 def test_the_cli_rebuilds_with_the_import_progress(client, capsys):
