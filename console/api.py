@@ -127,7 +127,7 @@ def to_json(message: Message) -> dict:
 def parse(payload: bytes | str, cls: type[Message]) -> Message:
     try:
         return json_format.Parse(payload or "{}", cls())
-    except json_format.ParseError as error:
+    except (json_format.ParseError, ValueError, RecursionError) as error:  # not JSON, not UTF-8, nested too deep
         raise HttpError(
             grpc.StatusCode.INVALID_ARGUMENT, "BAD_JSON", f"the body is not a {cls.DESCRIPTOR.name} in JSON: {error}"
         ) from None
@@ -180,12 +180,7 @@ class Api:
             message = await self._request_message(request, route)
             if route.method.server_streaming:
                 return await self._ndjson(request, route, message)
-            multicallable = self.channel.unary_unary(
-                route.path,
-                request_serializer=route.request.SerializeToString,
-                response_deserializer=route.response.FromString,
-            )
-            response = await multicallable(
+            response = await self._rpc(route)(
                 message, timeout=self.settings.call_timeout_seconds, metadata=metadata(request)
             )
             return web.json_response(to_json(response))
@@ -258,23 +253,23 @@ class Api:
             while chunk := await audio.read_chunk(MAX_CHUNK_BYTES):
                 yield route.request(**{chunk_field: chunk})
 
-        multicallable = self.channel.stream_unary(
-            route.path,
-            request_serializer=route.request.SerializeToString,
-            response_deserializer=route.response.FromString,
-        )
-        response = await multicallable(
+        response = await self._rpc(route)(
             messages(), timeout=self.settings.call_timeout_seconds, metadata=metadata(request)
         )
         return web.json_response(to_json(response))
 
-    def _stream(self, request: web.Request, route: Route, message: Message):
-        multicallable = self.channel.unary_stream(
+    def _rpc(self, route: Route):
+        """The channel's callable of the route's shape: unary_unary, stream_unary or unary_stream."""
+        method = route.method
+        shape = f"{'stream' if method.client_streaming else 'unary'}_{'stream' if method.server_streaming else 'unary'}"
+        return getattr(self.channel, shape)(
             route.path,
             request_serializer=route.request.SerializeToString,
             response_deserializer=route.response.FromString,
         )
-        return multicallable(message, timeout=self.settings.stream_timeout_seconds, metadata=metadata(request))
+
+    def _stream(self, request: web.Request, route: Route, message: Message):
+        return self._rpc(route)(message, timeout=self.settings.stream_timeout_seconds, metadata=metadata(request))
 
     async def _ndjson(self, request: web.Request, route: Route, message: Message) -> web.StreamResponse:
         """A server stream as NDJSON. Errors before the first message get their HTTP status; a later one ends the

@@ -160,3 +160,51 @@ def test_the_container_health_check_reads_healthz(console, monkeypatch):
     assert healthcheck.default_url() == f"http://localhost:{port}/healthz"
     assert healthcheck.main([f"{console.url}healthz"]) == 0
     assert healthcheck.main([f"{console.url}no-such-page"]) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xff\xfe not utf-8",
+        b"[" * 100_000,
+        b"null",
+        b'{"top_k": 1e999}',
+        b'{"collection": {"a": 1}}',
+        b"{" + b"x" * 5000,
+    ],
+    ids=["not-utf8", "nested-deep", "null", "huge-number", "wrong-type", "truncated"],
+)
+def test_a_body_that_is_not_the_request_is_a_400(console, body):
+    answer = console.request("POST", "v1/GatewayService/SearchAudio", body, {"Content-Type": "application/json"})
+    assert (answer.status, answer.reason) == (400, "BAD_JSON")
+
+
+def _form(*parts: tuple[str, bytes]) -> tuple[bytes, dict]:
+    boundary = "b0undary"
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + content + b"\r\n"
+        for name, content in parts
+    )
+    return body + f"--{boundary}--\r\n".encode(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+@pytest.mark.parametrize(
+    ("path", "parts"),
+    [
+        ("GatewayService/IngestAudio", [("audio", b"RIFF"), ("request", b"{}")]),  # the options must come first
+        ("GatewayService/IngestAudio", [("request", b'{"collection": "x"}')]),  # no file
+        ("GatewayService/IngestAudio", [("request", b"not json"), ("audio", b"RIFF")]),
+        ("GatewayService/SearchAudio", [("request", b"{}"), ("passwd", b"x")]),  # no such bytes field
+        ("GatewayService/SearchAudio", [("request", b"{}"), ("collection", b"x")]),  # a string field, not bytes
+    ],
+    ids=["audio-first", "no-file", "bad-options", "unknown-part", "non-bytes-part"],
+)
+def test_a_form_that_is_not_the_request_is_a_400(console, path, parts):
+    body, headers = _form(*parts)
+    answer = console.request("POST", f"v1/{path}", body, headers)
+    assert answer.status == 400 and answer.reason in ("BAD_FORM", "BAD_JSON"), answer.body
+
+
+def test_an_upload_without_a_form_is_a_400(console):
+    answer = console.request("POST", "v1/GatewayService/IngestAudio", b"RIFF", {"Content-Type": "audio/wav"})
+    assert (answer.status, answer.reason) == (400, "BAD_FORM")
