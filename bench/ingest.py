@@ -32,6 +32,7 @@ MODELS = ("logmel", "ecapa_tdnn")
 CLIP_SECONDS = 5.0
 SEED_CLIPS = 650_000
 TARGET = 0.9
+KEEP_AUDIO = {"default": None, "yes": True, "no": False}
 
 
 def _random_store(into: pathlib.Path) -> weights.WeightStore:
@@ -86,9 +87,11 @@ def _embed_only(address: str, model: str, contents: list[bytes], concurrency: in
     return rate
 
 
-def _import_job(client: AudioSearchClient, model: str, folder: pathlib.Path, name: str, files: int) -> float:
+def _import_job(
+    client: AudioSearchClient, model: str, folder: pathlib.Path, name: str, files: int, keep_audio: bool | None
+) -> float:
     """Files/s of an import job of the folder into a new collection, from create to SUCCEEDED."""
-    client.create_collection(name, model)
+    client.create_collection(name, model, keep_audio=keep_audio)
     started = time.perf_counter()
     job = client.create_import_job(name, str(folder))
     final = list(client.watch_import_job(job.id))[-1]
@@ -117,6 +120,12 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000, help="5-s clips per model")
     parser.add_argument("--concurrency", type=int, default=4, help="embeds in flight, both paths")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated, from: " + ", ".join(MODELS))
+    parser.add_argument(
+        "--keep-audio",
+        choices=KEEP_AUDIO,
+        default="default",
+        help="the collection keeps its clips' audio: as CreateCollection decides (kept), yes, or no",
+    )
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as scratch_name:
@@ -126,7 +135,7 @@ def main() -> None:
         contents = _library(library, args.files)
         print(
             f"{cores} cores, 1 embedding replica; {args.files} {CLIP_SECONDS:g}-s clips; concurrency "
-            f"{args.concurrency}; load average at start: {_load()}",
+            f"{args.concurrency}; kept audio: {args.keep_audio}; load average at start: {_load()}",
             flush=True,
         )
         env = {
@@ -147,7 +156,9 @@ def main() -> None:
                     _embed_only(embedding, model, contents[: args.concurrency], args.concurrency)  # warm up
                     before = _embed_only(embedding, model, contents, args.concurrency)
                     cpu = _cpu_seconds(stack)
-                    job = _import_job(client, model, library, f"bench_{model}", len(contents))
+                    job = _import_job(
+                        client, model, library, f"bench_{model}", len(contents), KEEP_AUDIO[args.keep_audio]
+                    )
                     spent = {name: used - cpu[name] for name, used in _cpu_seconds(stack).items()}
                     print(
                         f"{model}: CPU ms per file during the import job: "

@@ -226,8 +226,9 @@ class ImportRun:
 
     def _process(self, collection: domain.Collection) -> None:
         results: queue.SimpleQueue = queue.SimpleQueue()
-        # Files in flight or waiting for the writer: bounded memory (contents are held by the workers alone).
-        slots = threading.Semaphore(self.settings.concurrency * 4)
+        # Files in flight or waiting for the writer, bounded (a kept-audio collection's files hold their bytes until
+        # written): the workers' files and a batch's worth, so the workers go on while the writer writes a batch.
+        slots = threading.Semaphore(self.settings.concurrency * 2 + self.settings.batch_size)
 
         def work(sequence: int, file: ImportFile) -> None:
             prepared = None  # not written: the file stays pending for a later run
