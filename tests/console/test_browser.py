@@ -185,15 +185,23 @@ def test_collection_upload_search_play_import_speakers_delete(page, console, col
     page.wait_for_selector("#speakers tbody tr")
     page.set_input_files("#identify-form [name=file]", str(voice))
     page.click("#identify-form button")
-    expect(page.locator("#speaker-decision")).to_contain_text("decision")
+    expect(page.locator("#speaker-decision")).to_contain_text("decision: identified alice")
     screenshots(page, "speakers")
+    page.fill("#verify-form [name=speaker_id]", "alice")
+    page.set_input_files("#verify-form [name=file]", str(voice))
+    page.click("#verify-form button")
+    expect(page.locator("#speaker-decision")).to_contain_text("decision: accept")
 
-    # Delete a clip, then drop both collections.
+    # Filter the clips (the uploads are labelled demo; the imported one is not), delete one, drop both collections.
     _show(page, "clips")
     page.select_option("#clips-form [name=collection]", collection_name)
+    page.fill("#clips-form [name=sound_classes]", "demo")
     page.click("#clips-form button")
-    page.wait_for_selector("#clips tbody tr")
-    rows = page.locator("#clips tbody tr").count()
+    expect(page.locator("#clips tbody tr")).to_have_count(3)
+    page.fill("#clips-form [name=sound_classes]", "")
+    page.click("#clips-form button")
+    expect(page.locator("#clips tbody tr")).to_have_count(4)
+    rows = 4
     page.locator("#clips tbody tr >> nth=0").locator("button.danger").click()
     expect(page.locator("#clips tbody tr")).to_have_count(rows - 1)
     _show(page, "collections")
