@@ -129,39 +129,90 @@ def test_a_cancel_leaves_the_collection_as_it_was_and_no_new_vectors(client, sta
     assert client.search("cancelled", audio=clips[some][2], top_k=1).hits[0].clip.id == some
 
 
-def test_a_rebuild_whose_gateway_died_after_switching_the_vectors_is_finished_even_if_cancelled(client, stack):
-    """The dead gateway switched the search service's name and died before the metadata switch; the job is then
-    cancelled. Its old vectors are gone, so the next holder finishes the rebuild instead of cancelling it."""
-    clips = library(client, "half_switched", 3)
+@pytest.fixture(scope="module")
+def peers(stack):
+    """The gateway's own clients of the three services, to play a gateway that dies in the middle of a rebuild."""
+    clients = (
+        ImportJobRecords(grpc.insecure_channel(stack.addresses["metadata"]), TIMEOUT),
+        SearchClient(grpc.insecure_channel(stack.addresses["search"]), TIMEOUT),
+        EmbeddingClient(grpc.insecure_channel(stack.addresses["embedding"]), TIMEOUT),
+    )
+    yield clients
+    for peer in clients:
+        peer.channel.close()
+
+
+def dead_rebuild(client: AudioSearchClient, records: ImportJobRecords, name: str) -> ImportJob:
+    """A rebuild of `name` with fingerprint, held by a gateway that will never renew its 1-s lease (it died): a live
+    gateway takes it over once the lease has expired."""
     (model,) = [item for item in client.list_models() if item.name == "fingerprint"]
-    metric = convert.metric_from_proto(model.metric)
-    records = ImportJobRecords(grpc.insecure_channel(stack.addresses["metadata"]), TIMEOUT)
-    index = SearchClient(grpc.insecure_channel(stack.addresses["search"]), TIMEOUT)
-    embedder = EmbeddingClient(grpc.insecure_channel(stack.addresses["embedding"]), TIMEOUT)
-    draft = ImportJob(0, "half_switched", "", rebuild=Rebuild("fingerprint", model.dimension, metric))
+    draft = ImportJob(
+        0, name, "", rebuild=Rebuild("fingerprint", model.dimension, convert.metric_from_proto(model.metric))
+    )
     for _ in range(3):  # the gateways poll every 5 s: one may take the job before the "dead" one does
         job = records.create(draft, "")
         dead = records.claim("dead-gateway", 1.0)
         if dead is not None and dead.id == job.id:
-            break
+            return dead
         final(client, client.cancel_import_job(job.id).id)
-    assert dead is not None and dead.id == job.id and dead.rebuild is not None
+    raise AssertionError("a live gateway took every job before the dead one could")
+
+
+def test_a_rebuild_whose_gateway_died_after_switching_the_vectors_is_finished_even_if_cancelled(client, peers):
+    """The dead gateway switched the search service's name and died before the metadata switch; the job is then
+    cancelled. Its old vectors are gone, so the next holder finishes the rebuild instead of cancelling it."""
+    records, index, embedder = peers
+    clips = library(client, "half_switched", 3)
+    dead = dead_rebuild(client, records, "half_switched")
+    assert dead.rebuild is not None
     vectors = dead.rebuild.vector_collection
-    index.ensure_collection(vectors, model.dimension, metric, "")
+    index.ensure_collection(vectors, dead.rebuild.dimension, dead.rebuild.metric, "")
     for clip_id, (_, sound_class, audio) in clips.items():
         _, segments = embedder.embed("fingerprint", audio, domain.SegmentOptions())
         index.upsert(vectors, domain.ClipVectors(clip_id, domain.Labels(sound_class=sound_class), 1.0, segments))
     assert index.switch_collection("half_switched", vectors)  # then the gateway died
 
-    assert client.cancel_import_job(job.id).state == State.IMPORT_JOB_STATE_CANCELLING
-    done = final(client, job.id)  # a live gateway takes the job once the dead one's lease expires
+    assert client.cancel_import_job(dead.id).state == State.IMPORT_JOB_STATE_CANCELLING
+    done = final(client, dead.id)  # a live gateway takes the job once the dead one's lease expires
 
     assert done.state == State.IMPORT_JOB_STATE_SUCCEEDED, done.error
     assert collection(client, "half_switched").model == "fingerprint"
     for clip_id, (_, _, audio) in clips.items():
         assert client.search("half_switched", audio=audio, top_k=1).hits[0].clip.id == clip_id
-    for peer in (records, index, embedder):
-        peer.channel.close()
+
+
+def test_clips_ingested_during_a_rebuild_are_re_embedded_before_the_switch(client, peers, stack):
+    records, _, _ = peers
+    clips = library(client, "growing", 3)
+    dead = dead_rebuild(client, records, "growing")
+    records.add_files(dead.id, "dead-gateway", 0, [str(clip_id) for clip_id in sorted(clips)], True)  # its listing
+    later = {}
+    for seed in range(2):  # ingested after the listing, before the switch
+        audio = audio_file(CLASSES[seed], 42_000 + seed, duration_seconds=1.0)
+        later[client.ingest(audio, "growing", source=f"late{seed}.wav").clip.id] = audio
+
+    done = final(client, dead.id)
+
+    assert done.state == State.IMPORT_JOB_STATE_SUCCEEDED, done.error
+    assert (done.files_found, done.files_added) == (5, 5)
+    assert stack.search_core.count("growing").clips == 5
+    for clip_id, audio in later.items():
+        result = client.search("growing", audio=audio, top_k=1)
+        assert result.model == "fingerprint" and result.hits[0].clip.id == clip_id
+
+
+def test_a_collection_dropped_during_its_rebuild_fails_the_job_and_leaves_no_new_vectors(client, peers, stack):
+    records, index, _ = peers
+    library(client, "dropped", 2)
+    dead = dead_rebuild(client, records, "dropped")
+    assert dead.rebuild is not None
+    index.ensure_collection(dead.rebuild.vector_collection, dead.rebuild.dimension, dead.rebuild.metric, "")
+    client.drop_collection("dropped")
+
+    done = final(client, dead.id)
+
+    assert done.state == State.IMPORT_JOB_STATE_FAILED and "COLLECTION_NOT_FOUND" in done.error
+    assert stack.search_core.store.describe(dead.rebuild.vector_collection) is None
 
 
 def test_the_cli_rebuilds_with_the_import_progress(client, capsys):
