@@ -19,7 +19,7 @@ import time
 from audiosearch.client import AudioSearchClient
 from audiosearch.tools import synth
 from audiosearch.tools.launcher import SERVICES, Stack
-from audiosearch.type.v1 import import_job_pb2
+from bench.ingest import _import_job
 
 CLIP_SECONDS = 5.0
 TARGET = 0.9
@@ -32,18 +32,6 @@ def _library(folder: pathlib.Path, count: int, first_seed: int) -> None:
         sound_class = synth.CLASSES[seed % len(synth.CLASSES)]
         content = synth.encode(synth.generate(sound_class, seed, CLIP_SECONDS, 16000), 16000, ".wav")
         (folder / f"clip_{seed:06}.wav").write_bytes(content)
-
-
-def _import(client: AudioSearchClient, folder: pathlib.Path, name: str, files: int, keep_audio: bool) -> float:
-    """Files/s of an import job of the folder into a new logmel collection, from create to SUCCEEDED."""
-    client.create_collection(name, "logmel", keep_audio=keep_audio)
-    started = time.perf_counter()
-    job = client.create_import_job(name, str(folder))
-    final = list(client.watch_import_job(job.id))[-1]
-    seconds = time.perf_counter() - started
-    if final.state != import_job_pb2.IMPORT_JOB_STATE_SUCCEEDED or final.files_added != files:
-        raise SystemExit(f"the import job did not add every file: {final}")
-    return files / seconds
 
 
 def _read_ms(client: AudioSearchClient, name: str, **time_range) -> float:
@@ -83,7 +71,7 @@ def main() -> None:
                 for index, library in enumerate(libraries):
                     for keep in (False, True):
                         name = f"{'kept' if keep else 'plain'}_{index}"
-                        rates[keep].append(_import(client, library, name, args.files, keep))
+                        rates[keep].append(_import_job(client, "logmel", library, name, args.files, keep))
                         print(f"import {name}: {rates[keep][-1]:.1f} files/s (load {_load()})", flush=True)
                 whole, ranged = _read_ms(client, "kept_0"), _read_ms(client, "kept_0", start_seconds=1, end_seconds=2)
         plain, kept = statistics.mean(rates[False]), statistics.mean(rates[True])
