@@ -6,8 +6,10 @@ grpc_testing_support), so a failure is checked as the caller sees it: status cod
 """
 
 import grpc
+import numpy as np
 import pytest
 
+from audiosearch.runtime import domain
 from audiosearch.search.v1 import search_service_pb2 as pb2
 from audiosearch.type.v1 import types_pb2
 from search_service.core import SearchCore
@@ -29,6 +31,7 @@ class MemoryVectors:
         self.planted_hits: list[list[SegmentHit]] = []
         self.searches: list[dict] = []
         self.deleted: list[tuple[str, list[int]]] = []
+        self.speakers: dict[str, dict[str, domain.SpeakerRow]] = {}
 
     def describe(self, collection):
         return self.specs.get(collection)
@@ -61,6 +64,30 @@ class MemoryVectors:
 
     def clip_ids(self, collection):
         return sorted(self.clips[collection])
+
+    def upsert_speakers(self, collection, spec, rows):
+        self.speakers.setdefault(collection, {}).update({row.speaker_id: row for row in rows})
+
+    def delete_speakers(self, collection, speaker_ids):
+        for speaker_id in speaker_ids:
+            self.speakers.get(collection, {}).pop(speaker_id, None)
+
+    def drop_speakers(self, collection):
+        self.speakers.pop(collection, None)
+
+    def search_speakers(self, collection, spec, queries, limit):
+        def hits(query):
+            found = [
+                domain.SpeakerHit(row.speaker_id, float(np.dot(query, row.vector)), row.cohort_mean, row.cohort_std)
+                for row in self.speakers.get(collection, {}).values()
+            ]
+            return sorted(found, key=lambda hit: -hit.score)[:limit]
+
+        return [hits(query) for query in queries]
+
+    def get_speakers(self, collection, speaker_ids):
+        rows = self.speakers.get(collection, {})
+        return [rows[speaker_id] for speaker_id in speaker_ids if speaker_id in rows]
 
 
 @pytest.fixture
@@ -239,3 +266,33 @@ def test_a_crash_in_the_store_is_internal_without_its_text(calls, voices, store)
     outcome = calls.unary("Count", pb2.CountRequest(collection=voices))
     assert outcome.code is grpc.StatusCode.INTERNAL and outcome.error_info is None
     assert f"/{SERVICE.full_name}/Count" in outcome.details and "secret" not in outcome.details
+
+
+def speaker_row(speaker_id: str, values: list[float], mean: float = 0.2) -> pb2.SpeakerRow:
+    return pb2.SpeakerRow(speaker_id=speaker_id, vector=pb2.Vector(values=values), cohort_mean=mean, cohort_std=0.1)
+
+
+def test_speaker_rows_round_trip_and_refusals(calls, voices, store):
+    rows = [speaker_row("ann", [1, 0, 0]), speaker_row("bob", [0, 1, 0], mean=0.3)]
+    assert calls.unary("UpsertSpeakers", pb2.UpsertSpeakersRequest(collection=voices, speakers=rows)).code is OK
+    query = pb2.SearchSpeakersRequest(collection=voices, queries=[pb2.Vector(values=[0, 1, 0])], top_k=1)
+    [result] = calls.unary("SearchSpeakers", query).response.results
+    assert [(hit.speaker_id, hit.score, hit.cohort_mean) for hit in result.hits] == [("bob", 1.0, pytest.approx(0.3))]
+    got = calls.unary("GetSpeakers", pb2.GetSpeakersRequest(collection=voices, speaker_ids=["ann", "x"])).response
+    assert [(row.speaker_id, list(row.vector.values)) for row in got.speakers] == [("ann", [1, 0, 0])]
+    assert calls.unary("DeleteSpeakers", pb2.DeleteSpeakersRequest(collection=voices, speaker_ids=["ann"])).code is OK
+    assert set(store.speakers[voices]) == {"bob"}
+    calls.unary("DropCollection", pb2.DropCollectionRequest(collection=voices))
+    assert voices not in store.speakers  # dropped with the collection
+
+    invalid, missing = grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND
+    refusals = [
+        (pb2.UpsertSpeakersRequest(collection="nowhere", speakers=rows), missing, "COLLECTION_NOT_FOUND"),
+        (pb2.GetSpeakersRequest(collection="voices", speaker_ids=["a\x01"]), invalid, "SPEAKER_ID_CONTROL_CHARACTER"),
+        (pb2.SearchSpeakersRequest(collection="voices", top_k=5), invalid, "INVALID_QUERY_COUNT"),
+    ]
+    calls.unary("EnsureCollection", pb2.EnsureCollectionRequest(collection="voices", dimension=3))
+    for request, code, reason in refusals:
+        method = type(request).__name__.removesuffix("Request")
+        failure = calls.unary(method, request).failure
+        assert failure == (code, reason)
