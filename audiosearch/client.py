@@ -46,9 +46,7 @@ class AudioSearchClient:
         self.timeout_seconds = timeout_seconds
         if token:
             security = dataclasses.replace(security or ChannelSecurity(), token=token)
-        self.channel = dial(
-            address, [SERVICE_NAME, services.IMPORT_JOBS.full_name, services.SPEAKERS.full_name], security=security
-        )
+        self.channel = dial(address, [service.full_name for service in services.PUBLIC], security=security)
         self.stub = pb2_grpc.GatewayServiceStub(self.channel)
         self.speakers = speakers_grpc.SpeakerServiceStub(self.channel)
         self.jobs = jobs_grpc.ImportJobServiceStub(self.channel)
