@@ -228,6 +228,21 @@ def test_a_purpose_picks_the_best_available_model(client, stack):
     assert explicit.model == "logmel"
 
 
+def test_speakers_are_identified_through_the_speaker_index_and_deleted(client, stack):
+    """Enroll, identify and delete on each vector store: the speaker index (one row per speaker) works on Milvus Lite
+    and on the server alike."""
+    name = f"voices_{stack.milvus}"
+    client.create_collection(name, model="logmel", purpose="speakers")
+    for seed in range(3):
+        for seconds in (3.0, 3.5):
+            client.enroll_speaker(name, f"v{seed}", synth.encode(synth.generate("vowel", 700 + seed, seconds), RATE))
+    found = client.identify_speaker(name, audio=synth.encode(synth.generate("vowel", 701, 4.0), RATE))
+    assert found.candidates[0].speaker_id == "v1" and len(found.candidates) == 3
+    assert client.delete_speaker(name, "v1") == 2
+    with pytest.raises(errors.NotFound):
+        client.get_speaker(name, "v1")
+
+
 def test_sigterm_to_the_demo_stops_the_services_it_started(tmp_path):
     command = [sys.executable, "-m", "audiosearch.tools.cli", "demo", "--data-dir", str(tmp_path)]
     command += ["--clips-per-class", "4"]
