@@ -60,7 +60,8 @@ def _clip(index: int) -> bytes:
 
 
 def _embeds(stack, name: str) -> float:
-    return rpc_counts(stack[name].scrape(), EMBEDDING).get(("StreamEmbedAudio", "OK"), 0)
+    counts = rpc_counts(stack[name].scrape(), EMBEDDING)
+    return sum(counts.get((method, "OK"), 0) for method in ("EmbedAudio", "StreamEmbedAudio"))
 
 
 def _diff(after: dict, before: dict) -> dict:
@@ -93,12 +94,13 @@ def test_metrics_show_exactly_the_calls_of_one_ingest_and_one_search(stack, clie
     assert calls["gateway"] == {("IngestAudio", "OK"): 1, ("SearchAudio", "OK"): 1}
     replicas = (calls["embedding-1"], calls["embedding-2"])
     embeds = {key: sum(calls.get(key, 0) for calls in replicas) for key in set().union(*replicas)}
-    assert embeds == {("StreamEmbedAudio", "OK"): 2}  # the upload, then the query
+    assert embeds == {("EmbedAudio", "OK"): 2}  # the upload, then the query (each under 1 MiB: one message)
     assert calls["search"] == {("Upsert", "OK"): 1, ("Search", "OK"): 1}
     assert calls["metadata"] == {
         ("GetCollection", "OK"): 2,
         ("FindByContentHash", "NOT_FOUND"): 1,  # dedupe lookup: a new clip
         ("CreateClip", "OK"): 1,
+        ("PutClipAudio", "OK"): 1,  # the collection keeps audio (docs/kept-audio.md)
         ("UpdateClipState", "OK"): 1,
         ("BatchGetClips", "OK"): 1,
     }
