@@ -439,13 +439,8 @@ class MilvusVectorStore:
                 "VECTOR_STORE_LOADING",
             ) from None
 
-    @contextlib.contextmanager
-    def _forget_spec_on_error(self, collection: str) -> Iterator[None]:
-        try:
-            yield
-        except errors.AudioSearchError:
-            self._specs.pop(collection, None)
-            raise
+    def _forget_spec_on_error(self, collection: str) -> contextlib.AbstractContextManager[None]:
+        return _forgetting_on_error(self._specs, collection)
 
     def _timeout(self) -> float:
         return context.timeout_for(self.timeout_seconds)
@@ -496,13 +491,8 @@ class MilvusVectorStore:
             self._speaker_tables_seen[collection] = time.monotonic()
         return exists
 
-    @contextlib.contextmanager
-    def _forget_speakers_on_error(self, collection: str) -> Iterator[None]:
-        try:
-            yield
-        except errors.AudioSearchError:
-            self._speaker_tables_seen.pop(collection, None)
-            raise
+    def _forget_speakers_on_error(self, collection: str) -> contextlib.AbstractContextManager[None]:
+        return _forgetting_on_error(self._speaker_tables_seen, collection)
 
     def drop_speakers(self, collection: str) -> None:
         name = self._speakers_name(collection)
@@ -562,6 +552,16 @@ class MilvusVectorStore:
             domain.SpeakerRow(row["id"], [float(v) for v in row[VECTOR]], row["cohort_mean"], row["cohort_std"])
             for row in rows
         ]
+
+
+@contextlib.contextmanager
+def _forgetting_on_error(cache: dict, collection: str) -> Iterator[None]:
+    """A failure may mean the cached answer about `collection` is stale: forget it, and let the error out."""
+    try:
+        yield
+    except errors.AudioSearchError:
+        cache.pop(collection, None)
+        raise
 
 
 class _RecentWrites:
