@@ -327,7 +327,8 @@ class SpeakerCore:
         if not hits:
             return Identification("", "NO_SPEAKERS", [], None, probe.low_confidence, probe.speech_seconds)
         used = scoring.effective_method(options, len(hits))
-        ranked = hits[: max(top_k, 2)]
+        # Scores from the hits alone (CENTROID, AS_NORM) are had for every speaker returned; the others read vectors.
+        ranked = hits if used in ("CENTROID", "AS_NORM") else hits[: max(top_k, 2)]
         scores = self._scores(collection, probe.vector, ranked, hits, dataclasses.replace(options, method=used))
         candidates = sorted(scores.items(), key=lambda item: item[1], reverse=True)
         threshold = self._threshold(target, used, open_set=True)
