@@ -152,7 +152,6 @@ class SearchClient(_Peer):
         request = search_pb2.GetVectorsRequest(collection=collection, clip_id=clip_id)
         return [convert.segment_from_proto(segment) for segment in self._call(self.stub.GetVectors, request).segments]
 
-
     def upsert_speakers(self, collection: str, rows: Sequence[domain.SpeakerRow]) -> None:
         speakers = [convert.speaker_row_to_proto(row) for row in rows]
         self._call(self.stub.UpsertSpeakers, search_pb2.UpsertSpeakersRequest(collection=collection, speakers=speakers))
