@@ -30,8 +30,6 @@ from audiosearch.sdk.security import ChannelSecurity
 from audiosearch.sdk.upload import chunked
 from audiosearch.type.v1 import import_job_pb2, types_pb2
 
-SERVICE_NAME = services.GATEWAY.full_name
-
 
 class AudioSearchClient:
     def __init__(

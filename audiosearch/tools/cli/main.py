@@ -47,7 +47,7 @@ def cmd_up(args) -> int:
             print(f"{'milvus':<10} Milvus Lite (slow or inexact beyond ~20k vectors; see docs/vector-stores.md)")
         for name, service in stack.services.items():
             print(f"{name:<10} {service.address}   pid {service.process.pid}   (log: {service.log_path})")
-        print(f"ready: gateway at {stack.gateway_address}, console at {stack.console_url}; Ctrl-C stops all services",
+        print(f"ready: gateway at {stack.gateway_address}; console at {stack.console_url}; Ctrl-C stops all services",
               flush=True)  # fmt: skip
         failed = supervisor.run()
         print("stopping...", flush=True)
