@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
 from audiosearch.runtime import domain, paths
@@ -94,6 +94,18 @@ class _Prepared:
 
 
 _END = object()
+CLIP_DELETED = "ABORTED: the clip was deleted while it was imported"
+
+
+def _deleted_meanwhile(put: Future) -> bool:
+    """Whether a kept-audio put found its clip deleted (on its own, or with its collection) while it was imported."""
+    try:
+        put.result()
+    except errors.NotFound as error:
+        if error.reason != "CLIP_NOT_FOUND":
+            raise
+        return True
+    return False
 
 
 class _BoundedEmbedder:
@@ -392,8 +404,13 @@ class ImportRun:
             ]
             if vectors:
                 self._retry(lambda: self.index.upsert_many(collection.name, list(vectors.values())), self.lost)
-            for put in stored:
-                put.result()
+            deleted = {clip_id for clip_id, put in zip(kept, stored, strict=True) if _deleted_meanwhile(put)}
+        if deleted:
+            self.catalog.get_collection(self.job.collection)  # dropped meanwhile: the job fails, COLLECTION_NOT_FOUND
+            completed = [
+                CompletedFile(file.ordinal, FileOutcome.FAILED, error=CLIP_DELETED) if file.clip_id in deleted else file
+                for file in completed
+            ]
         job = self._retry(lambda: self.records.complete(job_id, holder, completed), self.lost)
         if job.state is JobState.CANCELLING:
             self.cancel()
