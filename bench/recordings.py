@@ -173,7 +173,7 @@ def main() -> int:
             ingest_seconds = time.perf_counter() - started
             load_after_ingest = os.getloadavg()[0]
             stats = next(s for s in client.stats() if s.name == COLLECTION)
-            memory = {}
+            memory: dict = {}
             if stack.milvus_server is not None:
                 wait_for_index(stack.milvus_server.uri, COLLECTION, stats.vectors, quiet_seconds=30)
                 memory = index_memory(stack.milvus_server, stats.vectors)
