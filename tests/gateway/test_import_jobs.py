@@ -304,7 +304,7 @@ def test_ctrl_c_in_the_cli_leaves_the_job_running_and_says_how_to_watch_or_cance
         [*command, "import", "interrupted", "-c", collection],
         stderr=subprocess.PIPE,
         text=True,
-        # As at a terminal: a test run started in the background by a shell inherits SIGINT ignored, and so would the CLI.
+        # As at a terminal: a test run started in the background inherits SIGINT ignored, and so would the CLI.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     started = process.stderr.readline()  # "import job N: ..." once the job exists
