@@ -37,6 +37,7 @@ import numpy as np
 
 from audiosearch.client import AudioSearchClient
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.sdk import errors
 from audiosearch.tools import synth
 from audiosearch.tools.evaluation import perturb
 from audiosearch.tools.launcher import Stack
@@ -146,6 +147,18 @@ def _settled_rss(pid: int) -> float:
     return before
 
 
+def _stats(client: AudioSearchClient, patience: float = 900.0) -> list:
+    """GetStats, waiting while a restarted Milvus server loads the collection (1.37M windows take minutes; until then
+    counting its rows runs past the RPC's deadline)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return client.stats()
+        except (errors.DeadlineExceeded, errors.Unavailable):
+            if time.monotonic() > deadline:
+                raise
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hours", type=float, default=1.0)
@@ -172,7 +185,7 @@ def main() -> int:
             added = ingest(client, audio_dir, count)
             ingest_seconds = time.perf_counter() - started
             load_after_ingest = os.getloadavg()[0]
-            stats = next(s for s in client.stats() if s.name == COLLECTION)
+            stats = next(s for s in _stats(client) if s.name == COLLECTION)
             memory: dict = {}
             if stack.milvus_server is not None:
                 wait_for_index(stack.milvus_server.uri, COLLECTION, stats.vectors, quiet_seconds=30)
