@@ -12,7 +12,7 @@ from audiosearch.runtime import context, convert, domain
 from audiosearch.sdk import errors, rpc_errors, services
 from audiosearch.sdk.channel import REQUEST_ID_HEADER, dial
 from audiosearch.sdk.security import ChannelSecurity
-from audiosearch.sdk.upload import MAX_CHUNK_BYTES, chunked
+from audiosearch.sdk.upload import MAX_CHUNK_BYTES, batched, chunked
 from audiosearch.search.v1 import search_service_pb2 as search_pb2
 from audiosearch.search.v1 import search_service_pb2_grpc as search_grpc
 
@@ -264,6 +264,27 @@ class MetadataClient(_Peer):
                 yield metadata_pb2.PutClipAudioRequest(chunk=chunk)
 
         return convert.clip_from_proto(self._call(self.stub.PutClipAudio, stream()).clip)
+
+    def put_clips_audio(self, contents: Sequence[tuple[int, bytes]]) -> set[int]:
+        """Keep several clips' uploaded bytes (an import job's batch): clips of up to 1 MiB in BatchPutClipAudio calls
+        of at most MAX_BATCH_BYTES, larger ones streamed one by one. The ids of the clips that no longer exist
+        (deleted meanwhile), whose bytes were not kept."""
+        small = [(clip_id, content) for clip_id, content in contents if len(content) <= MAX_CHUNK_BYTES]
+        missing: set[int] = set()
+        for batch in batched(small):
+            request = metadata_pb2.BatchPutClipAudioRequest(
+                clips=[metadata_pb2.ClipContent(clip_id=clip_id, content=content) for clip_id, content in batch]
+            )
+            missing.update(self._call(self.stub.BatchPutClipAudio, request).missing_clip_ids)
+        for clip_id, content in contents:
+            if len(content) > MAX_CHUNK_BYTES:
+                try:
+                    self.put_clip_audio(clip_id, content)
+                except errors.NotFound as error:
+                    if error.reason != "CLIP_NOT_FOUND":
+                        raise
+                    missing.add(clip_id)
+        return missing
 
     def read_clip_audio(self, clip_id: int) -> tuple[domain.AudioBlob, Iterator[bytes]]:
         """The clip's kept audio: its facts, read before this returns (so a refusal is raised here), and its chunks."""

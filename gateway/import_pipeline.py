@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
 from audiosearch.runtime import domain, paths
@@ -62,7 +62,7 @@ class ImportCatalog(Protocol):
     def get_collection(self, name: str) -> domain.Collection: ...
     def find_by_content_hash(self, collection: str, content_sha256: str) -> domain.Clip: ...
     def count_clips(self, collection: str) -> dict[str, int]: ...
-    def put_clip_audio(self, clip_id: int, content: bytes) -> domain.Clip: ...
+    def put_clips_audio(self, contents: list[tuple[int, bytes]]) -> set[int]: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,17 +95,6 @@ class _Prepared:
 
 _END = object()
 CLIP_DELETED = "ABORTED: the clip was deleted while it was imported"
-
-
-def _deleted_meanwhile(put: Future) -> bool:
-    """Whether a kept-audio put found its clip deleted (on its own, or with its collection) while it was imported."""
-    try:
-        put.result()
-    except errors.NotFound as error:
-        if error.reason != "CLIP_NOT_FOUND":
-            raise
-        return True
-    return False
 
 
 class _BoundedEmbedder:
@@ -396,15 +385,16 @@ class ImportRun:
             if collection.keep_audio and not clip.audio_kept:
                 kept[clip.id] = item.content
             completed.append(CompletedFile(item.file.ordinal, outcome, clip.id, len(item.segments)))
-        # The batch's audio is stored in parallel, beside its vectors: a batch waits for the slowest put, not their sum.
-        with ThreadPoolExecutor(max(1, min(len(kept), self.settings.concurrency))) as puts:
-            stored = [
-                puts.submit(self._retry, functools.partial(self.catalog.put_clip_audio, clip_id, content), self.lost)
-                for clip_id, content in kept.items()
-            ]
+        # The batch's audio is stored in one call (a few for large batches), beside its vectors. A clip deleted
+        # meanwhile (on its own, or with its collection) is reported, not raised.
+        deleted: set[int] = set()
+        with ThreadPoolExecutor(1) as puts:
+            stored = puts.submit(self._retry, functools.partial(self.catalog.put_clips_audio, list(kept.items())),
+                                 self.lost) if kept else None  # fmt: skip
             if vectors:
                 self._retry(lambda: self.index.upsert_many(collection.name, list(vectors.values())), self.lost)
-            deleted = {clip_id for clip_id, put in zip(kept, stored, strict=True) if _deleted_meanwhile(put)}
+            if stored is not None:
+                deleted = stored.result()
         if deleted:
             self.catalog.get_collection(self.job.collection)  # dropped meanwhile: the job fails, COLLECTION_NOT_FOUND
             completed = [

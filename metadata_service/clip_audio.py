@@ -7,14 +7,16 @@ only after its last reference, both under the hash's lock, so no reference ever 
 between leaves at most an unreferenced blob, which remove_orphans deletes.
 """
 
+import contextlib
 import hashlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from audiosearch.runtime import domain
 from audiosearch.sdk.errors import FailedPrecondition, InvalidArgument, NotFound
+from audiosearch.sdk.upload import MAX_BATCH_BYTES, MAX_CHUNK_BYTES
 from metadata_service.blobs import BlobStore
 
 
@@ -28,6 +30,7 @@ def clip_not_found(clip_id: int) -> NotFound:
 
 # Locks striped by hash: a put and a release of the same blob never interleave in this process.
 _LOCK_STRIPES = 64
+MAX_BATCH_CLIPS = 1000
 
 
 class AudioRecords(Protocol):
@@ -35,7 +38,7 @@ class AudioRecords(Protocol):
 
     def get_collection(self, name: str) -> domain.Collection | None: ...
     def get_clips(self, ids: Sequence[int]) -> dict[int, domain.Clip]: ...
-    def mark_audio_kept(self, clip_id: int) -> domain.Clip | None: ...
+    def mark_audio_kept(self, clip_ids: Sequence[int]) -> dict[int, domain.Clip]: ...
     def referenced_hashes(self, hashes: Sequence[str]) -> set[str]: ...
 
 
@@ -50,17 +53,26 @@ class ClipAudio:
     def _lock(self, sha256: str) -> threading.Lock:
         return self._locks[int(sha256[:8], 16) % _LOCK_STRIPES]
 
+    @contextlib.contextmanager
+    def _locked(self, hashes: Iterable[str]) -> Iterator[None]:
+        """The locks of several hashes, taken in stripe order: two batches never deadlock."""
+        stripes = sorted({int(sha256[:8], 16) % _LOCK_STRIPES for sha256 in hashes})
+        with contextlib.ExitStack() as held:
+            for stripe in stripes:
+                held.enter_context(self._locks[stripe])
+            yield
+
     def _clip(self, clip_id: int) -> domain.Clip:
         clip = self.records.get_clips([clip_id]).get(clip_id)
         if clip is None:
             raise clip_not_found(clip_id)
         return clip
 
-    def put(self, clip_id: int, content: bytes) -> tuple[domain.Clip, bool]:
-        """Keep the clip's uploaded bytes (they must hash to its content_sha256) and mark it audio_kept; the clip,
-        and True when this call stored the bytes (False: another clip shares them, or a retry)."""
-        clip = self._clip(clip_id)
-        collection = self.records.get_collection(clip.collection)
+    def _check(self, clip: domain.Clip, content: bytes, collections: dict[str, domain.Collection | None]) -> None:
+        """Refuse bytes for a collection that keeps no audio and bytes that are not the clip's own."""
+        if clip.collection not in collections:
+            collections[clip.collection] = self.records.get_collection(clip.collection)
+        collection = collections[clip.collection]
         if collection is None or not collection.keep_audio:
             raise FailedPrecondition(
                 f"collection {clip.collection!r} does not keep audio (chosen at creation: keep_audio)",
@@ -74,13 +86,45 @@ class ClipAudio:
                 " send the clip's own uploaded bytes, whole",
                 "CONTENT_HASH_MISMATCH",
             )
-        with self._lock(digest):
-            stored = self.blobs.put(digest, content)
-            kept = self.records.mark_audio_kept(clip.id)
+
+    def put(self, clip_id: int, content: bytes) -> tuple[domain.Clip, bool]:
+        """Keep the clip's uploaded bytes (they must hash to its content_sha256) and mark it audio_kept; the clip,
+        and True when this call stored the bytes (False: another clip shares them, or a retry)."""
+        clip = self._clip(clip_id)
+        self._check(clip, content, {})
+        with self._locked([clip.content_sha256]):
+            stored = self.blobs.put(clip.content_sha256, content)
+            kept = self.records.mark_audio_kept([clip.id]).get(clip.id)
             if kept is None:  # deleted meanwhile: its bytes must not outlive it
-                self._release_locked(digest)
+                self._release_locked(clip.content_sha256)
                 raise clip_not_found(clip.id)
         return kept, stored
+
+    def put_many(self, contents: Sequence[tuple[int, bytes]]) -> tuple[list[domain.Clip], list[int]]:
+        """Keep several clips' uploaded bytes, each as `put` does (blob first, then the mark, under the hash's lock),
+        the clips marked in one transaction: the clips now audio_kept, in the order given, and the ids of those that
+        do not exist (deleted meanwhile), whose bytes are not kept. A refusal refuses the whole batch, unwritten."""
+        sizes = [len(content) for _, content in contents]
+        if len(sizes) > MAX_BATCH_CLIPS or max(sizes, default=0) > MAX_CHUNK_BYTES or sum(sizes) > MAX_BATCH_BYTES:
+            raise InvalidArgument(
+                f"a batch holds at most {MAX_BATCH_CLIPS} clips of at most {MAX_CHUNK_BYTES} bytes each and"
+                f" {MAX_BATCH_BYTES} in all; stream larger clips with PutClipAudio",
+                "BATCH_TOO_LARGE",
+            )
+        clips = self.records.get_clips([clip_id for clip_id, _ in contents])
+        present = {clip_id: content for clip_id, content in contents if clip_id in clips}
+        collections: dict[str, domain.Collection | None] = {}
+        for clip_id, content in present.items():
+            self._check(clips[clip_id], content, collections)
+        by_hash = {clips[clip_id].content_sha256: content for clip_id, content in present.items()}
+        with self._locked(by_hash):
+            for sha256, content in by_hash.items():
+                self.blobs.put(sha256, content)
+            kept = self.records.mark_audio_kept(list(present))
+            for sha256 in {clips[clip_id].content_sha256 for clip_id in present if clip_id not in kept}:
+                self._release_locked(sha256)  # deleted meanwhile: their bytes must not outlive them
+        missing = [clip_id for clip_id, _ in contents if clip_id not in kept]
+        return [kept[clip_id] for clip_id in dict.fromkeys(present) if clip_id in kept], list(dict.fromkeys(missing))
 
     def read(self, clip_id: int) -> tuple[domain.AudioBlob, Iterator[bytes]]:
         """The facts of the clip's kept audio and its bytes in chunks; FAILED_PRECONDITION when they are not kept."""

@@ -679,15 +679,19 @@ class MetadataStore:
         """Delete the clip (and by cascade its tags); False if it did not exist."""
         return self._transaction(lambda sql: sql.execute("DELETE FROM clips WHERE id = ?", (clip_id,)).rowcount > 0)
 
-    def mark_audio_kept(self, clip_id: int) -> domain.Clip | None:
-        """Record that the clip's bytes are kept; the clip, or None if it is absent."""
+    def mark_audio_kept(self, clip_ids: Sequence[int]) -> dict[int, domain.Clip]:
+        """Record, in one transaction, that the clips' bytes are kept; the clips by id, without the absent ones."""
+        now = _time_to_db(_now())
 
         def work(sql: _Sql) -> list[domain.Clip]:
-            sql.execute("UPDATE clips SET audio_kept = 1, updated_at = ? WHERE id = ?", (_time_to_db(_now()), clip_id))
-            return self._select_clips(sql, "id = ?", (clip_id,))
+            updated = []
+            for chunk in _chunks(list(dict.fromkeys(clip_ids))):
+                marks = _marks(len(chunk))
+                sql.execute(f"UPDATE clips SET audio_kept = 1, updated_at = ? WHERE id IN ({marks})", (now, *chunk))
+                updated += self._select_clips(sql, f"id IN ({marks})", chunk)
+            return updated
 
-        updated = self._transaction(work)
-        return updated[0] if updated else None
+        return {clip.id: clip for clip in self._transaction(work)}
 
     def kept_audio_hashes(self, collection: str) -> list[str]:
         """The content hashes of the collection's clips whose bytes are kept, each once."""

@@ -60,7 +60,9 @@ _METHODS_BY_ROLE: dict[str, list[str]] = {
         *_full_methods(services.SPEAKERS, "EnrollSpeaker", "DeleteSpeaker"),
         *_full_methods(services.SEARCH, "Upsert", "Delete"),
         *_full_methods(services.SEARCH, "UpsertSpeakers", "DeleteSpeakers"),
-        *_full_methods(services.METADATA, "CreateClip", "UpdateClipState", "DeleteClip", "PutClipAudio"),
+        *_full_methods(
+            services.METADATA, "CreateClip", "UpdateClipState", "DeleteClip", "PutClipAudio", "BatchPutClipAudio"
+        ),
         *_full_methods(services.IMPORT_JOBS, "CreateImportJob", "CancelImportJob"),
         *_full_methods(
             services.IMPORT_JOB_RECORDS,

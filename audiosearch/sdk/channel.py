@@ -77,6 +77,7 @@ RETRYABLE_METHODS: dict[str, tuple[str, ...]] = dict(
             "CountClips",
             # Kept audio: content-addressed, so putting the same bytes again changes nothing.
             "PutClipAudio",
+            "BatchPutClipAudio",
             "ReadClipAudio",
             "RemoveOrphanAudio",
             "SetCalibration",

@@ -19,9 +19,10 @@ from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
 from audiosearch.runtime import domain
 from audiosearch.sdk import errors
+from audiosearch.sdk.upload import MAX_BATCH_BYTES, MAX_CHUNK_BYTES
 from audiosearch.tools.cli.main import main as cli
 from gateway import server as gateway_server
-from gateway.clients import SearchClient
+from gateway.clients import MetadataClient, SearchClient, connect
 from metadata_service import server as metadata_server
 from metadata_service.blobs import open_blobs
 from metadata_service.config import MetadataSettings
@@ -39,9 +40,10 @@ INVALID, NOT_FOUND, PRECONDITION = (
 
 
 class AudioStack:
-    def __init__(self, gateway, address, blobs, index, import_root) -> None:
+    def __init__(self, gateway, address, blobs, index, import_root, metadata_address) -> None:
         self.gateway = gateway
         self.address = address
+        self.metadata_address = metadata_address
         self.blobs = blobs
         self.index = index
         self.import_root = import_root
@@ -82,7 +84,9 @@ def kept(request, stack, tmp_path_factory):
     index = SearchClient(grpc.insecure_channel(addresses["search"]), TIMEOUT)
     try:
         address = f"127.0.0.1:{gateway.port}"
-        yield AudioStack(pb2_grpc.GatewayServiceStub(channel), address, blobs, index, import_root)
+        yield AudioStack(
+            pb2_grpc.GatewayServiceStub(channel), address, blobs, index, import_root, addresses["metadata"]
+        )
     finally:
         index.channel.close()
         channel.close()
@@ -172,6 +176,29 @@ def test_an_imported_folder_keeps_each_file(kept):
     for item in added:
         assert item.clip.audio_kept
         assert kept.audio(name, item.clip.id)[1] == contents[pathlib.PurePath(item.path).name]
+
+
+def test_a_batch_of_kept_audio_goes_in_calls_under_the_limit_and_large_clips_streamed(kept):
+    """An import job's batch: more than MAX_BATCH_BYTES of 1-MiB clips (two batch calls), one clip over 1 MiB (its
+    own stream), and a clip deleted meanwhile (reported, its bytes not kept)."""
+    name = kept.collection()
+    metadata = connect(kept.metadata_address, MetadataClient, TIMEOUT)
+    try:
+        contents = [uuid.uuid4().bytes * (MAX_CHUNK_BYTES // 16) for _ in range(MAX_BATCH_BYTES // MAX_CHUNK_BYTES + 1)]
+        contents.append(uuid.uuid4().bytes * (MAX_CHUNK_BYTES // 8))  # 2 MiB
+        gone = uuid.uuid4().bytes
+        clips = [
+            metadata.create_clip(domain.Clip(0, name, hashlib.sha256(content).hexdigest()), "")[0]
+            for content in [*contents, gone]
+        ]
+        assert metadata.delete_clip(clips[-1].id)
+        asked = [(item.id, content) for item, content in zip(clips, [*contents, gone], strict=True)]
+        assert metadata.put_clips_audio(asked) == {clips[-1].id}
+        assert all(item.audio_kept for item in metadata.batch_get_clips([item.id for item in clips[:-1]]))
+        assert kept.stored() >= {hashlib.sha256(content).hexdigest() for content in contents}
+        assert hashlib.sha256(gone).hexdigest() not in kept.stored()
+    finally:
+        metadata.channel.close()
 
 
 def test_reconcile_removes_orphan_blobs_and_restores_vectors_from_kept_audio(kept):

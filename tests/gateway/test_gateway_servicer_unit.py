@@ -134,6 +134,9 @@ class Catalog(MetadataCore):
     def put_clip_audio(self, clip_id, content):
         return self.audio.put(clip_id, content)[0]
 
+    def put_clips_audio(self, contents):
+        return set(self.audio.put_many(contents)[1])
+
     def read_clip_audio(self, clip_id):
         return self.audio.read(clip_id)
 

@@ -12,6 +12,7 @@ from audiosearch.sdk import errors
 from audiosearch.sdk.errors import SettingsError
 from audiosearch.sdk.upload import MAX_CHUNK_BYTES
 from metadata_service.blobs import FileBlobs, S3Credentials, open_blobs
+from metadata_service.clip_audio import ClipAudio
 from metadata_service.core import MetadataCore
 from metadata_service.store import open_store
 
@@ -155,3 +156,64 @@ def test_orphan_blobs_are_removed_and_referenced_ones_kept(core, blobs):
     assert [name for name, _ in blobs.list()] == [sha256(content)]
     with pytest.raises(errors.InvalidArgument):
         core.audio.remove_orphans(-1, dry_run=False)
+
+
+def test_a_batch_put_keeps_each_clip_stores_each_blob_once_and_lists_the_missing(core, blobs):
+    name, other = collection(core), collection(core)
+    contents = [f"batch clip {index}".encode() for index in range(3)]
+    clips = [clip(core, name, content) for content in contents]
+    shared = clip(core, other, contents[0])  # the same bytes in another collection: one blob for both
+    asked = [(item.id, content) for item, content in zip(clips, contents, strict=True)]
+    kept, missing = core.audio.put_many([*asked, (10**12, b"gone"), (shared.id, contents[0])])
+    assert [item.id for item in kept] == [*(item.id for item in clips), shared.id]
+    assert all(item.audio_kept for item in kept) and missing == [10**12]
+    assert all(core.get_clip(item.id).audio_kept for item in [*clips, shared])
+    assert sorted(name for name, _ in blobs.list()) == sorted(map(sha256, contents))
+    again, missing = core.audio.put_many(asked)  # a retry changes nothing
+    assert [item.id for item in again] == [item.id for item in clips] and missing == []
+    assert b"".join(core.audio.read(clips[2].id)[1]) == contents[2]
+
+
+def test_a_batch_put_refuses_the_whole_batch_unwritten(core, blobs):
+    good, bad = b"good bytes", b"bad bytes"
+    name = collection(core)
+    first, second = clip(core, name, good), clip(core, name, bad)
+    with pytest.raises(errors.InvalidArgument) as caught:
+        core.audio.put_many([(first.id, good), (second.id, b"not its bytes")])
+    assert caught.value.reason == "CONTENT_HASH_MISMATCH"
+    unkept = clip(core, collection(core, keep_audio=False), bad)
+    with pytest.raises(errors.FailedPrecondition) as caught:
+        core.audio.put_many([(first.id, good), (unkept.id, bad)])
+    assert caught.value.reason == "AUDIO_NOT_KEPT"
+    large = bytes(MAX_CHUNK_BYTES + 1)
+    for batch in ([(first.id, large)], [(first.id, bytes(MAX_CHUNK_BYTES))] * 5):
+        with pytest.raises(errors.InvalidArgument) as caught:
+            core.audio.put_many(batch)
+        assert caught.value.reason == "BATCH_TOO_LARGE"
+    assert list(blobs.list()) == []
+    assert not core.get_clip(first.id).audio_kept
+
+
+class _DeletesFirst:
+    """The clip records, with one clip deleted just before a batch's clips are marked (a DeleteClip that lands
+    between the batch's blob writes and its marks)."""
+
+    def __init__(self, store, clip_id: int) -> None:
+        self.store = store
+        self.clip_id = clip_id
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def mark_audio_kept(self, clip_ids):
+        self.store.delete_clip(self.clip_id)
+        return self.store.mark_audio_kept(clip_ids)
+
+
+def test_a_clip_deleted_during_a_batch_put_leaves_no_blob(core, blobs):
+    name = collection(core)
+    staying, going = clip(core, name, b"staying"), clip(core, name, b"going")
+    audio = ClipAudio(_DeletesFirst(core.store, going.id), blobs)
+    kept, missing = audio.put_many([(staying.id, b"staying"), (going.id, b"going")])
+    assert [item.id for item in kept] == [staying.id] and missing == [going.id]
+    assert [name for name, _ in blobs.list()] == [sha256(b"staying")]

@@ -178,6 +178,28 @@ class PutClipAudioResponse(_message.Message):
     stored: bool
     def __init__(self, clip: _Optional[_Union[_types_pb2.Clip, _Mapping]] = ..., stored: _Optional[bool] = ...) -> None: ...
 
+class ClipContent(_message.Message):
+    __slots__ = ("clip_id", "content")
+    CLIP_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    clip_id: int
+    content: bytes
+    def __init__(self, clip_id: _Optional[int] = ..., content: _Optional[bytes] = ...) -> None: ...
+
+class BatchPutClipAudioRequest(_message.Message):
+    __slots__ = ("clips",)
+    CLIPS_FIELD_NUMBER: _ClassVar[int]
+    clips: _containers.RepeatedCompositeFieldContainer[ClipContent]
+    def __init__(self, clips: _Optional[_Iterable[_Union[ClipContent, _Mapping]]] = ...) -> None: ...
+
+class BatchPutClipAudioResponse(_message.Message):
+    __slots__ = ("clips", "missing_clip_ids")
+    CLIPS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_CLIP_IDS_FIELD_NUMBER: _ClassVar[int]
+    clips: _containers.RepeatedCompositeFieldContainer[_types_pb2.Clip]
+    missing_clip_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, clips: _Optional[_Iterable[_Union[_types_pb2.Clip, _Mapping]]] = ..., missing_clip_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+
 class ReadClipAudioRequest(_message.Message):
     __slots__ = ("clip_id",)
     CLIP_ID_FIELD_NUMBER: _ClassVar[int]

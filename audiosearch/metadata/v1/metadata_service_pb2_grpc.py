@@ -106,6 +106,11 @@ class MetadataServiceStub:
                 request_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.PutClipAudioRequest.SerializeToString,
                 response_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.PutClipAudioResponse.FromString,
                 _registered_method=True)
+        self.BatchPutClipAudio = channel.unary_unary(
+                '/audiosearch.metadata.v1.MetadataService/BatchPutClipAudio',
+                request_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.BatchPutClipAudioRequest.SerializeToString,
+                response_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.BatchPutClipAudioResponse.FromString,
+                _registered_method=True)
         self.ReadClipAudio = channel.unary_stream(
                 '/audiosearch.metadata.v1.MetadataService/ReadClipAudio',
                 request_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.ReadClipAudioRequest.SerializeToString,
@@ -215,6 +220,15 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchPutClipAudio(self, request, context):
+        """Several clips' uploaded bytes in one call (an import job's batch), each kept as PutClipAudio keeps it, the
+        clips marked in one transaction. Each clip at most 1 MiB, at most 4 MiB in all (audiosearch.sdk.upload):
+        larger clips go through PutClipAudio. A clip deleted meanwhile is not an error: it is listed as missing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ReadClipAudio(self, request, context):
         """Server stream: the first message carries the blob's facts, the next ones its bytes in chunks of at most 1 MiB.
         NOT_FOUND for an unknown clip; FAILED_PRECONDITION (AUDIO_NOT_KEPT) when its audio is not kept.
@@ -303,6 +317,11 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.PutClipAudio,
                     request_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.PutClipAudioRequest.FromString,
                     response_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.PutClipAudioResponse.SerializeToString,
+            ),
+            'BatchPutClipAudio': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchPutClipAudio,
+                    request_deserializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.BatchPutClipAudioRequest.FromString,
+                    response_serializer=audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.BatchPutClipAudioResponse.SerializeToString,
             ),
             'ReadClipAudio': grpc.unary_stream_rpc_method_handler(
                     servicer.ReadClipAudio,
@@ -694,6 +713,33 @@ class MetadataService:
             '/audiosearch.metadata.v1.MetadataService/PutClipAudio',
             audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.PutClipAudioRequest.SerializeToString,
             audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.PutClipAudioResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchPutClipAudio(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/audiosearch.metadata.v1.MetadataService/BatchPutClipAudio',
+            audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.BatchPutClipAudioRequest.SerializeToString,
+            audiosearch_dot_metadata_dot_v1_dot_metadata__service__pb2.BatchPutClipAudioResponse.FromString,
             options,
             channel_credentials,
             insecure,
