@@ -7,6 +7,7 @@ tones from noise from speech-like sounds, nothing like a trained network's seman
 import numpy as np
 import scipy.fft
 
+from embedding_service.models import blas
 from embedding_service.models.base import EmbeddingModel, l2_normalise
 
 SAMPLE_RATE = 16000
@@ -49,6 +50,9 @@ class LogMelModel(EmbeddingModel):
     )
 
     def __init__(self) -> None:
+        # The mel projection is one small product per block: on two BLAS threads the service spent 7.7 ms CPU per
+        # 5-s clip at 4 concurrent embeds (load 3, 2 cores), 4.9 ms on one, and served 226 files/s against 270.
+        blas.limit_numpy_blas()
         self._window = np.hanning(N_FFT + 1)[:-1].astype(np.float32)
         self._filters = mel_filterbank(SAMPLE_RATE, N_FFT, N_MELS, 50.0, SAMPLE_RATE / 2).astype(np.float32)
 
