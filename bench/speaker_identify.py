@@ -8,7 +8,9 @@ calibration write it), so the bench measures identification and not hours of enr
 (LibriSpeech files) sent as audio: identify = embed + index search + rescoring; the embed alone is timed by calling
 the embedding service with the same audio, interleaved with the identify calls. "identify (vector)" is the same
 identification sent the embed's vector instead of the audio: what identification costs beyond the embed, without
-the embed's variance under load.
+the embed's variance under load. Measured twice: right after the writes (the rows still in the server's growing
+segments, searched by brute force) and at rest, once the server has sealed and indexed the idle collection by itself
+(the local server seals after a minute without writes; audiosearch/tools/milvus_server.py); the verdict is at rest.
 
     .venv/bin/python bench/speaker_identify.py [--speakers 10000] [--queries 30] [--data DIR]
 """
@@ -91,6 +93,57 @@ def _upsert(search, collection: str, batch: list[domain.ClipVectors]) -> None:
     batch.clear()
 
 
+def measure(client: AudioSearchClient, embedder, queries: list[bytes], args) -> dict[str, list[float]]:
+    """Milliseconds per query: the embed alone, identify with the audio, their difference, identify with the vector;
+    interleaved, so all see the same background load."""
+    times: dict[str, list[float]] = {"embed": [], "identify": [], "identify - embed": [], "identify (vector)": []}
+    for audio in queries:
+        started = time.perf_counter()
+        embedded = embedder.EmbedAudio(
+            embedding_pb2.EmbedAudioRequest(options=embedding_pb2.EmbedOptions(model=args.model), content=audio),
+            timeout=600,
+        )
+        times["embed"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        client.identify_speaker("bench_speakers", audio=audio)
+        times["identify"].append((time.perf_counter() - started) * 1000)
+        times["identify - embed"].append(times["identify"][-1] - times["embed"][-1])
+        vector = np.mean([embedding.vector for embedding in embedded.embeddings], axis=0).tolist()
+        started = time.perf_counter()
+        client.identify_speaker("bench_speakers", vector=vector)
+        times["identify (vector)"].append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def report(phase: str, times: dict[str, list[float]]) -> None:
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    print(f"{phase}; load: {load}")
+    for name, values in times.items():
+        print(f"  {name:17s} p50 {statistics.median(values):8.1f} ms  p90 {percentile(values, 0.9):8.1f} ms")
+    ratio = statistics.median(times["identify"]) / statistics.median(times["embed"])
+    print(f"  identify p50 / embed p50: {ratio:.2f}x")
+
+
+def settle(uri: str, collections: list[str], timeout: float = 600) -> float:
+    """Seconds until every segment the server has loaded for these collections (clip vectors and speaker index) is
+    sealed and indexed: what the server does by itself to an idle library (SEAL_IDLE_SECONDS). The bench alone asks
+    Milvus directly: the SearchService has no RPC for segment states."""
+    from pymilvus import MilvusClient
+
+    client = MilvusClient(uri=uri)
+    names = [name for name in client.list_collections() if any(name.endswith(c) for c in collections)]
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < timeout:
+            segments = [segment for name in names for segment in client.list_loaded_segments(name)]
+            if segments and all(s.state_name == "Sealed" and s.index_name for s in segments):
+                return time.monotonic() - started
+            time.sleep(2)  # the server seals on its own clock; nothing to wait on but its state
+    finally:
+        client.close()
+    raise SystemExit(f"the server did not seal {names} within {timeout:.0f} s")
+
+
 def percentile(values: list[float], share: float) -> float:
     return float(np.percentile(values, share * 100))
 
@@ -117,37 +170,15 @@ def main() -> int:
         embedder = embedding_grpc.EmbeddingServiceStub(grpc.insecure_channel(stack.services["embedding"].address))
         queries = [path.read_bytes() for path in files]
         client.identify_speaker("bench_speakers", audio=queries[0])  # warm: index loaded, model loaded
-        identify_ms, embed_ms, by_vector_ms = [], [], []
-        for audio in queries:  # interleaved, so all see the same background load
-            started = time.perf_counter()
-            embedded = embedder.EmbedAudio(
-                embedding_pb2.EmbedAudioRequest(options=embedding_pb2.EmbedOptions(model=args.model), content=audio),
-                timeout=600,
-            )
-            embed_ms.append((time.perf_counter() - started) * 1000)
-            started = time.perf_counter()
-            client.identify_speaker("bench_speakers", audio=audio)
-            identify_ms.append((time.perf_counter() - started) * 1000)
-            vector = np.mean([embedding.vector for embedding in embedded.embeddings], axis=0).tolist()
-            started = time.perf_counter()
-            client.identify_speaker("bench_speakers", vector=vector)
-            by_vector_ms.append((time.perf_counter() - started) * 1000)
-        load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-        over = [i - e for i, e in zip(identify_ms, embed_ms, strict=True)]
-        print(f"load: {load}")
-        print(
-            f"queries: {len(queries)} LibriSpeech files, {args.model}; collection: {args.speakers * UTTERANCES} vectors"
-        )
-        for name, values in (
-            ("embed", embed_ms),
-            ("identify", identify_ms),
-            ("identify - embed", over),
-            ("identify (vector)", by_vector_ms),
-        ):
-            print(f"{name:17s} p50 {statistics.median(values):8.1f} ms  p90 {percentile(values, 0.9):8.1f} ms")
-        print(f"identify p50 / embed p50: {statistics.median(identify_ms) / statistics.median(embed_ms):.2f}x")
-        verdict = "met" if statistics.median(over) <= 10 else "NOT met"
-        print(f"issue #12 done-when 3 (identify - embed <= 10 ms at p50): {verdict}")
+        vectors = args.speakers * UTTERANCES
+        print(f"queries: {len(queries)} LibriSpeech files, {args.model}; collection: {vectors} vectors")
+        report("just written (the speaker index still in growing segments)", measure(client, embedder, queries, args))
+        waited = settle(stack.milvus_server.uri, ["bench_speakers"])
+        print(f"the server sealed and indexed the idle collection by itself {waited:.0f} s later")
+        at_rest = measure(client, embedder, queries, args)
+        report("at rest (sealed, indexed)", at_rest)
+        verdict = "met" if statistics.median(at_rest["identify - embed"]) <= 10 else "NOT met"
+        print(f"issue #12 done-when 3 (identify - embed <= 10 ms at p50, at rest): {verdict}")
         client.close()
     return 0
 

@@ -43,7 +43,15 @@ class GatewaySettings:
     speaker_top_k: int = field(default=2, metadata={"doc": "utterance scores TOP_K_MEAN scoring averages"})
     speaker_cohort_size: int = field(default=50, metadata={"doc": "other speakers in each AS-norm cohort"})
     speaker_search_hits: int = field(
-        default=64, metadata={"doc": "speakers IdentifySpeaker reads from the speaker index (at least the cohort + 1)"}
+        default=0,
+        metadata={"doc": "speakers IdentifySpeaker reads from the speaker index; 0: the cohort + 1 (all AS-norm uses)"},
+    )
+    collection_cache_seconds: float = field(
+        default=5.0,
+        metadata={
+            "doc": "IdentifySpeaker/VerifySpeaker reuse a collection record read this recently (a calibration or drop "
+            "through another gateway shows after at most this); 0 reads it every time"
+        },
     )
     speaker_min_speech_seconds: float = field(
         default=2.0, metadata={"doc": "net speech an enrollment utterance needs (energy voice activity)"}

@@ -4,6 +4,7 @@ The metadata store is the source of truth. A clip becomes visible to searches on
 and its record is READY; a failed ingest removes whatever it wrote.
 """
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -16,6 +17,7 @@ from audiosearch.runtime.logs import log_fields
 from audiosearch.sdk import errors
 from gateway import clip_audio, recordings
 from gateway.locks import NamedLocks
+from gateway.recent_collections import RecentCollections
 from gateway.reconcile import Reconciler
 
 log = logging.getLogger("audiosearch.gateway")
@@ -163,6 +165,7 @@ class GatewayCore:
         reconciler: Reconciler,
         max_upload_bytes: int = 64 * 1024 * 1024,
         importer: "DirectoryImporter | None" = None,
+        collection_cache_seconds: float = 0.0,
     ) -> None:
         self.importer = importer
         self.embedder = embedder
@@ -170,6 +173,7 @@ class GatewayCore:
         self.catalog = catalog
         self.max_upload_bytes = max_upload_bytes
         self.reconciler = reconciler
+        self.recent_collections = RecentCollections(catalog, collection_cache_seconds)
         self._names = NamedLocks()
         # Told of each clip this core makes READY or deletes (the speaker index keeps speakers' rows by them).
         self.clip_listeners: list[Callable[[domain.Clip], None]] = []
@@ -205,7 +209,7 @@ class GatewayCore:
         index_type = rules.choice(index_type or "HNSW", rules.INDEX_TYPES, "index_type")
         model = self._model(model_name)
         rules.check_segments(segments, model.min_duration_seconds)
-        with self._names.hold(name):
+        with self._names.hold(name), self._forgetting(name):
             keep = clip_audio.keeps_audio_by_default(purpose) if keep_audio is None else keep_audio
             created = self.catalog.create_collection(
                 domain.Collection(
@@ -218,6 +222,14 @@ class GatewayCore:
                 self.catalog.delete_collection(name)
                 raise
         return created
+
+    @contextlib.contextmanager
+    def _forgetting(self, name: str) -> Iterator[None]:
+        """Whatever happens to the record of `name` here, the recent read of it is forgotten after."""
+        try:
+            yield
+        finally:
+            self.recent_collections.forget(name)
 
     def _model_for(self, purpose: str) -> str:
         available = {model.name for model in self.embedder.list_models() if model.available}
@@ -250,7 +262,7 @@ class GatewayCore:
 
         Vectors whose record is gone (a create or drop cut short) are dropped too, so a stuck name is recovered;
         NOT_FOUND only when neither store has the collection."""
-        with self._names.hold(name):
+        with self._names.hold(name), self._forgetting(name):
             try:
                 self.catalog.get_collection(name)
             except errors.NotFound:
@@ -434,6 +446,7 @@ class GatewayCore:
         clip_ids = clip_ids[: recordings.MAX_CALIBRATION_CLIPS]
         calibration = recordings.calibrate(found, clip_ids, self.index, target_false_positive_rate, snippet_seconds)
         self.catalog.set_calibration(collection, calibration)
+        self.recent_collections.forget(collection)
         return calibration
 
     # Clips

@@ -39,6 +39,7 @@ def build_core(settings: config.GatewaySettings, peers: ChannelSecurity | None =
         reconciler=Reconciler(catalog, index, embedder, settings.reconcile_min_age_seconds),
         max_upload_bytes=settings.max_upload_bytes,
         importer=build_import_jobs(settings, embedder, index, catalog, peers),
+        collection_cache_seconds=settings.collection_cache_seconds,
     )
 
 

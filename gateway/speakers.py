@@ -39,7 +39,7 @@ class SpeakerSettings:
     min_speech_seconds: float = 2.0
     low_confidence_seconds: float = 3.0
     # Speakers the speaker index returns per identification: at least the AS-norm cohort and the candidates.
-    search_hits: int = 64
+    search_hits: int = 0
     # UNKNOWN when the best is within this of the runner-up (in score units); 0 turns the rule off.
     min_margin: float = 0.0
     scoring_options: scoring.ScoringOptions = scoring.ScoringOptions()
@@ -302,8 +302,10 @@ class SpeakerCore:
             if not token:
                 return found
 
-    def _speaker_collection(self, name: str) -> domain.Collection:
-        collection = self.gateway.catalog.get_collection(name)
+    def _speaker_collection(self, name: str, recent: bool = False) -> domain.Collection:
+        """The record of a speakers collection; `recent`: as read within the last seconds (the decisions, whose
+        latency counts), else read now (enrollment, deletion and calibration, which write)."""
+        collection = self.gateway.recent_collections.get(name) if recent else self.gateway.catalog.get_collection(name)
         if collection.purpose != "SPEAKERS":
             raise errors.FailedPrecondition(
                 f"collection {name!r} is not a speakers collection (its purpose is "
@@ -321,7 +323,7 @@ class SpeakerCore:
             1 <= top_k <= MAX_CANDIDATES, f"top_k must be 1..{MAX_CANDIDATES}, got {top_k}", "INVALID_CANDIDATE_COUNT"
         )
         options = self._options(method)
-        target = self._speaker_collection(collection)
+        target = self._speaker_collection(collection, recent=True)
         probe = self._probe(target, query)
         [hits] = self.gateway.index.search_speakers(collection, [probe.vector.tolist()], self._hits(top_k))
         if not hits:
@@ -351,7 +353,7 @@ class SpeakerCore:
         """ACCEPT when the query scores at or above the threshold against the claimed speaker."""
         rules.check_speaker_id(speaker_id)
         options = self._options(method)
-        target = self._speaker_collection(collection)
+        target = self._speaker_collection(collection, recent=True)
         rows = self.gateway.index.get_speakers(collection, [speaker_id])
         if not rows:
             raise errors.NotFound(
@@ -414,6 +416,7 @@ class SpeakerCore:
             open_set_trials=len(open_set),
         )
         stored = self.calibrations.set_calibration(collection, calibration)
+        self.gateway.recent_collections.forget(collection)
         self._refresh_cohorts(collection, sorted({clip.labels.speaker for clip in everyone}))
         return stored.calibration, len(speakers)
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from audiosearch.gateway.v1 import gateway_service_pb2 as pb2
+from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
 from audiosearch.gateway.v1 import speaker_service_pb2 as spb2
 from audiosearch.gateway.v1 import speaker_service_pb2_grpc as spb2_grpc
 from audiosearch.tools import synth
@@ -336,6 +337,21 @@ def test_dropping_a_speakers_collection_drops_its_speaker_rows(stack, speakers_a
         spb2.IdentifySpeakerRequest(collection="brief", audio=voice(97, 3.0)), timeout=TIMEOUT
     )
     assert found.unknown_reason == found.UNKNOWN_REASON_NO_SPEAKERS
+
+
+def test_a_collection_dropped_and_made_again_through_the_same_gateway_is_seen_at_once(speakers_api):
+    """Identification reuses a recently read collection record; a drop and create here forget it at once."""
+    channel = grpc.insecure_channel(speakers_api.address)
+    gateway = pb2_grpc.GatewayServiceStub(channel)
+    gateway.CreateCollection(pb2.CreateCollectionRequest(name="reused", purpose=Purpose.PURPOSE_SPEAKERS))
+    enroll(speakers_api, "reused", "ann", voice(96, 3.0))
+    query = spb2.IdentifySpeakerRequest(collection="reused", audio=voice(96, 3.5))
+    assert speakers_api.IdentifySpeaker(query, timeout=TIMEOUT).candidates[0].speaker_id == "ann"
+    gateway.DropCollection(pb2.DropCollectionRequest(name="reused"), timeout=TIMEOUT)
+    gateway.CreateCollection(pb2.CreateCollectionRequest(name="reused", model="logmel"), timeout=TIMEOUT)
+    with rpc_error(grpc.StatusCode.FAILED_PRECONDITION, "NOT_A_SPEAKER_COLLECTION"):
+        speakers_api.IdentifySpeaker(query, timeout=TIMEOUT)
+    channel.close()
 
 
 def test_clips_added_and_deleted_through_the_gateway_service_keep_the_speaker_rows(stack, speakers_api):
