@@ -57,6 +57,26 @@ def cohort_stats(scores: Sequence[float], size: int) -> tuple[float, float]:
     return float(top.mean()), max(float(top.std()), 1e-6)
 
 
+def leave_one_out_cohorts(scores: Sequence[float], size: int) -> list[tuple[float, float]]:
+    """For each score, cohort_stats of the others (the `size` highest of all scores but that one), in one pass:
+    an identification scores every speaker the index returned against all the rest."""
+    values = np.asarray(scores, dtype=np.float64)
+    members = min(size, len(values) - 1)
+    if members < 1:
+        return [(0.0, 1.0)] * len(values)
+    order = np.argsort(-values, kind="stable")
+    ranked = values[order]
+    # The top members + 1: a score among them leaves the other `members`; any lower one leaves the top `members`.
+    top = ranked[: members + 1]
+    sums = np.where(np.arange(len(values)) <= members, top.sum() - ranked, top[:members].sum())
+    squares = np.where(np.arange(len(values)) <= members, (top**2).sum() - ranked**2, (top[:members] ** 2).sum())
+    means = sums / members
+    stds = np.maximum(np.sqrt(np.maximum(squares / members - means**2, 0.0)), 1e-6)
+    stats = np.empty((len(values), 2))
+    stats[order] = np.stack([means, stds], axis=1)
+    return [(float(mean), float(std)) for mean, std in stats]
+
+
 def as_norm(raw: float, test_cohort: tuple[float, float], enroll_cohort: tuple[float, float]) -> float:
     """Symmetric adaptive normalisation: the mean of the score's z-values in the two cohorts."""
     return 0.5 * ((raw - enroll_cohort[0]) / enroll_cohort[1] + (raw - test_cohort[0]) / test_cohort[1])

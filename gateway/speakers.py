@@ -485,12 +485,14 @@ class SpeakerCore:
         candidate's stored enrollment cohort and by the query's test cohort (its scores against the other speakers
         the index returned); MAX and TOP_K_MEAN read the candidates' utterance vectors."""
         if options.method == "AS_NORM":
+            scores = [hit.score for hit in hits]
+            loo = scoring.leave_one_out_cohorts(scores, options.cohort_size)
+            cohorts = dict(zip([hit.speaker_id for hit in hits], loo, strict=True))
             return {
                 hit.speaker_id: scoring.as_norm(
                     hit.score,
-                    scoring.cohort_stats(
-                        [other.score for other in hits if other.speaker_id != hit.speaker_id], options.cohort_size
-                    ),
+                    # A claimed speaker the index did not return: its test cohort is every speaker it did.
+                    cohorts.get(hit.speaker_id) or scoring.cohort_stats(scores, options.cohort_size),
                     (hit.cohort_mean, hit.cohort_std),
                 )
                 for hit in candidates

@@ -359,7 +359,17 @@ def speaker_row_from_proto(message: search_pb2.SpeakerRow) -> domain.SpeakerRow:
 def speaker_hits_to_proto(results: Sequence[Sequence[domain.SpeakerHit]]) -> search_pb2.SearchSpeakersResponse:
     return search_pb2.SearchSpeakersResponse(
         results=[
-            search_pb2.SpeakerHits(hits=[search_pb2.SpeakerHit(**dataclasses.asdict(hit)) for hit in hits])
+            search_pb2.SpeakerHits(
+                hits=[
+                    search_pb2.SpeakerHit(
+                        speaker_id=hit.speaker_id,
+                        score=hit.score,
+                        cohort_mean=hit.cohort_mean,
+                        cohort_std=hit.cohort_std,
+                    )
+                    for hit in hits
+                ]
+            )
             for hits in results
         ]
     )

@@ -124,6 +124,16 @@ def test_identify_verify_and_calibrate(speakers_api, voices):
     assert verify("s5", scoring=spb2.SCORING_CENTROID).threshold.source == spb2.DecisionThreshold.SOURCE_MODEL_DEFAULT
 
 
+@pytest.mark.parametrize("count", [1, 2, 5, 51, 64])
+def test_each_speakers_test_cohort_is_the_best_of_the_others(count):
+    """Identification scores every returned speaker against the rest in one pass; it equals doing it one by one."""
+    scores = list(np.random.default_rng(count).uniform(-0.2, 0.9, count))
+    if count > 7:
+        scores[3] = scores[7]  # a tie
+    one_by_one = [scoring.cohort_stats(scores[:i] + scores[i + 1 :], 50) for i in range(count)]
+    assert np.allclose(scoring.leave_one_out_cohorts(scores, 50), np.reshape(one_by_one, (count, 2)), atol=1e-9)
+
+
 def test_unknown_voice_and_short_query(speakers_api, voices):
     stranger = speakers_api.IdentifySpeaker(
         spb2.IdentifySpeakerRequest(collection=voices, audio=synth.encode(synth.generate("siren", 1, 4.0), 16000)),
