@@ -16,7 +16,7 @@ from typing import Protocol
 
 from audiosearch.runtime import domain
 from audiosearch.sdk.errors import FailedPrecondition, InvalidArgument, NotFound
-from audiosearch.sdk.upload import MAX_BATCH_BYTES, MAX_CHUNK_BYTES
+from audiosearch.sdk.upload import check_batch
 from metadata_service.blobs import BlobStore
 
 
@@ -30,7 +30,6 @@ def clip_not_found(clip_id: int) -> NotFound:
 
 # Locks striped by hash: a put and a release of the same blob never interleave in this process.
 _LOCK_STRIPES = 64
-MAX_BATCH_CLIPS = 1000
 
 
 class AudioRecords(Protocol):
@@ -104,13 +103,7 @@ class ClipAudio:
         """Keep several clips' uploaded bytes, each as `put` does (blob first, then the mark, under the hash's lock),
         the clips marked in one transaction: the clips now audio_kept, in the order given, and the ids of those that
         do not exist (deleted meanwhile), whose bytes are not kept. A refusal refuses the whole batch, unwritten."""
-        sizes = [len(content) for _, content in contents]
-        if len(sizes) > MAX_BATCH_CLIPS or max(sizes, default=0) > MAX_CHUNK_BYTES or sum(sizes) > MAX_BATCH_BYTES:
-            raise InvalidArgument(
-                f"a batch holds at most {MAX_BATCH_CLIPS} clips of at most {MAX_CHUNK_BYTES} bytes each and"
-                f" {MAX_BATCH_BYTES} in all; stream larger clips with PutClipAudio",
-                "BATCH_TOO_LARGE",
-            )
+        check_batch([content for _, content in contents], "PutClipAudio")
         clips = self.records.get_clips([clip_id for clip_id, _ in contents])
         present = {clip_id: content for clip_id, content in contents if clip_id in clips}
         collections: dict[str, domain.Collection | None] = {}

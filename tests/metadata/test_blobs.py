@@ -186,7 +186,7 @@ def test_a_batch_put_refuses_the_whole_batch_unwritten(core, blobs):
         core.audio.put_many([(first.id, good), (unkept.id, bad)])
     assert caught.value.reason == "AUDIO_NOT_KEPT"
     large = bytes(MAX_CHUNK_BYTES + 1)
-    for batch in ([(first.id, large)], [(first.id, bytes(MAX_CHUNK_BYTES))] * 5):
+    for batch in ([(first.id, large)], [(first.id, bytes(MAX_CHUNK_BYTES))] * 5, [(first.id, good)] * 65):
         with pytest.raises(errors.InvalidArgument) as caught:
             core.audio.put_many(batch)
         assert caught.value.reason == "BATCH_TOO_LARGE"

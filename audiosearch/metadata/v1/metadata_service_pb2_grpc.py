@@ -222,7 +222,7 @@ class MetadataServiceServicer:
 
     def BatchPutClipAudio(self, request, context):
         """Several clips' uploaded bytes in one call (an import job's batch), each kept as PutClipAudio keeps it, the
-        clips marked in one transaction. Each clip at most 1 MiB, at most 4 MiB in all (audiosearch.sdk.upload):
+        clips marked in one transaction. At most 64 clips of at most 1 MiB each, 4 MiB in all (audiosearch.sdk.upload):
         larger clips go through PutClipAudio. A clip deleted meanwhile is not an error: it is listed as missing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
