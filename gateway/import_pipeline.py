@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
-from audiosearch.runtime import domain, paths
+from audiosearch.runtime import context, domain, paths
 from audiosearch.runtime.import_jobs import CompletedFile, FileOutcome, ImportFile, ImportJob, JobState
 from audiosearch.runtime.logs import log_fields
 from audiosearch.sdk import errors
@@ -140,6 +140,7 @@ class ImportRun:
         self.cancelled = threading.Event()
         self.lost = threading.Event()  # another gateway holds the job: write nothing more
         self.folder = pathlib.Path(job.path)  # resolved below the import roots again by each run
+        self._roots: tuple[pathlib.Path, ...] = ()  # the import roots' real paths, found once by each run
         self._write_error: errors.AudioSearchError | None = None
         self._look_up: bool | None = None  # see _duplicates_possible; None until the run's first file
         self._look_up_guard = threading.Lock()
@@ -183,7 +184,8 @@ class ImportRun:
 
     def _collection(self) -> domain.Collection:
         """The collection the files go into (its model and windows embed them); the folder, checked again."""
-        self.folder = paths.resolve_inside(self.job.path, self.settings.import_roots)
+        self._roots = paths.real_roots(self.settings.import_roots)
+        self.folder = paths.resolve_inside(self.job.path, self.settings.import_roots, resolved=self._roots)
         return self.catalog.get_collection(self.job.collection)
 
     def _finish(self, state: JobState, error: str) -> None:
@@ -232,6 +234,7 @@ class ImportRun:
         slots = threading.Semaphore(self.settings.concurrency * 2 + self.settings.batch_size)
 
         def work(sequence: int, file: ImportFile) -> None:
+            context.request_id.set(self._request_id(file))  # the file's calls, in every service's logs
             prepared = None  # not written: the file stays pending for a later run
             try:
                 prepared = self._prepare(collection, file)
@@ -278,7 +281,7 @@ class ImportRun:
         if self.job.label_from_parent:
             labels = dataclasses.replace(labels, sound_class=path.parent.name)
         try:
-            real = paths.resolve_inside(str(path), self.settings.import_roots)
+            real = paths.resolve_inside(str(path), self.settings.import_roots, resolved=self._roots)
             content = paths.read_regular_file(real, self.settings.max_upload_bytes)
             digest = hashlib.sha256(content).hexdigest()
             existing = self._existing(collection.name, digest)
@@ -318,6 +321,7 @@ class ImportRun:
         """Writes in listing order (the first of two files with the same audio is the one ADDED, as in a sequential
         import), batch_size files at a time, or what is ready once the oldest of them has waited BATCH_WAIT_SECONDS:
         each write costs three calls whatever its size, so small batches would spend the cores the embeds need."""
+        context.request_id.set(f"import-{self.job.id}")  # the batches' calls, in every service's logs
         waiting: dict[int, _Prepared | None] = {}
         ready: list[_Prepared] = []
         next_sequence, ended, oldest = 0, False, 0.0

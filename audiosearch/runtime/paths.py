@@ -8,14 +8,23 @@ from collections.abc import Iterable
 from audiosearch.sdk import errors
 
 
-def resolve_inside(path: str, roots: Iterable[str]) -> pathlib.Path:
-    """The real path of `path` if it lies inside one of `roots`, after following `..` and symlinks.
+def real_roots(roots: Iterable[str]) -> tuple[pathlib.Path, ...]:
+    """The roots' real paths: what resolve_inside checks against, computed once by a caller that resolves many
+    paths (an import job: a realpath costs a system call per folder of the path)."""
+    return tuple(pathlib.Path(os.path.realpath(root)) for root in roots)
+
+
+def resolve_inside(
+    path: str, roots: Iterable[str], *, resolved: tuple[pathlib.Path, ...] | None = None
+) -> pathlib.Path:
+    """The real path of `path` if it lies inside one of `roots` (`resolved`: their real_roots, when the caller has
+    them), after following `..` and symlinks.
 
     Relative paths are taken relative to the first root. Raises PermissionDenied for anything outside,
     NotFound when it does not exist.
     """
-    real_roots = [pathlib.Path(os.path.realpath(root)) for root in roots]
-    if not real_roots:
+    allowed = resolved if resolved is not None else real_roots(roots)
+    if not allowed:
         raise errors.PermissionDenied(
             "reading server paths is disabled: configure the allowed roots to enable it", "NO_ALLOWED_ROOTS"
         )
@@ -23,11 +32,11 @@ def resolve_inside(path: str, roots: Iterable[str]) -> pathlib.Path:
         raise errors.InvalidArgument("the path contains a NUL character", "INVALID_PATH")
     candidate = pathlib.Path(path)
     if not candidate.is_absolute():
-        candidate = real_roots[0] / candidate
+        candidate = allowed[0] / candidate
     real = pathlib.Path(os.path.realpath(candidate))
-    if not any(real == root or root in real.parents for root in real_roots):
+    if not any(real == root or root in real.parents for root in allowed):
         raise errors.PermissionDenied(
-            f"{path} is outside the allowed roots ({', '.join(map(str, real_roots))})", "PATH_OUTSIDE_ROOTS"
+            f"{path} is outside the allowed roots ({', '.join(map(str, allowed))})", "PATH_OUTSIDE_ROOTS"
         )
     if not real.exists():
         raise errors.NotFound(f"{path} does not exist", "PATH_NOT_FOUND")
