@@ -103,7 +103,9 @@ def test_a_job_resumes_by_itself_after_its_gateway_is_killed(tmp_path):
 def test_a_job_moves_to_the_other_gateway_when_its_own_is_killed(tmp_path):
     library = tmp_path / "library"
     library.mkdir()
-    names = make_library(library, 120)
+    # Enough files that the job still runs when the kill lands: 120 0.5-s logmel clips were all done first in 1 of
+    # 2 runs (the takeover then had nothing left to take).
+    names = make_library(library, 600)
     ports = {name: 0 for name in SERVICES}
     with Stack(tmp_path / "data", ports=ports, import_roots=(str(library),), extra_env=ENV) as stack:
         second = _second_gateway(stack, tmp_path / "data" / "logs" / "gateway2.log")
