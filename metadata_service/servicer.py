@@ -80,10 +80,8 @@ class MetadataServicer(pb2_grpc.MetadataServiceServicer):
         return pb2.PutClipAudioResponse(clip=convert.clip_to_proto(clip), stored=stored)
 
     def BatchPutClipAudio(self, request, context):
-        clips, missing = self.core.audio.put_many([(item.clip_id, item.content) for item in request.clips])
-        return pb2.BatchPutClipAudioResponse(
-            clips=[convert.clip_to_proto(clip) for clip in clips], missing_clip_ids=missing
-        )
+        _, missing = self.core.audio.put_many([(item.clip_id, item.content) for item in request.clips])
+        return pb2.BatchPutClipAudioResponse(missing_clip_ids=missing)
 
     def ReadClipAudio(self, request, context):
         blob, chunks = self.core.audio.read(request.clip_id)

@@ -193,12 +193,10 @@ class BatchPutClipAudioRequest(_message.Message):
     def __init__(self, clips: _Optional[_Iterable[_Union[ClipContent, _Mapping]]] = ...) -> None: ...
 
 class BatchPutClipAudioResponse(_message.Message):
-    __slots__ = ("clips", "missing_clip_ids")
-    CLIPS_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("missing_clip_ids",)
     MISSING_CLIP_IDS_FIELD_NUMBER: _ClassVar[int]
-    clips: _containers.RepeatedCompositeFieldContainer[_types_pb2.Clip]
     missing_clip_ids: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, clips: _Optional[_Iterable[_Union[_types_pb2.Clip, _Mapping]]] = ..., missing_clip_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+    def __init__(self, missing_clip_ids: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class ReadClipAudioRequest(_message.Message):
     __slots__ = ("clip_id",)
