@@ -111,6 +111,12 @@ def _cpu_seconds(stack: Stack) -> dict[str, float]:
     return used
 
 
+def _own_cpu_seconds() -> float:
+    """CPU seconds (user + system) this process has used so far, all threads."""
+    times = os.times()
+    return times.user + times.system
+
+
 def _load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -154,7 +160,17 @@ def main() -> None:
             with AudioSearchClient(stack.gateway_address, timeout_seconds=600) as client:
                 for model in args.models.split(","):
                     _embed_only(embedding, model, contents[: args.concurrency], args.concurrency)  # warm up
+                    cpu, client_cpu = _cpu_seconds(stack), _own_cpu_seconds()
                     before = _embed_only(embedding, model, contents, args.concurrency)
+                    used = _cpu_seconds(stack)
+                    # What the job's embeds cost the embedding service, and what its calls cost this client (the
+                    # gateway's counterpart): the job's figures below compare with these.
+                    print(
+                        f"{model}: CPU ms per file during embed-only: embedding "
+                        f"{1000 * (used['embedding'] - cpu['embedding']) / len(contents):.1f}, bench client "
+                        f"{1000 * (_own_cpu_seconds() - client_cpu) / len(contents):.1f}",
+                        flush=True,
+                    )
                     cpu = _cpu_seconds(stack)
                     job = _import_job(
                         client, model, library, f"bench_{model}", len(contents), KEEP_AUDIO[args.keep_audio]
