@@ -196,6 +196,8 @@ def main() -> None:
                             flush=True,
                         )
                         before = after  # the next round's job is compared with the embed-only runs either side
+                        if round_ + 1 < args.rounds:  # the next job writes its kept audio again, not finding it kept
+                            client.drop_collection(name)
                     # Several rounds: the round of median ratio, so one run disturbed by other work does not decide.
                     _, before, after, job, ratio = sorted((round_[3], *round_) for round_ in rounds)[len(rounds) // 2]
                     rows.append((model, before, after, job, ratio, _load()))
