@@ -27,6 +27,7 @@ _LISTENING = re.compile(r"listening on port (\d+)")
 SERVICES = ("metadata", "search", "embedding", "gateway")
 # The web console (HTTP, not gRPC) starts after the gateway it calls, when a Stack is asked for it.
 CONSOLE = "console"
+MILVUS = "milvus"  # the local Milvus server, when the Stack starts one: supervised like the services
 DEFAULT_PORTS = {"gateway": 50051, "embedding": 50052, "search": 50053, "metadata": 50054, CONSOLE: 8080}
 MODULES = {"gateway": "gateway.server", CONSOLE: "console.server"}
 
@@ -202,10 +203,21 @@ class Stack:
         if response.status != health_pb2.HealthCheckResponse.SERVING:
             raise LaunchError(f"{service.name} is not serving; see {service.log_path}")
 
+    def supervised(self) -> list[ServiceProcess]:
+        """The processes a Supervisor keeps running: the services, and the local Milvus server when there is one."""
+        return [*self.services.values(), *([self._milvus_process()] if self.milvus_server is not None else [])]
+
+    def _milvus_process(self) -> ServiceProcess:
+        server = self.milvus_server
+        return ServiceProcess(MILVUS, server.process, server.port, server.log_dir / "milvus-stderr.log")
+
     def kill(self, name: str) -> None:
         """SIGKILL one service (its whole process group), as a crash would: no shutdown, no flush.
 
         The group is killed even when the service itself already died: what it started may still hold its files."""
+        if name == MILVUS:
+            self.milvus_server.kill()
+            return
         service = self.services[name]
         try:
             os.killpg(service.process.pid, signal.SIGKILL)
@@ -215,6 +227,15 @@ class Stack:
 
     def restart(self, name: str) -> ServiceProcess:
         """Start a killed (or stopped) service again on the same port, and wait until it is healthy."""
+        if name == MILVUS:  # same port and data: the search service's channel reconnects, and it loads again
+            from audiosearch.tools.milvus_server import MilvusServerError
+
+            self.milvus_server.kill()
+            try:
+                self.milvus_server.start()
+            except MilvusServerError as error:
+                raise LaunchError(str(error)) from None
+            return self._milvus_process()
         if self.services[name].process.poll() is None:
             self.kill(name)
         service = self._spawn(name)  # on self.ports[name], the port it bound first: peers keep dialing that address
@@ -281,8 +302,9 @@ _STOP = object()
 
 
 class Supervisor:
-    """Keeps a started Stack's services running: reaps a service that exits, logs how it ended, and restarts it on
-    the port it had, following a RestartPolicy. Events arrive on one queue, so no loop polls."""
+    """Keeps a started Stack's services (and its local Milvus server) running: reaps one that exits, logs how it
+    ended, and restarts it on the port it had, following a RestartPolicy. Events arrive on one queue, so no loop
+    polls."""
 
     def __init__(
         self, stack: Stack, policy: RestartPolicy = RestartPolicy(), log: Callable[[str], None] = _to_stderr
@@ -293,6 +315,7 @@ class Supervisor:
         self._events: queue.SimpleQueue = queue.SimpleQueue()  # SimpleQueue.put is safe inside a signal handler
         self._restarts: dict[str, list[float]] = {}  # name -> when it was restarted (monotonic), within the window
         self._due: dict[str, float] = {}  # name -> when to restart it
+        self._addresses: dict[str, str] = {}  # name -> where it serves (a restart keeps it)
 
     def request_stop(self) -> None:
         """Make run() return; safe to call from a signal handler."""
@@ -300,7 +323,7 @@ class Supervisor:
 
     def run(self) -> str | None:
         """Supervise until request_stop() (returns None) or until a service fails for good (returns its name)."""
-        for service in self.stack.services.values():
+        for service in self.stack.supervised():
             self._watch(service)
         while (event := self._next_event()) is not _STOP:
             failed = self._restart_due() if event is None else self._on_exit(event)
@@ -309,6 +332,8 @@ class Supervisor:
         return None
 
     def _watch(self, service: ServiceProcess) -> None:
+        self._addresses[service.name] = service.address
+
         def wait() -> None:
             service.process.wait()  # reaps it at once: no zombie while the launcher runs
             self._events.put(service)
@@ -339,7 +364,7 @@ class Supervisor:
             return name
         delay = self.policy.delay(len(recent))
         self._due[name] = now + delay
-        self.log(f"{name} restarting on {self.stack.services[name].address} in {delay:g}s")
+        self.log(f"{name} restarting on {self._addresses[name]} in {delay:g}s")
         return None
 
     def _restart_due(self) -> str | None:

@@ -21,6 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from audiosearch.client import AudioSearchClient
 from audiosearch.sdk import errors
+from audiosearch.tools import synth
 
 START_SECONDS = 120.0
 _SERVICE_LINE = re.compile(r"^(\w+)\s+(127\.0\.0\.1:\d+)\s+pid (\d+)")
@@ -146,6 +147,38 @@ def test_a_killed_service_is_logged_restarted_on_its_port_and_reaped(up):
     stack.close()  # Ctrl-C: the restarted service stops with the rest, and every child is reaped
     assert stack.popen.returncode == 0
     assert all(_state(service_pid) == "" for service_pid in stack.pids())
+
+
+def test_a_killed_milvus_server_is_restarted_and_its_vectors_are_searched_again(up):
+    """The default vector store is a process of its own: `up` restarts it too, on its port and data."""
+    if importlib.util.find_spec("milvus") is None:
+        pytest.skip("the local Milvus server package is not installed (Milvus Lite runs inside the search service)")
+    stack = up()
+    pid = int(re.search(r"pid (\d+)", next(line for line in stack.seen if line.startswith("milvus"))).group(1))
+    clip = synth.encode(synth.generate("siren", 3, 2.0), 16000)
+    with AudioSearchClient(stack.services["gateway"][0]) as client:
+        client.create_collection("kept", model="logmel")
+        clip_id = client.ingest(clip, "kept").clip.id
+        os.killpg(pid, signal.SIGKILL)  # the server and what it started, as a crash would
+
+        died = stack.expect(r"^milvus\b.*(exited|killed)", 30)
+        assert f"pid {pid}" in died and "SIGKILL" in died
+        restarted = stack.expect(r"^milvus\b.*restarted", START_SECONDS)
+        assert int(re.search(r"pid (\d+)", restarted).group(1)) != pid
+        assert _state(pid) in ("", "X"), f"pid {pid} left as state {_state(pid)!r}"
+        deadline = time.monotonic() + 60
+        while True:  # until the search service's channel has reconnected and the collection is loaded again
+            try:
+                hits = client.search("kept", audio=clip, top_k=1).hits
+                break
+            except errors.AudioSearchError:
+                if time.monotonic() > deadline:
+                    raise
+        assert [hit.clip.id for hit in hits] == [clip_id]
+
+    stack.close()
+    assert stack.popen.returncode == 0
+    assert all(_state(child) == "" for child in stack.pids())
 
 
 def test_a_service_that_keeps_dying_is_reported_failed_and_up_stops_everything(up):

@@ -42,7 +42,8 @@ def cmd_up(args) -> int:
         signal.signal(sig, lambda *_: supervisor.request_stop())
     with stack:
         if stack.milvus_server is not None:
-            print(f"{'milvus':<10} {stack.milvus_server.uri}   (logs: {stack.milvus_server.log_dir})")
+            server = stack.milvus_server
+            print(f"{'milvus':<10} {server.uri}   pid {server.process.pid}   (logs: {server.log_dir})")
         else:
             print(f"{'milvus':<10} Milvus Lite (slow or inexact beyond ~20k vectors; see docs/vector-stores.md)")
         for name, service in stack.services.items():
