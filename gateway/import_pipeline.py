@@ -230,8 +230,9 @@ class ImportRun:
     def _process(self, collection: domain.Collection) -> None:
         results: queue.SimpleQueue = queue.SimpleQueue()
         # Files in flight or waiting for the writer, bounded (a kept-audio collection's files hold their bytes until
-        # written): the workers' files and a batch's worth, so the workers go on while the writer writes a batch.
-        slots = threading.Semaphore(self.settings.concurrency * 2 + self.settings.batch_size)
+        # written): the workers' files and two batches' worth, so the workers go on while the writer writes a batch,
+        # even a slow one (kept audio fsynced on a busy disk: 0.4 s for 64 files, longer than the next batch took).
+        slots = threading.Semaphore(self.settings.concurrency * 2 + 2 * self.settings.batch_size)
 
         def work(sequence: int, file: ImportFile) -> None:
             context.request_id.set(self._request_id(file))  # the file's calls, in every service's logs
