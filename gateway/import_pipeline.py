@@ -394,8 +394,8 @@ class ImportRun:
         # meanwhile (on its own, or with its collection) is reported, not raised.
         deleted: set[int] = set()
         with ThreadPoolExecutor(1) as puts:
-            stored = puts.submit(self._retry, functools.partial(self.catalog.put_clips_audio, list(kept.items())),
-                                 self.lost) if kept else None  # fmt: skip
+            put = functools.partial(self.catalog.put_clips_audio, list(kept.items()))
+            stored = puts.submit(self._retry, put, self.lost) if kept else None
             if vectors:
                 self._retry(lambda: self.index.upsert_many(collection.name, list(vectors.values())), self.lost)
             if stored is not None:
