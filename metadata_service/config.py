@@ -36,6 +36,13 @@ class MetadataSettings:
         default="", metadata={"doc": "S3 access key; '' uses boto3's credential chain (AWS_* env, instance role)"}
     )
     s3_secret_access_key: str = field(default="", metadata={"doc": "S3 secret key, with s3_access_key_id"})
+    import_file_retention_days: float = field(
+        default=7.0,
+        metadata={
+            "doc": "an ended import job keeps its per-file rows this long, then only its failures (its counts stay);"
+            " 0 keeps them all"
+        },
+    )
     max_message_bytes: int = field(default=16 * MIB, metadata={"doc": "gRPC max message size, in and out"})
     max_workers: int = field(default=16, metadata={"doc": "concurrent RPC threads"})
     grace_seconds: float = field(default=5.0, metadata={"doc": "time in-flight calls get on SIGTERM"})

@@ -84,9 +84,11 @@ class _OneByOne(Exception):
 class ImportJobStore:
     """Import jobs beside the clips, in the same database. Safe to share between threads."""
 
-    def __init__(self, store: "MetadataStore | object") -> None:
+    def __init__(self, store: "MetadataStore | object", file_retention: timedelta | None = None) -> None:
         # A MetadataStore, or the TimedStore around one (its private members pass through untimed).
         self._store: Any = store
+        # How long an ended job keeps the rows of its files that did not fail; None: for ever.
+        self.file_retention = file_retention
 
     def _transaction(self, work):
         return self._store._transaction(work)
@@ -382,4 +384,31 @@ class ImportJobStore:
             assert job is not None
             return job
 
-        return self._transaction(work)
+        finished = self._transaction(work)
+        self.prune_files()
+        return finished
+
+    def prune_files(self) -> int:
+        """Delete the file rows of jobs ended more than file_retention ago, all but their failures (a 650k-file
+        import leaves 650k rows; its counts stay on the job, and ListImportJobFailures still lists every failure).
+        Each job in its own transaction; returns the rows deleted."""
+        if self.file_retention is None:
+            return 0
+        cutoff = _time_to_db(_now() - self.file_retention)
+        ended = self._transaction(
+            lambda sql: sql.execute(
+                "SELECT id FROM import_jobs WHERE ended_at IS NOT NULL AND ended_at <= ? ORDER BY id", (cutoff,)
+            ).fetchall()
+        )
+        failed = FileOutcome.FAILED.value
+        return sum(
+            self._transaction(
+                lambda sql, job_id=job_id: (
+                    sql.execute(
+                        "DELETE FROM import_job_files WHERE job_id = ? AND (outcome IS NULL OR outcome <> ?)",
+                        (job_id, failed),
+                    ).rowcount
+                )
+            )
+            for (job_id,) in ended
+        )

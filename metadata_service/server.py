@@ -2,6 +2,7 @@
 
 import logging
 import sys
+from datetime import timedelta
 
 from audiosearch.metadata.v1.import_job_service_pb2_grpc import add_ImportJobServiceServicer_to_server
 from audiosearch.metadata.v1.metadata_service_pb2_grpc import add_MetadataServiceServicer_to_server
@@ -36,7 +37,8 @@ def build_server(
         MetadataServicer(core, settings.max_audio_bytes), add_MetadataServiceServicer_to_server, SERVICE_NAME
     )
     # Import jobs live in the same database as the clips they create (core.store: the store, maybe timed).
-    jobs = ImportJobServicer(ImportJobCore(ImportJobStore(core.store), core))
+    retention = timedelta(days=settings.import_file_retention_days) if settings.import_file_retention_days else None
+    jobs = ImportJobServicer(ImportJobCore(ImportJobStore(core.store, retention), core))
     job_registration = Registration(jobs, add_ImportJobServiceServicer_to_server, services.IMPORT_JOB_RECORDS.full_name)
     return create_server(
         settings.listen,

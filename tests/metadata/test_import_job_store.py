@@ -3,6 +3,7 @@ time and another takes over when it expires; a holder that lost it writes nothin
 
 import dataclasses
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -82,6 +83,28 @@ def test_each_outcome_is_recorded_and_counted_once(jobs, clip_of):
     finished = jobs.finish(job.id, "gateway-a", JobState.SUCCEEDED, "")
     assert (finished.state, finished.holder, finished.end_time is not None) == (JobState.SUCCEEDED, "", True)
     assert jobs.claim("gateway-b", 30) is None  # a finished job is never claimed
+
+
+def test_an_ended_jobs_file_rows_go_after_the_retention_all_but_its_failures(store, jobs, clip_of):
+    """A 650k-file import must not leave 650k rows for ever: past the retention only its failures stay."""
+    kept_for_ever = jobs
+    pruning = ImportJobCore(ImportJobStore(store, file_retention=timedelta(0)), jobs.clips)
+    job = new_job(pruning)
+    pruning.claim("gateway-a", 30)
+    pruning.add_files(job.id, "gateway-a", 0, ["a.wav", "b.wav", "c.wav"], True)
+    ((clip, _, _),) = pruning.create_clips(job.id, "gateway-a", [(clip_of("library", 1), "r0")])
+    pruning.complete(job.id, "gateway-a", [CompletedFile(0, ADDED, clip.id, 1), CompletedFile(1, FAILED, error="bad")])
+    running = new_job(pruning)  # not ended: nothing of it goes
+    pruning.claim("gateway-b", 30)
+    pruning.add_files(running.id, "gateway-b", 0, ["d.wav"], True)
+    assert len(kept_for_ever.files(job.id, -1, 10, "")) == 3
+
+    ended = pruning.finish(job.id, "gateway-a", JobState.FAILED, "INTERNAL: stopped")
+
+    assert [(f.path, f.error) for f in pruning.files(job.id, -1, 10, "")] == [("b.wav", "bad")]  # c.wav never ran
+    assert (ended.files_found, ended.files_added, ended.files_failed) == (3, 1, 1)  # the counts stay
+    assert [f.path for f in pruning.files(running.id, -1, 10, "")] == ["d.wav"]
+    assert jobs.clips.get_clip(clip.id).state is domain.ClipState.READY  # the clips are the library's, not the job's
 
 
 def test_cancel_and_idempotent_create_and_newest_first_pages(jobs):
