@@ -126,22 +126,35 @@ def report(phase: str, times: dict[str, list[float]]) -> None:
 
 def settle(uri: str, collections: list[str], timeout: float = 600) -> float:
     """Seconds until every segment the server has loaded for these collections (clip vectors and speaker index) is
-    sealed and indexed: what the server does by itself to an idle library (SEAL_IDLE_SECONDS). The bench alone asks
-    Milvus directly: the SearchService has no RPC for segment states."""
+    sealed, every row is in the built index, and the segments stay the same over a poll (a compaction that merges
+    the sealed segments ends first): what the server does by itself to an idle library (SEAL_IDLE_SECONDS). The bench
+    alone asks Milvus directly: the SearchService has no RPC for segment states."""
     from pymilvus import MilvusClient
 
     client = MilvusClient(uri=uri)
     names = [name for name in client.list_collections() if any(name.endswith(c) for c in collections)]
-    started = time.monotonic()
+    started, last = time.monotonic(), None
     try:
         while time.monotonic() - started < timeout:
-            segments = [segment for name in names for segment in client.list_loaded_segments(name)]
-            if segments and all(s.state_name == "Sealed" and s.index_name for s in segments):
+            loaded = {name: client.list_loaded_segments(name) for name in names}
+            settled = all(_indexed_and_loaded(segments, client.describe_index(name, "vector"))
+                          for name, segments in loaded.items())  # fmt: skip
+            seen = sorted(segment.segment_id for segments in loaded.values() for segment in segments)
+            if settled and seen == last:
                 return time.monotonic() - started
-            time.sleep(2)  # the server seals on its own clock; nothing to wait on but its state
+            last = seen if settled else None
+            time.sleep(2)  # the server seals and compacts on its own clock; nothing to wait on but its state
     finally:
         client.close()
     raise SystemExit(f"the server did not seal {names} within {timeout:.0f} s")
+
+
+def _indexed_and_loaded(segments: list, index: dict) -> bool:
+    """Every row of the collection indexed, and held by the query node in sealed segments (a growing one is searched
+    by brute force; a collection whose sealed segments are not loaded yet lists none)."""
+    rows = sum(segment.num_rows for segment in segments)
+    sealed = all(segment.state_name == "Sealed" for segment in segments)
+    return sealed and index["pending_index_rows"] == 0 and rows >= index["total_rows"] > 0
 
 
 def percentile(values: list[float], share: float) -> float:
