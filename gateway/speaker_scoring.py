@@ -67,9 +67,9 @@ def leave_one_out_cohorts(scores: Sequence[float], size: int) -> list[tuple[floa
     order = np.argsort(-values, kind="stable")
     ranked = values[order]
     # The top members + 1: a score among them leaves the other `members`; any lower one leaves the top `members`.
-    top = ranked[: members + 1]
-    sums = np.where(np.arange(len(values)) <= members, top.sum() - ranked, top[:members].sum())
-    squares = np.where(np.arange(len(values)) <= members, (top**2).sum() - ranked**2, (top[:members] ** 2).sum())
+    top, among_top = ranked[: members + 1], np.arange(len(values)) <= members
+    sums = np.where(among_top, top.sum() - ranked, top[:members].sum())
+    squares = np.where(among_top, (top**2).sum() - ranked**2, (top[:members] ** 2).sum())
     means = sums / members
     stds = np.maximum(np.sqrt(np.maximum(squares / members - means**2, 0.0)), 1e-6)
     stats = np.empty((len(values), 2))
