@@ -4,11 +4,14 @@ Chosen by one URL, like the database: file://<dir> or s3://bucket/prefix. Which 
 clip records' business (metadata_service/clip_audio.py); a store here only keeps bytes under their sha256.
 """
 
+import ctypes
+import functools
 import logging
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +27,7 @@ log = logging.getLogger("audiosearch.metadata.blobs")
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 S3_TIMEOUT_SECONDS = 30
+S3_WRITERS = 4
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,10 @@ class BlobStore(Protocol):
 
     def put(self, sha256: str, content: bytes) -> bool:
         """Store the bytes unless a blob of that hash exists; True when this call wrote them."""
+        ...
+
+    def put_many(self, blobs: Mapping[str, bytes]) -> None:
+        """Store each blob (by hash) that is not stored yet, all of them durable when this returns."""
         ...
 
     def open(self, sha256: str) -> StoredBlob | None:
@@ -71,23 +79,67 @@ class FileBlobs:
         path = self._path(sha256)
         if path.exists():
             return False
-        temporary = path.parent / f".{sha256}.{uuid.uuid4().hex}.tmp"
+        temporary = self._temporary(path)
         try:
-            try:
-                file = open(temporary, "wb")  # noqa: SIM115 - closed below
-            except FileNotFoundError:  # the folder's first blob (a mkdir before every put cost 0.1 ms)
-                path.parent.mkdir(exist_ok=True)
-                file = open(temporary, "wb")  # noqa: SIM115 - closed below
-            with file:
-                file.write(content)
-                file.flush()
-                os.fsync(file.fileno())
+            self._write(temporary, content, durable=True)
             os.replace(temporary, path)  # atomic: readers see the whole blob or none
         except OSError as error:
-            with suppress(OSError):  # the folder itself may be what failed
-                temporary.unlink(missing_ok=True)
+            self._discard([temporary])
             raise _unavailable(self.location, error) from error
         return True
+
+    def put_many(self, blobs: Mapping[str, bytes]) -> None:
+        """Every blob to a temporary file, the files flushed together, then renamed into place and the names flushed:
+        two syncfs calls for a batch instead of an fsync per blob (64 5-s clips: 0.5-0.7 -> 0.3-0.4 ms of the
+        machine's CPU per blob, half the wall time). Where syncfs is missing, each file and folder is fsynced."""
+        paths = {self._path(sha256): content for sha256, content in blobs.items()}
+        paths = {path: content for path, content in paths.items() if not path.exists()}
+        written: dict[Path, Path] = {}
+        try:
+            for path, content in paths.items():
+                written[path] = self._temporary(path)
+                self._write(written[path], content, durable=False)
+            self._flush(list(written.values()))
+            for path, temporary in written.items():
+                os.replace(temporary, path)
+            self._flush({path.parent for path in written})
+        except OSError as error:
+            self._discard(list(written.values()))
+            raise _unavailable(self.location, error) from error
+
+    @staticmethod
+    def _temporary(path: Path) -> Path:
+        return path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+
+    @staticmethod
+    def _write(temporary: Path, content: bytes, durable: bool) -> None:
+        try:
+            file = open(temporary, "wb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:  # the folder's first blob (a mkdir before every put cost 0.1 ms)
+            temporary.parent.mkdir(exist_ok=True)
+            file = open(temporary, "wb")  # noqa: SIM115 - closed below
+        with file:
+            file.write(content)
+            if durable:
+                file.flush()
+                os.fsync(file.fileno())
+
+    def _flush(self, paths: Iterable[Path]) -> None:
+        """What was written to `paths` (files, or folders whose names changed) reaches the disk."""
+        if _syncfs(self.root):
+            return
+        for path in paths:
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+
+    @staticmethod
+    def _discard(temporaries: list[Path]) -> None:
+        for temporary in temporaries:
+            with suppress(OSError):  # the folder itself may be what failed
+                temporary.unlink(missing_ok=True)
 
     def open(self, sha256: str) -> StoredBlob | None:
         try:
@@ -118,6 +170,29 @@ class FileBlobs:
                         yield path.name, datetime.fromtimestamp(written, UTC)
         except OSError as error:
             raise _unavailable(self.location, error) from error
+
+
+def _syncfs(folder: Path) -> bool:
+    """Flush the whole file system holding `folder` (Linux's syncfs); False where the C library has none."""
+    syncfs = getattr(_libc(), "syncfs", None)
+    if syncfs is None:
+        return False
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        if syncfs(descriptor) != 0:
+            number = ctypes.get_errno()
+            raise OSError(number, os.strerror(number), str(folder))
+    finally:
+        os.close(descriptor)
+    return True
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
 
 def _file_chunks(file) -> Iterator[bytes]:
@@ -176,6 +251,14 @@ class S3Blobs:
             return False
         self._call(self._client.put_object, Bucket=self._bucket, Key=self._key(sha256), Body=content)
         return True
+
+    def put_many(self, blobs: Mapping[str, bytes]) -> None:
+        """The blobs' PUTs S3_WRITERS at a time, their round trips overlapping; the first failure is raised once
+        every PUT has ended."""
+        with ThreadPoolExecutor(S3_WRITERS, thread_name_prefix="s3-writer") as writers:
+            writes = [writers.submit(self.put, sha256, content) for sha256, content in blobs.items()]
+        for write in writes:
+            write.result()
 
     def open(self, sha256: str) -> StoredBlob | None:
         try:

@@ -11,8 +11,6 @@ import contextlib
 import hashlib
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent import futures
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -32,9 +30,6 @@ def clip_not_found(clip_id: int) -> NotFound:
 
 # Locks striped by hash: a put and a release of the same blob never interleave in this process.
 _LOCK_STRIPES = 64
-# A batch's blobs are written this many at a time: their fsyncs (or S3 round trips) overlap. On a disk shared with
-# other work one fsync took up to tens of ms, and 64 in a row stalled an import's writer for 0.4 s.
-BLOB_WRITERS = 4
 
 
 class AudioRecords(Protocol):
@@ -53,7 +48,6 @@ class ClipAudio:
         self.records = records
         self.blobs = blobs
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
-        self._writers = ThreadPoolExecutor(BLOB_WRITERS, thread_name_prefix="blob-writer")
 
     def _lock(self, sha256: str) -> threading.Lock:
         return self._locks[int(sha256[:8], 16) % _LOCK_STRIPES]
@@ -117,10 +111,7 @@ class ClipAudio:
             self._check(clips[clip_id], content, collections)
         by_hash = {clips[clip_id].content_sha256: content for clip_id, content in present.items()}
         with self._locked(by_hash):
-            writes = [self._writers.submit(self.blobs.put, sha256, content) for sha256, content in by_hash.items()]
-            futures.wait(writes)  # every write ends under the locks, then the first failure (if any) is raised
-            for write in writes:
-                write.result()
+            self.blobs.put_many(by_hash)
             kept = self.records.mark_audio_kept(list(present))
             for sha256 in {clips[clip_id].content_sha256 for clip_id in present if clip_id not in kept}:
                 self._release_locked(sha256)  # deleted meanwhile: their bytes must not outlive them

@@ -11,6 +11,7 @@ from audiosearch.runtime import domain
 from audiosearch.sdk import errors
 from audiosearch.sdk.errors import SettingsError
 from audiosearch.sdk.upload import MAX_CHUNK_BYTES
+from metadata_service import blobs as blobs_module
 from metadata_service.blobs import FileBlobs, S3Credentials, open_blobs
 from metadata_service.clip_audio import ClipAudio
 from metadata_service.core import MetadataCore
@@ -66,6 +67,33 @@ def test_a_folder_store_leaves_no_temporary_file(tmp_path):
     store.put(sha256(content), content)
     files = [path.name for path in (tmp_path / "audio").rglob("*") if path.is_file()]
     assert files == [sha256(content)]
+
+
+@pytest.fixture(params=["syncfs", "fsync each"])
+def folder_store(request, tmp_path, monkeypatch):
+    """A folder store flushing batches with one syncfs (Linux), or each file and folder where there is none."""
+    if request.param == "fsync each":
+        monkeypatch.setattr(blobs_module, "_syncfs", lambda folder: False)
+    return FileBlobs(tmp_path / "audio")
+
+
+def test_a_folder_batch_stores_the_new_blobs_and_leaves_no_temporary_file(folder_store):
+    contents = [bytes([n]) * 5000 for n in range(5)]
+    folder_store.put(sha256(contents[0]), contents[0])
+    folder_store.put_many({sha256(content): content for content in contents})
+    for content in contents:
+        assert b"".join(folder_store.open(sha256(content)).chunks) == content
+    files = sorted(path.name for path in folder_store.root.rglob("*") if path.is_file())
+    assert files == sorted(sha256(content) for content in contents)
+
+
+def test_a_folder_batch_that_cannot_write_one_blob_places_none(folder_store):
+    contents = [bytes([n]) * 5000 for n in range(20)]
+    (folder_store.root / sha256(contents[-1])[:2]).write_bytes(b"not a folder")
+    with pytest.raises(errors.Unavailable) as caught:
+        folder_store.put_many({sha256(content): content for content in contents})
+    assert caught.value.reason == "AUDIO_STORE_UNAVAILABLE"
+    assert [path.name for path in folder_store.root.rglob("*") if path.is_file()] == [sha256(contents[-1])[:2]]
 
 
 @pytest.mark.parametrize(
