@@ -1,13 +1,14 @@
 """Process entry point: `python -m embedding_service.server` (settings from AUDIOSEARCH_EMBEDDING_*)."""
 
 from audiosearch.embedding.v1.embedding_service_pb2_grpc import add_EmbeddingServiceServicer_to_server
+from audiosearch.runtime import memory
 from audiosearch.runtime.logs import setup_logging
 from audiosearch.runtime.security import ServerSecurity, load_server_security
 from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
 from audiosearch.runtime.settings import exit_on_bad_setting
 from audiosearch.sdk import services
 from audiosearch.sdk.errors import SettingsError
-from embedding_service import config, memory
+from embedding_service import config
 from embedding_service.core import EmbeddingCore, Limits
 from embedding_service.files import RootedFiles
 from embedding_service.metrics import timed_registry
@@ -72,7 +73,7 @@ def main() -> None:
     except SettingsError as error:
         exit_on_bad_setting("audiosearch-embedding", error)
     setup_logging("embedding", settings.log_level)
-    memory.return_freed_memory()
+    memory.set_allocator_thresholds(memory.DECODING)
     core = build_core(settings, build_registry(settings))
     serve(build_server(settings, core, security), "audiosearch-embedding", settings.grace_seconds)
 

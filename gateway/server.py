@@ -3,6 +3,7 @@
 from audiosearch.gateway.v1 import gateway_service_pb2_grpc as pb2_grpc
 from audiosearch.gateway.v1.import_job_service_pb2_grpc import add_ImportJobServiceServicer_to_server
 from audiosearch.gateway.v1.speaker_service_pb2_grpc import add_SpeakerServiceServicer_to_server
+from audiosearch.runtime import memory
 from audiosearch.runtime.logs import setup_logging
 from audiosearch.runtime.security import ServerSecurity, load_channel_security, load_server_security
 from audiosearch.runtime.server import Registration, RunningServer, create_server, serve
@@ -96,6 +97,7 @@ def main() -> None:
     except SettingsError as error:
         exit_on_bad_setting("audiosearch-gateway", error)
     setup_logging("gateway", settings.log_level)
+    memory.set_allocator_thresholds(memory.MESSAGES)
     core = build_core(settings, peers)
     running = build_server(settings, core, security)
     if settings.reconcile_interval_seconds > 0:

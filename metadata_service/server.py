@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from audiosearch.metadata.v1.import_job_service_pb2_grpc import add_ImportJobServiceServicer_to_server
 from audiosearch.metadata.v1.metadata_service_pb2_grpc import add_MetadataServiceServicer_to_server
+from audiosearch.runtime import memory
 from audiosearch.runtime.logs import log_fields, setup_logging
 from audiosearch.runtime.metrics import TimedStore
 from audiosearch.runtime.security import ServerSecurity, load_server_security
@@ -57,6 +58,7 @@ def main() -> None:
     except SettingsError as error:
         exit_on_bad_setting("audiosearch-metadata", error)
     setup_logging("metadata", settings.log_level)
+    memory.set_allocator_thresholds(memory.MESSAGES)
     try:
         store = open_store(settings.database_url)
         blobs = open_blobs(settings.audio_url, _s3_credentials(settings))

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from audiosearch.runtime import memory
 from audiosearch.sdk import errors
 from audiosearch.tools import synth
-from embedding_service import memory
 from embedding_service.core import EmbeddingCore, EmbedOptions, Limits
 from embedding_service.files import RootedFiles
 from embedding_service.models.base import EmbeddingModel
@@ -89,14 +89,10 @@ def test_logmel_works_on_long_clips_in_blocks_of_frames(logmel):
     assert peak < 24 * 2**20, f"peak {peak / 2**20:.1f} MiB"
 
 
-def test_the_allocator_is_told_to_return_freed_memory():
-    assert memory.return_freed_memory()  # glibc, as in the service's image
-
-
 def test_a_short_clips_arrays_reuse_freed_memory_instead_of_fresh_pages(logmel):
     """Fresh pages cost a fault each: a 5-s clip's ~1 MB arrays mapped and unmapped per call faulted ~900 pages and
     spent a third of logmel's CPU in the kernel."""
-    assert memory.return_freed_memory()
+    assert memory.set_allocator_thresholds(memory.DECODING)  # glibc, as in the service's image
     waveform = np.random.default_rng(2).standard_normal(5 * MODEL_RATE).astype(np.float32) * 0.1
     for _ in range(3):  # the heap grows to the calls' working set once
         logmel.embed_batch([waveform])
