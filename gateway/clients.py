@@ -272,9 +272,9 @@ class MetadataClient(_Peer):
         small = [(clip_id, content) for clip_id, content in contents if len(content) <= MAX_CHUNK_BYTES]
         missing: set[int] = set()
         for batch in batched(small):
-            request = metadata_pb2.BatchPutClipAudioRequest(
-                clips=[metadata_pb2.ClipContent(clip_id=clip_id, content=content) for clip_id, content in batch]
-            )
+            request = metadata_pb2.BatchPutClipAudioRequest()
+            for clip_id, content in batch:  # added in place: ClipContent messages passed in are copied again
+                request.clips.add(clip_id=clip_id, content=content)
             missing.update(self._call(self.stub.BatchPutClipAudio, request).missing_clip_ids)
         for clip_id, content in contents:
             if len(content) > MAX_CHUNK_BYTES:
