@@ -10,7 +10,7 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -57,6 +57,10 @@ class BlobStore(Protocol):
 
     def delete(self, sha256: str) -> None:
         """Remove the blob; nothing happens when there is none."""
+        ...
+
+    def delete_many(self, hashes: Sequence[str]) -> None:
+        """Remove the blobs (at most 1,000); nothing happens for those there are none of."""
         ...
 
     def list(self) -> Iterator[tuple[str, datetime]]:
@@ -155,6 +159,10 @@ class FileBlobs:
             self._path(sha256).unlink(missing_ok=True)
         except OSError as error:
             raise _unavailable(self.location, error) from error
+
+    def delete_many(self, hashes: Sequence[str]) -> None:
+        for sha256 in hashes:
+            self.delete(sha256)
 
     def list(self) -> Iterator[tuple[str, datetime]]:
         try:
@@ -281,6 +289,17 @@ class S3Blobs:
 
     def delete(self, sha256: str) -> None:
         self._call(self._client.delete_object, Bucket=self._bucket, Key=self._key(sha256))
+
+    def delete_many(self, hashes: Sequence[str]) -> None:
+        if not hashes:
+            return
+        objects = [{"Key": self._key(sha256)} for sha256 in hashes]
+        answer = self._call(
+            self._client.delete_objects, Bucket=self._bucket, Delete={"Objects": objects, "Quiet": True}
+        )
+        if answer.get("Errors"):  # per key, in a 200 answer: the first one says why
+            failed = answer["Errors"][0]
+            raise _unavailable(self.location, RuntimeError(f"{failed.get('Code')}: {failed.get('Message')}"))
 
     def list(self) -> Iterator[tuple[str, datetime]]:
         pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=self._prefix)

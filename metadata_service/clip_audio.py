@@ -30,6 +30,8 @@ def clip_not_found(clip_id: int) -> NotFound:
 
 # Locks striped by hash: a put and a release of the same blob never interleave in this process.
 _LOCK_STRIPES = 64
+# Blobs released per query and per delete call (S3's DeleteObjects takes at most 1,000 keys).
+RELEASE_CHUNK = 1000
 
 
 class AudioRecords(Protocol):
@@ -147,12 +149,17 @@ class ClipAudio:
 
     def release(self, hashes: Sequence[str]) -> int:
         """Delete the blobs of `hashes` that no clip references any more (after their clips were deleted); returns
-        how many were deleted."""
-        candidates = set(hashes) - self.records.referenced_hashes(hashes)
+        how many were deleted. RELEASE_CHUNK hashes at a time, checked again under their locks in one query and
+        deleted in one call (S3: one DeleteObjects): a dropped collection of 100k kept clips had cost a query and a
+        delete per blob."""
+        candidates = sorted(set(hashes) - self.records.referenced_hashes(hashes))
         deleted = 0
-        for sha256 in sorted(candidates):
-            with self._lock(sha256):
-                deleted += self._release_locked(sha256)
+        for start in range(0, len(candidates), RELEASE_CHUNK):
+            chunk = candidates[start : start + RELEASE_CHUNK]
+            with self._locked(chunk):
+                unreferenced = sorted(set(chunk) - self.records.referenced_hashes(chunk))
+                self.blobs.delete_many(unreferenced)
+            deleted += len(unreferenced)
         return deleted
 
     def _release_locked(self, sha256: str) -> int:

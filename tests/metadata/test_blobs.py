@@ -12,6 +12,7 @@ from audiosearch.sdk import errors
 from audiosearch.sdk.errors import SettingsError
 from audiosearch.sdk.upload import MAX_CHUNK_BYTES
 from metadata_service import blobs as blobs_module
+from metadata_service import clip_audio
 from metadata_service.blobs import FileBlobs, S3Credentials, open_blobs
 from metadata_service.clip_audio import ClipAudio
 from metadata_service.core import MetadataCore
@@ -170,6 +171,18 @@ def test_dropping_a_collection_deletes_its_audio(core, blobs):
     assert len(list(blobs.list())) == 3
     core.delete_collection(name)
     assert list(blobs.list()) == []
+
+
+def test_a_drop_releases_its_blobs_in_chunks_keeping_the_shared_ones(core, blobs, monkeypatch):
+    monkeypatch.setattr(clip_audio, "RELEASE_CHUNK", 2)
+    name, other = collection(core), collection(core)
+    contents = [f"chunked clip {index}".encode() for index in range(5)]
+    for content in contents:
+        core.audio.put(clip(core, name, content).id, content)
+    core.audio.put(clip(core, other, contents[2]).id, contents[2])  # one blob shared with another collection
+    core.delete_collection(name)
+    assert [name for name, _ in blobs.list()] == [sha256(contents[2])]
+    assert read_all(blobs, sha256(contents[2])) == contents[2]
 
 
 def test_orphan_blobs_are_removed_and_referenced_ones_kept(core, blobs):
