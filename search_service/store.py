@@ -193,18 +193,46 @@ class MilvusVectorStore:
         return index_params
 
     def create(self, collection: str, spec: CollectionSpec) -> None:
-        index_params = self._index_params(spec)
         with self._changing_schema(collection), self._write_lock, _milvus_errors(collection):
+            self._create_indexed(self._name(collection), _schema(spec.dimension), spec)
+
+    def _create_indexed(self, name: str, schema, spec: CollectionSpec) -> None:
+        """Create a Milvus collection with its index, loaded."""
+        try:
             self.client.create_collection(
-                self._name(collection),
-                schema=_schema(spec.dimension),
-                index_params=index_params,
+                name,
+                schema=schema,
+                index_params=self._index_params(spec),
                 consistency_level=self.consistency_level,
                 timeout=self._timeout(),
             )
-            # A server loads the new collection asynchronously; until it is loaded, searches and deletes by filter
-            # fail with "collection not loaded". Loading again waits for it (a no-op on Milvus Lite).
-            self.client.load_collection(self._name(collection), timeout=self._timeout())
+        except MilvusException as error:
+            # A busy server may answer the state of the index it has just accepted with "no index" (seen on the
+            # local server 2.3.5 under a loaded CI run): pymilvus's wait then fails although both exist.
+            if error.code != ErrorCode.INDEX_NOT_FOUND or not self.client.has_collection(name, timeout=self._timeout()):
+                raise
+            self._wait_for_index(name)
+        # A server loads the new collection asynchronously; until it is loaded, searches and deletes by filter
+        # fail with "collection not loaded". Loading again waits for it (a no-op on Milvus Lite).
+        self.client.load_collection(name, timeout=self._timeout())
+
+    def _wait_for_index(self, name: str) -> None:
+        deadline = time.monotonic() + self._timeout()
+        delay = 0.05
+        while True:
+            try:
+                if self.client.describe_index(name, VECTOR, timeout=self._timeout()):
+                    return
+            except MilvusException as error:
+                if error.code != ErrorCode.INDEX_NOT_FOUND:
+                    raise
+            if time.monotonic() + delay > deadline:
+                raise errors.Unavailable(
+                    f"the vector store (Milvus) has not made the index of {name!r} visible yet; retry",
+                    "VECTOR_INDEX_NOT_READY",
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     def drop(self, collection: str) -> bool:
         """Drop the collection's vectors: the Milvus collection, or the alias and the one it names (a rebuilt
@@ -460,14 +488,7 @@ class MilvusVectorStore:
         ]
         with self._speaker_tables, self._write_lock, _milvus_errors(collection):
             if not self.client.has_collection(name, timeout=self._timeout()):
-                self.client.create_collection(
-                    name,
-                    schema=_speakers_schema(spec.dimension),
-                    index_params=self._index_params(spec),
-                    consistency_level=self.consistency_level,
-                    timeout=self._timeout(),
-                )
-                self.client.load_collection(name, timeout=self._timeout())
+                self._create_indexed(name, _speakers_schema(spec.dimension), spec)
             self._reloading(self.client.upsert, name, data=data, timeout=self._timeout())
 
     def delete_speakers(self, collection: str, speaker_ids: Sequence[str]) -> None:

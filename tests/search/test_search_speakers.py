@@ -3,6 +3,7 @@ searched, read, deleted and dropped with the collection, with ids that need quot
 
 import numpy as np
 import pytest
+from pymilvus.exceptions import ErrorCode, MilvusException
 
 from audiosearch.runtime import domain
 from audiosearch.sdk import errors
@@ -77,3 +78,37 @@ def test_bad_speaker_rows_are_refused(core, new_collection, speakers, reason):
         core.upsert_speakers(name, speakers)
     assert isinstance(refused.value, errors.InvalidArgument) and refused.value.reason == reason
     assert core.search_speakers(name, [unit_vector(1)], 5) == [[]]
+
+
+class _IndexLaggingClient:
+    """The real client, answering as a busy Milvus server did in CI: a new collection's index accepted, but its
+    state and then its description "no index" for a moment (pymilvus's create_collection raised after creating
+    both)."""
+
+    def __init__(self, client, lagging_answers: int) -> None:
+        self._client = client
+        self._lagging_answers = lagging_answers
+        self._lagging = 0
+
+    def create_collection(self, *args, **kwargs):
+        self._client.create_collection(*args, **kwargs)
+        self._lagging = self._lagging_answers
+        raise MilvusException(ErrorCode.INDEX_NOT_FOUND, "no index on collection")
+
+    def describe_index(self, *args, **kwargs):
+        if self._lagging > 0:
+            self._lagging -= 1
+            raise MilvusException(ErrorCode.INDEX_NOT_FOUND, "no index on collection")
+        return self._client.describe_index(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_an_index_the_server_shows_late_is_waited_for(core, monkeypatch):
+    monkeypatch.setattr(core.store, "client", _IndexLaggingClient(core.store.client, lagging_answers=2))
+    core.ensure_collection("late_index", DIMENSION)  # the clip vectors' collection
+    core.upsert_speakers("late_index", [row("ada", 1)])  # the speaker rows' own collection
+    monkeypatch.undo()
+    assert [hit.speaker_id for hit in core.search_speakers("late_index", [unit_vector(1)], 5)[0]] == ["ada"]
+    core.drop_collection("late_index")
