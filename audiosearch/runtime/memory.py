@@ -7,8 +7,9 @@ arena is returned at once, which bounds what a service keeps after a big call. S
 moving the thresholds by itself (it raises the mmap threshold up to 32 MiB as big blocks are freed, keeping them).
 """
 
-import ctypes
 from dataclasses import dataclass
+
+from audiosearch.runtime import libc
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -35,9 +36,7 @@ MESSAGES = AllocatorThresholds(mmap_bytes=8 * MIB, trim_bytes=32 * MIB)
 
 def set_allocator_thresholds(thresholds: AllocatorThresholds) -> bool:
     """Apply `thresholds` to this process; False where the C library is not glibc (nothing changes)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
+    mallopt = libc.function("mallopt")
+    if mallopt is None:
         return False
-    mapped = libc.mallopt(_M_MMAP_THRESHOLD, thresholds.mmap_bytes)
-    return bool(mapped and libc.mallopt(_M_TRIM_THRESHOLD, thresholds.trim_bytes))
+    return bool(mallopt(_M_MMAP_THRESHOLD, thresholds.mmap_bytes) and mallopt(_M_TRIM_THRESHOLD, thresholds.trim_bytes))
